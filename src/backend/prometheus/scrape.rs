@@ -1,0 +1,255 @@
+//! `prometheus.yml` per environment: global settings, rule files, where
+//! alerts go, and one scrape job per service running there.
+//!
+//! Every target gets `env`, `team`, `service` and the manifest's labels;
+//! `job` is the service's name. How targets are found follows the
+//! service's discovery mode: static targets, Kubernetes pods (selected
+//! server-side by the service's pod label, one namespace per environment)
+//! or `file_sd` JSON files written next to the configuration.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::promql::{regex_literal, sanitize_label_name};
+use crate::model::{Environment, Model, Service, ServiceEnvironment};
+use crate::output::{OutputError, OutputSet, header, yaml};
+use crate::spec::{Discovery, Duration, Scheme};
+
+#[derive(Serialize)]
+struct Config {
+    global: Global,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerting: Option<Alerting>,
+    rule_files: Vec<String>,
+    scrape_configs: Vec<ScrapeConfig>,
+}
+
+#[derive(Serialize)]
+struct Global {
+    scrape_interval: Duration,
+    scrape_timeout: Duration,
+    evaluation_interval: Duration,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    external_labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct Alerting {
+    alertmanagers: Vec<AlertmanagerConfig>,
+}
+
+#[derive(Serialize)]
+struct AlertmanagerConfig {
+    static_configs: Vec<StaticConfig>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ScrapeConfig {
+    pub(crate) job_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) scrape_interval: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) scrape_timeout: Option<Duration>,
+    pub(crate) metrics_path: String,
+    pub(crate) scheme: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) file_sd_configs: Vec<FileSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) relabel_configs: Vec<RelabelConfig>,
+}
+
+#[derive(Serialize, Clone)]
+pub(crate) struct StaticConfig {
+    pub(crate) targets: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct FileSdConfig {
+    pub(crate) files: Vec<String>,
+    pub(crate) refresh_interval: Duration,
+}
+
+#[derive(Serialize)]
+pub(crate) struct KubernetesSdConfig {
+    pub(crate) role: &'static str,
+    pub(crate) namespaces: Namespaces,
+    pub(crate) selectors: Vec<Selector>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Namespaces {
+    pub(crate) names: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Selector {
+    pub(crate) role: &'static str,
+    pub(crate) label: String,
+}
+
+#[derive(Serialize, Default, Clone)]
+pub(crate) struct RelabelConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) source_labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) modulus: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) target_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) replacement: Option<String>,
+    pub(crate) action: &'static str,
+}
+
+/// The labels every series of a service carries in an environment (besides
+/// `job`, which Prometheus sets from the job name).
+pub fn target_labels(service: &Service, env: &ServiceEnvironment) -> BTreeMap<String, String> {
+    let mut labels = service.labels.clone();
+    labels.insert("env".to_string(), env.name.clone());
+    labels.insert("team".to_string(), service.team.clone());
+    labels.insert("service".to_string(), service.name.clone());
+    labels
+}
+
+/// The path of an environment's `prometheus.yml`.
+pub fn config_path(env: &str) -> String {
+    format!("prometheus/{env}/prometheus.yml")
+}
+
+/// Renders every environment's configuration.
+pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> {
+    for env in &model.platform.environments {
+        render_environment(model, env, output)?;
+    }
+    Ok(())
+}
+
+fn render_environment(model: &Model, env: &Environment, output: &mut OutputSet) -> Result<(), OutputError> {
+    let prometheus = &model.platform.prometheus;
+    let mut scrape_configs = Vec::new();
+    let mut service_count = 0;
+    for service in &model.services {
+        let Some(service_env) = service.environments.iter().find(|e| e.name == env.name) else {
+            continue;
+        };
+        service_count += 1;
+        let job = scrape_job(model, service, service_env);
+        if service.metrics.discovery == Discovery::FileSd {
+            let groups = vec![StaticConfig {
+                targets: service_env.targets.clone(),
+                labels: target_labels(service, service_env),
+            }];
+            let json = serde_json::to_string_pretty(&groups).map_err(|e| OutputError::Serialize(e.to_string()))?;
+            output.add(format!("prometheus/{}/file_sd/{}.json", env.name, service.name), json + "\n")?;
+        }
+        scrape_configs.push(job);
+    }
+    let alerting = (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
+        alertmanagers: vec![AlertmanagerConfig {
+            static_configs: vec![StaticConfig { targets: prometheus.alertmanagers.clone(), labels: BTreeMap::new() }],
+        }],
+    });
+    let config = Config {
+        global: Global {
+            scrape_interval: prometheus.scrape_interval,
+            scrape_timeout: prometheus.scrape_timeout,
+            evaluation_interval: prometheus.evaluation_interval,
+            external_labels: prometheus.external_labels.clone(),
+        },
+        alerting,
+        rule_files: vec!["rules/*.yml".to_string()],
+        scrape_configs,
+    };
+    let sources = format!("{} and {service_count} service manifests", model.platform.source);
+    let text = yaml::document(&header::hash_comment(&[&sources]), &config)?;
+    output.add(config_path(&env.name), text)
+}
+
+pub(crate) fn scrape_job(model: &Model, service: &Service, env: &ServiceEnvironment) -> ScrapeConfig {
+    let prometheus = &model.platform.prometheus;
+    let interval = service.metrics.scrape_interval;
+    let mut job = ScrapeConfig {
+        job_name: service.name.clone(),
+        scrape_interval: (interval != prometheus.scrape_interval).then_some(interval),
+        // A per-job interval shorter than the global timeout needs its own timeout.
+        scrape_timeout: (interval < prometheus.scrape_timeout).then_some(interval),
+        metrics_path: service.metrics.path.clone(),
+        scheme: match service.metrics.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        },
+        static_configs: Vec::new(),
+        file_sd_configs: Vec::new(),
+        kubernetes_sd_configs: Vec::new(),
+        relabel_configs: Vec::new(),
+    };
+    match service.metrics.discovery {
+        Discovery::Static => {
+            job.static_configs =
+                vec![StaticConfig { targets: env.targets.clone(), labels: target_labels(service, env) }];
+        }
+        Discovery::FileSd => {
+            job.file_sd_configs = vec![FileSdConfig {
+                files: vec![format!("file_sd/{}.json", service.name)],
+                refresh_interval: Duration::from_mins(1),
+            }];
+        }
+        Discovery::Kubernetes => {
+            let pod_label = &prometheus.pod_label;
+            job.kubernetes_sd_configs = vec![KubernetesSdConfig {
+                role: "pod",
+                namespaces: Namespaces { names: vec![env.namespace.clone()] },
+                selectors: vec![Selector { role: "pod", label: format!("{pod_label}={}", service.name) }],
+            }];
+            let keep = |source: String, regex: String| RelabelConfig {
+                source_labels: vec![source],
+                regex: Some(regex),
+                action: "keep",
+                ..RelabelConfig::default()
+            };
+            let mut relabel = vec![
+                keep(
+                    format!("__meta_kubernetes_pod_label_{}", sanitize_label_name(pod_label)),
+                    regex_literal(&service.name),
+                ),
+                keep("__meta_kubernetes_pod_container_port_number".to_string(), service.metrics.port.to_string()),
+                RelabelConfig {
+                    source_labels: vec!["__meta_kubernetes_pod_phase".to_string()],
+                    regex: Some("Pending|Succeeded|Failed".to_string()),
+                    action: "drop",
+                    ..RelabelConfig::default()
+                },
+                RelabelConfig {
+                    source_labels: vec!["__meta_kubernetes_namespace".to_string()],
+                    target_label: Some("namespace".to_string()),
+                    action: "replace",
+                    ..RelabelConfig::default()
+                },
+                RelabelConfig {
+                    source_labels: vec!["__meta_kubernetes_pod_name".to_string()],
+                    target_label: Some("pod".to_string()),
+                    action: "replace",
+                    ..RelabelConfig::default()
+                },
+            ];
+            for (name, value) in target_labels(service, env) {
+                relabel.push(RelabelConfig {
+                    target_label: Some(name),
+                    replacement: Some(value),
+                    action: "replace",
+                    ..RelabelConfig::default()
+                });
+            }
+            job.relabel_configs = relabel;
+        }
+    }
+    job
+}

@@ -1,0 +1,34 @@
+//! `obsgen check`: validate, then compare with the committed output.
+//! Quiet when everything is up to date; otherwise the diff and exit 1.
+
+use anyhow::Context;
+
+use super::{Cli, Format, exit, report, stdout_colour};
+use crate::output::{changes, render_unified};
+
+pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let (compilation, output) =
+        crate::compile::compile(&cli.root).with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    report(cli, &compilation);
+    let Some(output) = output else { return Ok(exit::INVALID) };
+    let out_dir = cli.out_dir();
+    let found = changes(&out_dir, &output).with_context(|| format!("comparing with `{}`", out_dir.display()))?;
+    if found.is_empty() {
+        return Ok(exit::OK);
+    }
+    match cli.format {
+        Format::Json => {
+            let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
+            println!("{}", serde_json::json!({ "stale": paths }));
+        }
+        Format::Text => {
+            print!("{}", render_unified(&found, &cli.out_prefix(), stdout_colour()));
+            eprintln!(
+                "{} is stale: {} files differ; run `obsgen build` and commit the result",
+                cli.out_prefix(),
+                found.len()
+            );
+        }
+    }
+    Ok(exit::INVALID)
+}

@@ -1,0 +1,143 @@
+//! The command line: a thin shell over the library, one file per command.
+//!
+//! Exit codes: 0 success, 1 invalid input or stale output, 2 usage or I/O
+//! error (clap's own usage errors exit 2 as well).
+
+mod build;
+mod check;
+mod diff;
+mod init;
+mod schema;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compile::Compilation;
+use crate::diagnostics;
+
+#[derive(Debug, Parser)]
+#[command(name = "obsgen", version, about = "Compiles service manifests into Prometheus, Grafana, Alertmanager, Logstash and k6 configuration.")]
+pub struct Cli {
+    /// The repository root (where obsgen.yaml is).
+    #[arg(long, global = true, default_value = ".")]
+    pub root: PathBuf,
+    /// The output directory, relative to the root unless absolute.
+    #[arg(long, global = true, default_value = "generated")]
+    pub out: PathBuf,
+    /// How to print results and diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold obsgen.yaml, an example service, a Makefile snippet and a pre-commit config.
+    Init {
+        /// Where to scaffold (default: the current directory).
+        dir: Option<PathBuf>,
+    },
+    /// Check every manifest (schema and meaning); report every error.
+    Validate,
+    /// Compile everything into the output directory.
+    Build,
+    /// Show what `build` would change, as a unified diff.
+    Diff {
+        /// Exit 1 when there are differences.
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
+    Check,
+    /// Print the JSON Schema of a manifest kind.
+    Schema {
+        /// `service` (default) or `platform`.
+        #[arg(value_enum, default_value_t = SchemaKind::Service)]
+        kind: SchemaKind,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Service,
+    Platform,
+}
+
+/// The process exit codes.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const INVALID: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+/// Runs obsgen with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// Runs one command; `Err` is a usage or I/O problem (exit 2).
+pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    match &cli.command {
+        Command::Init { dir } => init::run(dir.clone().unwrap_or_else(|| PathBuf::from("."))),
+        Command::Validate => validate::run(cli),
+        Command::Build => build::run(cli),
+        Command::Diff { exit_code } => diff::run(cli, *exit_code),
+        Command::Check => check::run(cli),
+        Command::Schema { kind } => schema::run(*kind),
+    }
+}
+
+impl Cli {
+    /// The output directory as a path.
+    pub fn out_dir(&self) -> PathBuf {
+        if self.out.is_absolute() { self.out.clone() } else { self.root.join(&self.out) }
+    }
+
+    /// The output directory as users see it, for diff headers (`generated/`).
+    pub fn out_prefix(&self) -> String {
+        let text = self.out.to_string_lossy().replace('\\', "/");
+        format!("{}/", text.trim_end_matches('/'))
+    }
+}
+
+/// Prints diagnostics to stderr in the chosen format.
+pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
+    if compilation.diagnostics.is_empty() {
+        return;
+    }
+    match cli.format {
+        Format::Json => eprint!("{}", diagnostics::render_json(&compilation.diagnostics)),
+        Format::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", diagnostics::render_text(&compilation.diagnostics, &compilation.sources, colour));
+        }
+    }
+}
+
+/// Whether stdout is a terminal that wants colour.
+pub(crate) fn stdout_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

@@ -1,0 +1,213 @@
+//! User-facing diagnostics: where (file, line, column, field path), what
+//! was expected, what was found, and how to fix it.
+//!
+//! Every stage that judges user input (loading, schema, semantic checks)
+//! produces [`Diagnostic`]s instead of failing on the first problem, so one
+//! run reports every error in every file. They render as text with a source
+//! excerpt (coloured on a terminal) or as JSON (`--format json`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem in one place of one manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The manifest, relative to the root.
+    pub file: String,
+    /// 1-based; 0 when the problem is not tied to a place in the file.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// The field path, e.g. `spec.slos[1].objective`; empty for the whole document.
+    pub path: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            file: file.into(),
+            line: 0,
+            column: 0,
+            path: String::new(),
+            message: message.into(),
+            expected: None,
+            found: None,
+            hint: None,
+        }
+    }
+    pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(file, message) }
+    }
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = line;
+        self.column = column;
+        self
+    }
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+    pub fn found(mut self, found: impl Into<String>) -> Self {
+        self.found = Some(found.into());
+        self
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:col`, or just the file when there is no position.
+    pub fn location(&self) -> String {
+        if self.line == 0 {
+            self.file.clone()
+        } else {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+/// Sorts diagnostics by file, position and message, so output never
+/// depends on the order checks ran in.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.path, &a.message).cmp(&(&b.file, b.line, b.column, &b.path, &b.message))
+    });
+}
+
+/// Source texts by file, for excerpts.
+pub type Sources = BTreeMap<String, String>;
+
+/// Renders diagnostics as text, `rustc`-style, with a source excerpt.
+pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    };
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let label = match diagnostic.severity {
+            Severity::Error => paint("1;31", "error"),
+            Severity::Warning => paint("1;33", "warning"),
+        };
+        let path = if diagnostic.path.is_empty() { String::new() } else { format!("{}: ", diagnostic.path) };
+        let _ = writeln!(out, "{label}: {}: {path}{}", diagnostic.location(), diagnostic.message);
+        let excerpt = sources
+            .get(&diagnostic.file)
+            .and_then(|text| text.lines().nth(diagnostic.line.checked_sub(1)?));
+        let gutter = diagnostic.line.to_string().len();
+        if let Some(line) = excerpt {
+            let line = line.replace('\t', " ");
+            let _ = writeln!(out, "{:gutter$} |", "");
+            let _ = writeln!(out, "{} | {line}", paint("1;34", &diagnostic.line.to_string()));
+            let caret_at = diagnostic.column.saturating_sub(1).min(line.chars().count());
+            let _ = writeln!(out, "{:gutter$} | {:caret_at$}{}", "", "", paint("1;31", "^"));
+        }
+        for (name, value) in [
+            ("expected", &diagnostic.expected),
+            ("found", &diagnostic.found),
+            ("hint", &diagnostic.hint),
+        ] {
+            if let Some(value) = value {
+                let _ = writeln!(out, "{:gutter$} = {name}: {value}", "");
+            }
+        }
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    if errors > 0 || warnings > 0 {
+        let _ = writeln!(out, "{}", summary(errors, warnings));
+    }
+    out
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+/// Renders diagnostics as a JSON array.
+pub fn render_json(diagnostics: &[Diagnostic]) -> String {
+    serde_json::to_string_pretty(diagnostics).unwrap_or_else(|_| "[]".to_string()) + "\n"
+}
+
+/// The closest candidate to `word` by edit distance, for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rendering_points_at_the_column() {
+        let mut sources = Sources::new();
+        sources.insert("s.yaml".into(), "a: 1\nobjective: 120\n".into());
+        let diagnostic = Diagnostic::error("s.yaml", "out of range")
+            .at(2, 12)
+            .path("spec.slos[0].objective")
+            .expected("a percentage between 0 and 100")
+            .found("120")
+            .hint("write 99.9 for three nines");
+        let text = render_text(&[diagnostic], &sources, false);
+        assert_eq!(
+            text,
+            "error: s.yaml:2:12: spec.slos[0].objective: out of range\n  |\n2 | objective: 120\n  |            ^\n  = expected: a percentage between 0 and 100\n  = found: 120\n  = hint: write 99.9 for three nines\n1 error\n"
+        );
+    }
+
+    #[test]
+    fn closest_suggests_near_misses_only() {
+        assert_eq!(closest("paymnets", ["payments", "search"]), Some("payments"));
+        assert_eq!(closest("zzz", ["payments", "search"]), None);
+    }
+}

@@ -1,0 +1,265 @@
+//! Jsonnet manifests: evaluated by rsjsonnet (pure Rust), with the
+//! repository's `library/` on the import path so manifests can share
+//! helpers.
+//!
+//! Evaluation errors become diagnostics that point into the Jsonnet file
+//! (or the imported file) where they happened. The evaluated JSON has no
+//! positions of its own, so later diagnostics about a Jsonnet manifest
+//! name the field path and the file but point at its first line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rsjsonnet_lang::arena::Arena;
+use rsjsonnet_lang::interner::InternedStr;
+use rsjsonnet_lang::program::{
+    Callbacks, EvalError, EvalErrorKind, EvalStackTraceItem, ImportError, LoadError, NativeError,
+    Program, Thunk, Value,
+};
+use rsjsonnet_lang::span::{SourceId, SpanContext, SpanId};
+
+use super::Position;
+
+/// An evaluation failure, located in a file (which may be an import).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonnetError {
+    pub file: PathBuf,
+    pub position: Position,
+    pub message: String,
+}
+
+/// Deep recursion in a manifest must end in an error, not a stack overflow.
+const MAX_STACK: usize = 400;
+
+/// Evaluates the Jsonnet file at `path` to JSON.
+pub fn evaluate(path: &Path, search_paths: &[PathBuf]) -> Result<serde_json::Value, JsonnetError> {
+    let arena = Arena::new();
+    let mut program = Program::new(&arena);
+    program.set_max_stack(MAX_STACK);
+    let mut loader = Loader { sources: HashMap::new(), cache: HashMap::new(), search_paths, last_error: None };
+    let thunk = loader.load(&mut program, path).map_err(|error| {
+        loader.last_error.take().unwrap_or(JsonnetError {
+            file: path.to_path_buf(),
+            position: Position { line: 1, column: 1 },
+            message: error,
+        })
+    })?;
+    let value = program.eval_value(&thunk, &mut loader).map_err(|error| loader.eval_error(&program, path, &error))?;
+    let json = program.manifest_json(&value, false).map_err(|error| loader.eval_error(&program, path, &error))?;
+    serde_json::from_str(&json).map_err(|error| JsonnetError {
+        file: path.to_path_buf(),
+        position: Position { line: 1, column: 1 },
+        message: format!("the manifest did not evaluate to JSON: {error}"),
+    })
+}
+
+struct Loader<'p, 's> {
+    sources: HashMap<SourceId, (PathBuf, Vec<u8>)>,
+    cache: HashMap<PathBuf, Thunk<'p>>,
+    search_paths: &'s [PathBuf],
+    /// Load errors inside imports are reported here, since the import
+    /// callback can only return a unit error.
+    last_error: Option<JsonnetError>,
+}
+
+impl<'p> Loader<'p, '_> {
+    fn load(&mut self, program: &mut Program<'p>, path: &Path) -> Result<Thunk<'p>, String> {
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(thunk) = self.cache.get(&key) {
+            return Ok(thunk.clone());
+        }
+        let data = std::fs::read(path).map_err(|error| format!("reading `{}`: {error}", path.display()))?;
+        let (span_ctx, source_id) = program.span_manager_mut().insert_source_context(data.len());
+        self.sources.insert(source_id, (path.to_path_buf(), data.clone()));
+        let this_file = path.display().to_string();
+        match program.load_source(span_ctx, &data, true, &this_file) {
+            Ok(thunk) => {
+                self.cache.insert(key, thunk.clone());
+                Ok(thunk)
+            }
+            Err(error) => {
+                let (span, message) = describe_load_error(&error);
+                self.last_error = Some(self.locate(program, span, message, path));
+                Err("the Jsonnet file does not parse".into())
+            }
+        }
+    }
+
+    fn resolve(&self, program: &Program<'p>, from: SpanId, path: &str) -> Option<PathBuf> {
+        let requested = Path::new(path);
+        if requested.is_absolute() {
+            return requested.exists().then(|| requested.to_path_buf());
+        }
+        let (context, _, _) = program.span_manager().get_span(from);
+        let SpanContext::Source(source) = *program.span_manager().get_context(context);
+        let importer_dir = self.sources.get(&source).and_then(|(file, _)| file.parent().map(Path::to_path_buf));
+        importer_dir
+            .into_iter()
+            .chain(self.search_paths.iter().cloned())
+            .map(|dir| dir.join(requested))
+            .find(|candidate| candidate.is_file())
+    }
+
+    fn locate(&self, program: &Program<'p>, span: Option<SpanId>, message: String, fallback: &Path) -> JsonnetError {
+        if let Some(span) = span {
+            let (context, start, _) = program.span_manager().get_span(span);
+            let SpanContext::Source(source) = *program.span_manager().get_context(context);
+            if let Some((file, data)) = self.sources.get(&source) {
+                return JsonnetError { file: file.clone(), position: position_at(data, start), message };
+            }
+        }
+        JsonnetError { file: fallback.to_path_buf(), position: Position { line: 1, column: 1 }, message }
+    }
+
+    fn eval_error(&mut self, program: &Program<'p>, path: &Path, error: &EvalError) -> JsonnetError {
+        if let Some(inner) = self.last_error.take() {
+            return inner;
+        }
+        let (span, message) = describe_eval_error(&error.kind);
+        // Prefer the error's own span; else the innermost place in the trace.
+        let span = span.or_else(|| {
+            error.stack_trace.iter().find_map(|item| match item {
+                EvalStackTraceItem::Expr { span } => Some(*span),
+                EvalStackTraceItem::Variable { span, .. } => Some(*span),
+                EvalStackTraceItem::Call { span, .. } => *span,
+                _ => None,
+            })
+        });
+        self.locate(program, span, message, path)
+    }
+}
+
+impl<'p> Callbacks<'p> for Loader<'p, '_> {
+    fn import(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<Thunk<'p>, ImportError> {
+        let Some(found) = self.resolve(program, from, path) else {
+            return Err(ImportError);
+        };
+        self.load(program, &found).map_err(|_| ImportError)
+    }
+
+    fn import_str(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<String, ImportError> {
+        let found = self.resolve(program, from, path).ok_or(ImportError)?;
+        std::fs::read_to_string(found).map_err(|_| ImportError)
+    }
+
+    fn import_bin(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<Vec<u8>, ImportError> {
+        let found = self.resolve(program, from, path).ok_or(ImportError)?;
+        std::fs::read(found).map_err(|_| ImportError)
+    }
+
+    fn trace(&mut self, _: &mut Program<'p>, _: &str, _: &[EvalStackTraceItem]) {}
+
+    fn native_call(&mut self, _: &mut Program<'p>, _: InternedStr<'p>, _: &[Value<'p>]) -> Result<Value<'p>, NativeError> {
+        Err(NativeError)
+    }
+}
+
+fn describe_load_error(error: &LoadError) -> (Option<SpanId>, String) {
+    // rsjsonnet's error types carry spans in every variant but offer no
+    // `Display`; their `Debug` names the problem well enough once the span
+    // is shown separately.
+    let text = match error {
+        LoadError::Lex(error) => format!("{error:?}"),
+        LoadError::Parse(error) => format!("{error:?}"),
+        LoadError::Analyze(error) => format!("{error:?}"),
+    };
+    (first_span(error), format!("Jsonnet syntax error: {}", tidy_debug(&text)))
+}
+
+fn first_span(error: &LoadError) -> Option<SpanId> {
+    use rsjsonnet_lang::lexer::LexError;
+    use rsjsonnet_lang::parser::ParseError;
+    match error {
+        LoadError::Lex(LexError::InvalidChar { span, .. }) | LoadError::Lex(LexError::InvalidUtf8 { span, .. }) => {
+            Some(*span)
+        }
+        LoadError::Parse(ParseError::Expected { span, .. }) => Some(*span),
+        _ => None,
+    }
+}
+
+fn describe_eval_error(kind: &EvalErrorKind) -> (Option<SpanId>, String) {
+    match kind {
+        EvalErrorKind::ExplicitError { span, message } => (Some(*span), message.clone()),
+        EvalErrorKind::AssertFailed { span, message } => (
+            Some(*span),
+            message.clone().map_or_else(|| "assertion failed".to_string(), |m| format!("assertion failed: {m}")),
+        ),
+        EvalErrorKind::ImportFailed { span, path } => {
+            (Some(*span), format!("cannot import `{path}`: not found next to the file or in `library/`"))
+        }
+        EvalErrorKind::StackOverflow | EvalErrorKind::InfiniteRecursion => {
+            (None, "the manifest recurses too deeply".to_string())
+        }
+        other => (None, tidy_debug(&format!("{other:?}"))),
+    }
+}
+
+/// Turns `UnknownObjectField { span: SpanId(..), field_name: "x" }` into
+/// `unknown object field (field_name: "x")`: readable, without internal ids.
+fn tidy_debug(text: &str) -> String {
+    let (name, rest) = text.split_once([' ', '(']).unwrap_or((text, ""));
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.extend(c.to_lowercase());
+    }
+    let details: Vec<&str> = rest
+        .trim_matches(|c| c == '{' || c == '}' || c == '(' || c == ')' || c == ' ')
+        .split(", ")
+        .filter(|part| !part.is_empty() && !part.contains("SpanId") && !part.starts_with("span"))
+        .collect();
+    if details.is_empty() { words } else { format!("{words} ({})", details.join(", ")) }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub fn position_at(data: &[u8], offset: usize) -> Position {
+    let offset = offset.min(data.len());
+    let before = &data[..offset];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Position { line, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let dir = crate::output::test_dir();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn evaluates_with_library_imports() {
+        let library = crate::output::test_dir();
+        std::fs::write(library.join("lib.libsonnet"), "{ svc(name):: { name: name, n: 1 + 1 } }").unwrap();
+        let path = file("a.jsonnet", "local lib = import 'lib.libsonnet'; lib.svc('x')");
+        let value = evaluate(&path, &[library]).unwrap();
+        assert_eq!(value, serde_json::json!({"name": "x", "n": 2}));
+    }
+
+    #[test]
+    fn errors_point_at_the_place() {
+        let path = file("b.jsonnet", "{\n  a: error 'boom',\n}");
+        let error = evaluate(&path, &[]).unwrap_err();
+        assert_eq!(error.message, "boom");
+        assert_eq!(error.position.line, 2);
+
+        let path = file("c.jsonnet", "{ a: }");
+        let error = evaluate(&path, &[]).unwrap_err();
+        assert!(error.message.starts_with("Jsonnet syntax error"), "{}", error.message);
+
+        let path = file("d.jsonnet", "local f(x) = f(x + 1); f(0)");
+        assert!(evaluate(&path, &[]).is_err());
+
+        let path = file("e.jsonnet", "import 'missing.libsonnet'");
+        let error = evaluate(&path, &[]).unwrap_err();
+        assert!(error.message.contains("missing.libsonnet"), "{}", error.message);
+    }
+}

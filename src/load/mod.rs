@@ -1,0 +1,261 @@
+//! Loading: from files on disk to JSON values with source positions.
+//!
+//! `obsgen.yaml` is read first (it may move the service manifests); then
+//! every file under the services glob, in sorted order so that results never
+//! depend on the file system. YAML goes through [`yaml`], Jsonnet through
+//! [`jsonnet`]. Problems with a file become diagnostics and loading goes on,
+//! so one run reports every broken file.
+
+pub mod jsonnet;
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostic, Sources};
+use crate::model::build::DEFAULT_SERVICES_GLOB;
+
+/// The platform configuration's file name, at the root.
+pub const PLATFORM_FILE: &str = "obsgen.yaml";
+/// The Jsonnet library folder, at the root; on every manifest's import path.
+pub const LIBRARY_DIR: &str = "library";
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where each node of a document is: by JSON pointer, the value's position
+/// and (for object members) the key's.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    pub values: HashMap<String, Position>,
+    pub keys: HashMap<String, Position>,
+}
+
+impl Positions {
+    /// The position of the value at `pointer`, or of its nearest ancestor
+    /// that has one (a missing field is reported at its parent object).
+    pub fn value(&self, pointer: &str) -> Position {
+        self.lookup(&self.values, pointer)
+    }
+
+    /// The position of the key at `pointer` (falling back to the value).
+    pub fn key(&self, pointer: &str) -> Position {
+        self.keys.get(pointer).copied().unwrap_or_else(|| self.value(pointer))
+    }
+
+    fn lookup(&self, map: &HashMap<String, Position>, pointer: &str) -> Position {
+        let mut current = pointer;
+        loop {
+            if let Some(position) = map.get(current) {
+                return *position;
+            }
+            match current.rfind('/') {
+                Some(index) => current = &current[..index],
+                None => return Position { line: 1, column: 1 },
+            }
+        }
+    }
+}
+
+/// One loaded document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Relative to the root, `/`-separated.
+    pub source: String,
+    pub value: Value,
+    pub positions: Positions,
+}
+
+/// Everything loaded from a repository.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub platform: Option<Document>,
+    pub services: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+/// Problems that stop loading altogether: they are about the invocation,
+/// not about a manifest (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("no `{PLATFORM_FILE}` in `{root}`; run `obsgen init` there, or pass `--root` pointing at the repository")]
+    NoPlatform { root: String },
+    #[error("reading `{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Loads `obsgen.yaml` and every service manifest below `root`.
+pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::default();
+    let platform_path = root.join(PLATFORM_FILE);
+    let platform_text = match std::fs::read(&platform_path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LoadError::NoPlatform { root: root.display().to_string() });
+        }
+        Err(source) => return Err(LoadError::Io { path: platform_path.display().to_string(), source }),
+    };
+    loaded.platform = load_bytes(PLATFORM_FILE, &platform_path, platform_text, root, &mut loaded);
+
+    let pattern = loaded
+        .platform
+        .as_ref()
+        .and_then(|doc| doc.value.pointer("/spec/services"))
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_SERVICES_GLOB)
+        .to_string();
+    let matcher = match Glob::new(&pattern) {
+        Ok(glob) => glob.compile_matcher(),
+        Err(error) => {
+            let position = loaded.platform.as_ref().map(|doc| doc.positions.value("/spec/services"));
+            let mut diagnostic = Diagnostic::error(PLATFORM_FILE, format!("`{pattern}` is not a valid glob: {error}"))
+                .path("spec.services")
+                .hint("use a glob such as `services/**/*.{yaml,yml,jsonnet}`");
+            if let Some(position) = position {
+                diagnostic = diagnostic.at(position.line, position.column);
+            }
+            loaded.diagnostics.push(diagnostic);
+            return Ok(loaded);
+        }
+    };
+    for (relative, path) in find_manifests(root, &pattern, &matcher)? {
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io { path: relative.clone(), source })?;
+        if let Some(document) = load_bytes(&relative, &path, bytes, root, &mut loaded) {
+            loaded.services.push(document);
+        }
+    }
+    Ok(loaded)
+}
+
+/// Files matching the glob, relative to the root, sorted. Only the glob's
+/// literal leading directories are walked (not the whole repository).
+fn find_manifests(root: &Path, pattern: &str, matcher: &GlobMatcher) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let literal: Vec<&str> = pattern
+        .split('/')
+        .take_while(|part| !part.contains(['*', '?', '[', '{']))
+        .collect();
+    // The last literal component may be a file name; walk its parent then.
+    let base = root.join(literal.join("/"));
+    let base = if base.is_dir() { base } else { base.parent().map(Path::to_path_buf).unwrap_or(root.to_path_buf()) };
+    if !base.exists() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(&base).follow_links(false).sort_by_file_name() {
+        let entry = entry.map_err(|error| LoadError::Io {
+            path: error.path().map(|p| p.display().to_string()).unwrap_or_default(),
+            source: error.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(root) else { continue };
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        if relative == PLATFORM_FILE || !matcher.is_match(&relative) {
+            continue;
+        }
+        found.push((relative, entry.path().to_path_buf()));
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn load_bytes(relative: &str, path: &Path, bytes: Vec<u8>, root: &Path, loaded: &mut Loaded) -> Option<Document> {
+    if relative.ends_with(".jsonnet") {
+        loaded.sources.insert(relative.to_string(), String::from_utf8_lossy(&bytes).into_owned());
+        return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)]) {
+            Ok(value) => Some(Document { source: relative.to_string(), value, positions: Positions::default() }),
+            Err(error) => {
+                let file = error
+                    .file
+                    .strip_prefix(root)
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_else(|_| error.file.display().to_string());
+                if file != relative {
+                    if let Ok(text) = std::fs::read_to_string(&error.file) {
+                        loaded.sources.insert(file.clone(), text);
+                    }
+                }
+                loaded.diagnostics.push(
+                    Diagnostic::error(file, error.message)
+                        .at(error.position.line, error.position.column)
+                        .hint("run the file through `jsonnet` to see the whole evaluation"),
+                );
+                None
+            }
+        };
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let position = jsonnet::position_at(error.as_bytes(), error.utf8_error().valid_up_to());
+            loaded.diagnostics.push(
+                Diagnostic::error(relative, "the file is not UTF-8 text")
+                    .at(position.line, position.column)
+                    .hint("manifests are YAML (or Jsonnet) text files, encoded as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let result = yaml::parse(&text);
+    loaded.sources.insert(relative.to_string(), text);
+    match result {
+        Ok((value, positions)) => Some(Document { source: relative.to_string(), value, positions }),
+        Err(error) => {
+            loaded.diagnostics.push(
+                Diagnostic::error(relative, format!("invalid YAML: {}", error.message))
+                    .at(error.position.line, error.position.column),
+            );
+            None
+        }
+    }
+}
+
+/// `spec.slos[1].objective` from `/spec/slos/1/objective`.
+pub fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for part in pointer.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else if part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !part.is_empty() {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
+        } else {
+            out.push_str(&format!("[{}]", serde_json::Value::String(part)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_read_like_code() {
+        assert_eq!(field_path("/spec/slos/1/objective"), "spec.slos[1].objective");
+        assert_eq!(field_path("/metadata/labels/a~1b"), "metadata.labels[\"a/b\"]");
+        assert_eq!(field_path(""), "");
+    }
+
+    #[test]
+    fn positions_fall_back_to_the_parent() {
+        let (_, positions) = yaml::parse("spec:\n  slos:\n    - name: a\n").unwrap();
+        assert_eq!(positions.value("/spec/slos/0/objective"), positions.value("/spec/slos/0"));
+    }
+}

@@ -1,0 +1,187 @@
+//! YAML → JSON value, with the source position of every node.
+//!
+//! serde-saphyr parses (panic-free, with budgets against alias bombs) into
+//! a tree of [`Spanned`] nodes; we flatten it into a `serde_json::Value`
+//! (what the JSON Schema validator and the spec types read) and a
+//! [`Positions`] index from JSON pointer to line and column, which every
+//! later diagnostic uses to point at the right place.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use serde_saphyr::Spanned;
+
+use super::{Position, Positions};
+
+/// A YAML node as serde-saphyr hands it over, with spans.
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+        Ok(Node::Bool(value))
+    }
+    fn visit_i64<E>(self, value: i64) -> Result<Node, E> {
+        Ok(Node::Int(value))
+    }
+    fn visit_u64<E>(self, value: u64) -> Result<Node, E> {
+        Ok(Node::Uint(value))
+    }
+    fn visit_f64<E>(self, value: f64) -> Result<Node, E> {
+        Ok(Node::Float(value))
+    }
+    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
+        Ok(Node::Str(value.to_string()))
+    }
+    fn visit_string<E>(self, value: String) -> Result<Node, E> {
+        Ok(Node::Str(value))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// A YAML syntax error, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub position: Position,
+}
+
+/// Parses one YAML document.
+pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
+    let root: Spanned<Node> = serde_saphyr::from_str(text).map_err(|error| {
+        let position = error
+            .location()
+            .map(|location| Position { line: location.line() as usize, column: location.column() as usize })
+            .unwrap_or(Position { line: 1, column: 1 });
+        let message = error.to_string();
+        // The first line carries the message; the rest is serde-saphyr's own excerpt.
+        let message = message.lines().next().unwrap_or("invalid YAML").to_string();
+        let message = message.trim_start_matches("error: ").to_string();
+        SyntaxError { message, position }
+    })?;
+    let mut positions = Positions::default();
+    let value = flatten(root, &mut String::new(), &mut positions);
+    Ok((value, positions))
+}
+
+fn position_of<T>(spanned: &Spanned<T>) -> Position {
+    Position { line: spanned.referenced.line() as usize, column: spanned.referenced.column() as usize }
+}
+
+/// Converts the spanned tree into a JSON value, recording positions under
+/// JSON pointers (`/spec/slos/0/objective`).
+fn flatten(node: Spanned<Node>, pointer: &mut String, positions: &mut Positions) -> Value {
+    positions.values.insert(pointer.clone(), position_of(&node));
+    match node.value {
+        Node::Null => Value::Null,
+        Node::Bool(value) => Value::Bool(value),
+        Node::Int(value) => Value::Number(value.into()),
+        Node::Uint(value) => Value::Number(value.into()),
+        // JSON has no NaN or infinity: keep the YAML spelling as a string,
+        // which the schema then rejects with a clear "expected a number".
+        Node::Float(value) => Number::from_f64(value)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(format!("{value}"))),
+        Node::Str(value) => Value::String(value),
+        Node::Seq(items) => {
+            let mut array = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+                array.push(flatten(item, pointer, positions));
+                pointer.truncate(length);
+            }
+            Value::Array(array)
+        }
+        Node::Map(entries) => {
+            let mut object = Map::with_capacity(entries.len());
+            for (key, item) in entries {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(&key.value));
+                positions.keys.insert(pointer.clone(), position_of(&key));
+                let value = flatten(item, pointer, positions);
+                pointer.truncate(length);
+                object.insert(key.value, value);
+            }
+            Value::Object(object)
+        }
+    }
+}
+
+/// Escapes a key for a JSON pointer (RFC 6901).
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_positions() {
+        let (value, positions) = parse("a: 1\nb:\n  - x\n  - {c: 3.5, d: null}\ne: '08'\n").unwrap();
+        assert_eq!(value, serde_json::json!({"a": 1, "b": ["x", {"c": 3.5, "d": null}], "e": "08"}));
+        assert_eq!(positions.values["/b/1/c"], Position { line: 4, column: 9 });
+        assert_eq!(positions.keys["/b/1/c"], Position { line: 4, column: 6 });
+        assert_eq!(positions.values["/e"], Position { line: 5, column: 4 });
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let error = parse("a: [1\nb: }").unwrap_err();
+        assert_eq!(error.position.line, 2);
+        assert!(!error.message.is_empty());
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for text in ["\u{0}\u{1}", "[[[[[[[[[[", "&a [*a]", "? - : -", "a: !!binary ~", "{a: 1, a: 2}"] {
+            let _ = parse(text);
+        }
+        let deep = "[".repeat(100_000);
+        let _ = parse(&deep);
+    }
+}

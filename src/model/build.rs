@@ -1,0 +1,322 @@
+//! From validated spec documents to the [`Model`]: every default lives here.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::spec::{self, IndicatorSpec, PlatformManifest, ServiceManifest};
+
+/// The default location of service manifests.
+pub const DEFAULT_SERVICES_GLOB: &str = "services/**/*.{yaml,yml,jsonnet}";
+/// The default URL of a service in an environment.
+pub const DEFAULT_SERVICE_URL: &str = "http://{service}.{env}.svc:8080";
+/// The default ingress error ratio that alerts (3 %).
+pub const DEFAULT_PROXY_ERROR_RATIO: f64 = 0.03;
+
+/// A loaded document: the spec and the file it came from (relative to the root).
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    pub source: String,
+    pub spec: T,
+}
+
+/// Builds the model. Expects documents that passed [`crate::validate`];
+/// anything validation would have rejected is resolved leniently here
+/// rather than panicking (unknown environments are dropped, for instance).
+pub fn build(platform: &Sourced<PlatformManifest>, services: &[Sourced<ServiceManifest>]) -> Model {
+    let platform = build_platform(platform);
+    let service_names: Vec<&str> = services.iter().map(|s| s.spec.metadata.name.as_str()).collect();
+    let mut services: Vec<Service> = services
+        .iter()
+        .map(|service| build_service(&platform, service, &service_names, services))
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.source.cmp(&b.source)));
+    services.dedup_by(|b, a| a.name == b.name);
+    Model { platform, services }
+}
+
+fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
+    let spec = &doc.spec.spec;
+    let service_url = spec.service_url.clone().unwrap_or_else(|| DEFAULT_SERVICE_URL.to_string());
+    let environments = spec
+        .environments
+        .iter()
+        .map(|env| Environment {
+            name: env.name.clone(),
+            production: env.production.unwrap_or(false),
+            namespace: env.namespace.clone().unwrap_or_else(|| env.name.clone()),
+            service_url: env.service_url.clone().unwrap_or_else(|| service_url.clone()),
+        })
+        .collect();
+
+    let prom = spec.prometheus.clone().unwrap_or_default();
+    let scrape_interval = prom.scrape_interval.unwrap_or(Duration::from_secs(30));
+    let prometheus = Prometheus {
+        discovery: prom.discovery.unwrap_or(Discovery::Static),
+        scrape_interval,
+        scrape_timeout: prom
+            .scrape_timeout
+            .unwrap_or_else(|| scrape_interval.min(Duration::from_secs(10))),
+        evaluation_interval: prom.evaluation_interval.unwrap_or(Duration::from_secs(30)),
+        output: prom.output.unwrap_or(PrometheusOutput::Files),
+        shards: prom.shards.unwrap_or(1).max(1),
+        pod_label: prom.pod_label.unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
+        external_labels: prom.external_labels,
+        alertmanagers: prom.alertmanagers,
+    };
+
+    let grafana_spec = spec.grafana.clone().unwrap_or_default();
+    let grafana = Grafana {
+        url: grafana_spec.url.unwrap_or_else(|| "http://grafana:3000".to_string()),
+        datasource_uid: grafana_spec.datasource_uid.unwrap_or_else(|| "prometheus".to_string()),
+        folder: grafana_spec.folder.unwrap_or_else(|| "Services".to_string()),
+    };
+
+    let logging_spec = spec.logging.clone().unwrap_or_default();
+    let logging = Logging {
+        input: logging_spec.input.as_ref().map(|i| i.kind).unwrap_or(LogInputKind::Beats),
+        port: logging_spec.input.as_ref().map(|i| i.port).unwrap_or(5044),
+        elasticsearch: logging_spec.elasticsearch.map(|es| Elasticsearch {
+            hosts: es.hosts,
+            user: es.user,
+            password_env: es.password_env,
+            index_prefix: es.index_prefix.unwrap_or_else(|| "logs".to_string()),
+        }),
+    };
+
+    let alerting_spec = spec.alerting.clone().unwrap_or_default();
+    let slack_api_url_file = alerting_spec.slack_api_url_file.clone();
+    let alerting = Alerting {
+        group_wait: alerting_spec.group_wait.unwrap_or(Duration::from_secs(30)),
+        group_interval: alerting_spec.group_interval.unwrap_or(Duration::from_mins(5)),
+        repeat_interval: alerting_spec.repeat_interval.unwrap_or(Duration::from_hours(4)),
+        resolve_timeout: alerting_spec.resolve_timeout.unwrap_or(Duration::from_mins(5)),
+        slack_api_url_file: slack_api_url_file.clone(),
+        smtp: alerting_spec.smtp.map(|smtp| Smtp {
+            smarthost: smtp.smarthost,
+            from: smtp.from,
+            auth_username: smtp.auth_username,
+            auth_password_file: smtp.auth_password_file,
+            require_tls: smtp.require_tls.unwrap_or(true),
+        }),
+        fallback: alerting_spec
+            .fallback
+            .map(|r| receivers(r.pagerduty, r.slack, r.email, r.webhook, &slack_api_url_file))
+            .unwrap_or_default(),
+    };
+
+    let teams = spec
+        .teams
+        .iter()
+        .map(|(name, team)| Team {
+            name: name.clone(),
+            receivers: receivers(
+                team.pagerduty.clone(),
+                team.slack.clone(),
+                team.email.clone(),
+                team.webhook.clone(),
+                &slack_api_url_file,
+            ),
+            group_wait: team.group_wait.unwrap_or(alerting.group_wait),
+            group_interval: team.group_interval.unwrap_or(alerting.group_interval),
+            repeat_interval: team.repeat_interval.unwrap_or(alerting.repeat_interval),
+            working_hours: team.working_hours.as_ref().map(|hours| WorkingHours {
+                weekdays: hours.weekdays.clone().unwrap_or_else(|| "monday:friday".to_string()),
+                start: hours.start.clone(),
+                end: hours.end.clone(),
+                location: hours.location.clone().unwrap_or_else(|| "UTC".to_string()),
+            }),
+        })
+        .collect();
+
+    Platform {
+        name: doc.spec.metadata.name.clone(),
+        source: doc.source.clone(),
+        environments,
+        prometheus,
+        grafana,
+        logging,
+        alerting,
+        teams,
+    }
+}
+
+fn receivers(
+    pagerduty: Option<spec::PagerdutySpec>,
+    slack: Option<spec::SlackSpec>,
+    email: Option<spec::EmailSpec>,
+    webhook: Option<spec::WebhookSpec>,
+    platform_slack_file: &Option<String>,
+) -> Receivers {
+    Receivers {
+        pagerduty: pagerduty.map(|p| Pagerduty { routing_key_file: p.routing_key_file }),
+        slack: slack.map(|s| Slack {
+            channel: s.channel,
+            api_url_file: s.api_url_file.or_else(|| platform_slack_file.clone()),
+        }),
+        email: email.map(|e| Email { to: e.to }),
+        webhook: webhook.map(|w| Webhook { url_file: w.url_file }),
+    }
+}
+
+fn build_service(
+    platform: &Platform,
+    doc: &Sourced<ServiceManifest>,
+    service_names: &[&str],
+    all: &[Sourced<ServiceManifest>],
+) -> Service {
+    let meta = &doc.spec.metadata;
+    let spec = &doc.spec.spec;
+    let framework = spec.framework.unwrap_or(Framework::Http);
+    let metrics_spec = spec.metrics.clone().unwrap_or_default();
+
+    let wanted: Vec<&Environment> = match &spec.environments {
+        Some(names) => platform
+            .environments
+            .iter()
+            .filter(|env| names.iter().any(|name| *name == env.name))
+            .collect(),
+        None => platform.environments.iter().collect(),
+    };
+    let mut port_from_url = None;
+    let environments = wanted
+        .into_iter()
+        .map(|env| {
+            let url = naming::expand_service_url(&env.service_url, &meta.name, &env.name);
+            let url_host = naming::host_port(&url);
+            if port_from_url.is_none() {
+                port_from_url = url_host.as_ref().and_then(|(_, port)| *port);
+            }
+            let targets = match spec.targets.get(&env.name) {
+                Some(targets) => targets.clone(),
+                None => url_host
+                    .map(|(host, port)| {
+                        let port = metrics_spec.port.or(port).unwrap_or(80);
+                        vec![format!("{host}:{port}")]
+                    })
+                    .unwrap_or_default(),
+            };
+            ServiceEnvironment {
+                name: env.name.clone(),
+                production: env.production,
+                namespace: env.namespace.clone(),
+                url,
+                targets,
+            }
+        })
+        .collect();
+
+    let metrics = Metrics {
+        port: metrics_spec.port.or(port_from_url).unwrap_or(8080),
+        path: metrics_spec.path.clone().unwrap_or_else(|| "/metrics".to_string()),
+        scheme: metrics_spec.scheme.unwrap_or(Scheme::Http),
+        discovery: metrics_spec.discovery.unwrap_or(platform.prometheus.discovery),
+        scrape_interval: metrics_spec.scrape_interval.unwrap_or(platform.prometheus.scrape_interval),
+    };
+
+    let dependencies = spec
+        .dependencies
+        .iter()
+        .filter_map(|dep| {
+            let (name, internal) = match (&dep.service, &dep.name) {
+                (Some(service), _) => (service.clone(), service_names.contains(&service.as_str())),
+                (None, Some(name)) => (name.clone(), false),
+                (None, None) => return None,
+            };
+            let protocol = dep.protocol.unwrap_or_else(|| {
+                let target_framework = all
+                    .iter()
+                    .find(|other| internal && other.spec.metadata.name == name)
+                    .and_then(|other| other.spec.spec.framework);
+                if target_framework == Some(Framework::Grpc) { Protocol::Grpc } else { Protocol::Http }
+            });
+            Some(Dependency { name, internal, protocol })
+        })
+        .collect();
+
+    let slos = spec
+        .slos
+        .iter()
+        .map(|slo| Slo {
+            name: slo.name.clone(),
+            objective: slo.objective.percent(),
+            window: slo.window.unwrap_or(Duration::from_days(30)),
+            description: slo.description.clone(),
+            indicator: match &slo.indicator {
+                IndicatorSpec::Availability {} => Indicator::Availability,
+                IndicatorSpec::Latency { threshold } => Indicator::Latency { threshold: *threshold },
+                IndicatorSpec::Ratio { errors, total } => Indicator::Ratio {
+                    errors: errors.trim().to_string(),
+                    total: total.trim().to_string(),
+                },
+            },
+        })
+        .collect();
+
+    let alerts_spec = spec.alerts.clone().unwrap_or_default();
+    let alerts = Alerts {
+        page: alerts_spec.page.unwrap_or(false),
+        proxy_error_ratio: alerts_spec
+            .proxy_error_ratio
+            .map(|p| p.ratio())
+            .unwrap_or(DEFAULT_PROXY_ERROR_RATIO),
+        unavailable_for: alerts_spec.unavailable_for.unwrap_or(Duration::from_mins(5)),
+        runbook_url: alerts_spec.runbook_url,
+    };
+
+    let logs = match &spec.logs {
+        Some(logs) => Logs {
+            format: logs.format.unwrap_or(LogFormat::Json),
+            pattern: logs.pattern.clone(),
+            retention: logs.retention.unwrap_or(Duration::from_days(14)),
+        },
+        None => Logs { format: LogFormat::Json, pattern: None, retention: Duration::from_days(14) },
+    };
+
+    let default_protocol = if framework == Framework::Grpc { Protocol::Grpc } else { Protocol::Http };
+    let loadtest = match &spec.loadtest {
+        Some(loadtest) => Loadtest {
+            protocol: loadtest.protocol.unwrap_or(default_protocol),
+            scenarios: loadtest
+                .scenarios
+                .iter()
+                .map(|scenario| Scenario {
+                    name: scenario.name.clone(),
+                    rate: scenario.rate,
+                    duration: scenario.duration,
+                    requests: scenario
+                        .requests
+                        .iter()
+                        .map(|request| Request {
+                            method: request.method.unwrap_or(HttpMethod::Get),
+                            path: request.path.clone(),
+                            body: request.body.clone(),
+                            headers: request.headers.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        },
+        None => Loadtest { protocol: default_protocol, scenarios: Vec::new() },
+    };
+
+    Service {
+        name: meta.name.clone(),
+        team: meta.team.clone(),
+        description: meta.description.clone(),
+        labels: meta.labels.clone().into_iter().collect::<BTreeMap<_, _>>(),
+        source: doc.source.clone(),
+        language: spec.language.unwrap_or(Language::Other),
+        framework,
+        environments,
+        metrics,
+        ingress: spec.ingress.as_ref().map(|ingress| Ingress {
+            kind: ingress.kind,
+            name: ingress.name.clone().unwrap_or_else(|| meta.name.clone()),
+        }),
+        dependencies,
+        slos,
+        alerts,
+        logs,
+        loadtest,
+    }
+}

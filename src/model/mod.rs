@@ -1,0 +1,346 @@
+//! The normalized model: what every backend reads.
+//!
+//! Built from validated spec documents by [`build`]: the platform's defaults
+//! are applied, each service's environments are resolved against the
+//! platform's (in the platform's order), dependencies are linked, and units
+//! are plain numbers. Everything is sorted by name, so output order never
+//! depends on file-system or hash-map order. Backends must not look at spec
+//! types: anything they need that is derived (a dashboard uid, a URL, whether
+//! an environment pages) is a method here, so that every backend agrees.
+
+pub mod build;
+pub mod naming;
+pub mod slo;
+
+use std::collections::BTreeMap;
+
+pub use build::build;
+
+use crate::spec::{
+    Discovery, Duration, Framework, HttpMethod, IngressKind, Language, LogFormat, LogInputKind,
+    PrometheusOutput, Protocol, Rate, Scheme,
+};
+
+/// The whole repository, normalized.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub platform: Platform,
+    /// Sorted by name.
+    pub services: Vec<Service>,
+}
+
+impl Model {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services
+            .binary_search_by(|service| service.name.as_str().cmp(name))
+            .ok()
+            .map(|index| &self.services[index])
+    }
+    pub fn team(&self, name: &str) -> Option<&Team> {
+        self.platform.teams.iter().find(|team| team.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub name: String,
+    /// The source file, relative to the root (`obsgen.yaml`).
+    pub source: String,
+    /// In the order the platform declares them.
+    pub environments: Vec<Environment>,
+    pub prometheus: Prometheus,
+    pub grafana: Grafana,
+    pub logging: Logging,
+    pub alerting: Alerting,
+    /// Sorted by name.
+    pub teams: Vec<Team>,
+}
+
+impl Platform {
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|env| env.name == name)
+    }
+
+    /// The URL of a service's dashboard, opened on one environment. Alerts
+    /// link here; the Grafana backend publishes the dashboard under the same
+    /// uid ([`Service::dashboard_uid`]).
+    pub fn dashboard_url(&self, service: &Service, env: &str) -> String {
+        format!(
+            "{}/d/{}/{}?var-env={}",
+            self.grafana.url.trim_end_matches('/'),
+            service.dashboard_uid(),
+            service.name,
+            naming::url_query_escape(env)
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    /// Only production environments page.
+    pub production: bool,
+    /// The Kubernetes namespace the environment's pods live in.
+    pub namespace: String,
+    /// `{service}`/`{env}` URL template of services in this environment.
+    pub service_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prometheus {
+    pub discovery: Discovery,
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub evaluation_interval: Duration,
+    pub output: PrometheusOutput,
+    pub shards: u32,
+    pub pod_label: String,
+    pub external_labels: BTreeMap<String, String>,
+    pub alertmanagers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Grafana {
+    pub url: String,
+    pub datasource_uid: String,
+    pub folder: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Logging {
+    pub input: LogInputKind,
+    pub port: u16,
+    pub elasticsearch: Option<Elasticsearch>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Elasticsearch {
+    pub hosts: Vec<String>,
+    pub user: Option<String>,
+    /// The *name* of the environment variable holding the password.
+    pub password_env: Option<String>,
+    pub index_prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Alerting {
+    pub group_wait: Duration,
+    pub group_interval: Duration,
+    pub repeat_interval: Duration,
+    pub resolve_timeout: Duration,
+    pub slack_api_url_file: Option<String>,
+    pub smtp: Option<Smtp>,
+    /// Receivers of alerts that match no team.
+    pub fallback: Receivers,
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub smarthost: String,
+    pub from: String,
+    pub auth_username: Option<String>,
+    pub auth_password_file: Option<String>,
+    pub require_tls: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub name: String,
+    pub receivers: Receivers,
+    pub group_wait: Duration,
+    pub group_interval: Duration,
+    pub repeat_interval: Duration,
+    pub working_hours: Option<WorkingHours>,
+}
+
+/// Where a team's (or the fallback's) alerts go. Secrets are only ever file
+/// paths here, never values.
+#[derive(Debug, Clone, Default)]
+pub struct Receivers {
+    pub pagerduty: Option<Pagerduty>,
+    pub slack: Option<Slack>,
+    pub email: Option<Email>,
+    pub webhook: Option<Webhook>,
+}
+
+impl Receivers {
+    pub fn is_empty(&self) -> bool {
+        self.pagerduty.is_none()
+            && self.slack.is_none()
+            && self.email.is_none()
+            && self.webhook.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pagerduty {
+    pub routing_key_file: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Slack {
+    pub channel: String,
+    /// The team's own webhook file, or the platform's.
+    pub api_url_file: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url_file: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkingHours {
+    pub weekdays: String,
+    pub start: String,
+    pub end: String,
+    pub location: String,
+}
+
+/// One service, with every default applied.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub team: String,
+    pub description: Option<String>,
+    /// `metadata.labels`: copied onto every series, alert and log event.
+    pub labels: BTreeMap<String, String>,
+    /// The manifest, relative to the root, with `/` separators.
+    pub source: String,
+    pub language: Language,
+    pub framework: Framework,
+    /// The environments the service runs in, in the platform's order.
+    pub environments: Vec<ServiceEnvironment>,
+    pub metrics: Metrics,
+    pub ingress: Option<Ingress>,
+    pub dependencies: Vec<Dependency>,
+    pub slos: Vec<Slo>,
+    pub alerts: Alerts,
+    pub logs: Logs,
+    pub loadtest: Loadtest,
+}
+
+impl Service {
+    /// The service's Grafana dashboard uid: at most 40 characters of
+    /// `[a-zA-Z0-9_-]`, stable for a given service name.
+    pub fn dashboard_uid(&self) -> String {
+        naming::dashboard_uid(&self.name)
+    }
+
+    /// Whether alerts of this service page in `env`: only when the service
+    /// opted in *and* the environment is a production one.
+    pub fn pages_in(&self, env: &ServiceEnvironment) -> bool {
+        self.alerts.page && env.production
+    }
+}
+
+/// A service in one environment.
+#[derive(Debug, Clone)]
+pub struct ServiceEnvironment {
+    pub name: String,
+    pub production: bool,
+    pub namespace: String,
+    /// The service's base URL there (`http://checkout.production.svc:8080`).
+    pub url: String,
+    /// `host:port` scrape targets, for static discovery.
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub port: u16,
+    pub path: String,
+    pub scheme: Scheme,
+    pub discovery: Discovery,
+    pub scrape_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    pub kind: IngressKind,
+    /// The proxy's name for the service.
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: String,
+    /// True when the dependency is another service of the repository.
+    pub internal: bool,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone)]
+pub struct Slo {
+    pub name: String,
+    /// In percent, e.g. `99.9`.
+    pub objective: f64,
+    pub window: Duration,
+    pub description: Option<String>,
+    pub indicator: Indicator,
+}
+
+impl Slo {
+    /// The error budget as a ratio: `1 - objective / 100`.
+    pub fn error_budget(&self) -> f64 {
+        // Round away the float noise of `1 - 0.999` so outputs read `0.001`.
+        let budget = 1.0 - self.objective / 100.0;
+        (budget * 1e12).round() / 1e12
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Indicator {
+    Availability,
+    Latency {
+        threshold: Duration,
+    },
+    /// PromQL with `{{window}}` placeholders for the range.
+    Ratio {
+        errors: String,
+        total: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    pub page: bool,
+    /// As a ratio, e.g. `0.03`.
+    pub proxy_error_ratio: f64,
+    pub unavailable_for: Duration,
+    pub runbook_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Logs {
+    pub format: LogFormat,
+    pub pattern: Option<String>,
+    pub retention: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Loadtest {
+    pub protocol: Protocol,
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub rate: Rate,
+    pub duration: Duration,
+    pub requests: Vec<Request>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: HttpMethod,
+    pub path: String,
+    pub body: Option<String>,
+    pub headers: BTreeMap<String, String>,
+}

@@ -1,0 +1,107 @@
+//! Names derived from user input that more than one backend must agree on:
+//! dashboard uids, URL pieces, service URLs expanded per environment.
+
+/// Grafana allows at most 40 characters of `[a-zA-Z0-9_-]` in a uid.
+pub const MAX_DASHBOARD_UID: usize = 40;
+
+/// The dashboard uid of a service: `svc-<name>` when it fits, otherwise a
+/// truncated name plus a stable hash of the whole name, so two long names
+/// with a common prefix never collide.
+pub fn dashboard_uid(service: &str) -> String {
+    let clean: String = service
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let plain = format!("svc-{clean}");
+    if plain.len() <= MAX_DASHBOARD_UID {
+        return plain;
+    }
+    let hash = format!("{:08x}", fnv1a32(service.as_bytes()));
+    let keep = MAX_DASHBOARD_UID - "svc-".len() - 1 - hash.len();
+    format!("svc-{}-{hash}", &clean[..keep])
+}
+
+/// FNV-1a, 32 bits: tiny, stable across platforms and releases (unlike
+/// `std`'s hasher, which is explicitly not).
+pub fn fnv1a32(bytes: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in bytes {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// Percent-encodes a URL query value (RFC 3986 unreserved characters pass).
+pub fn url_query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Expands `{service}` and `{env}` in a URL template.
+pub fn expand_service_url(template: &str, service: &str, env: &str) -> String {
+    template.replace("{service}", service).replace("{env}", env)
+}
+
+/// The `host:port` part of a URL, with the scheme's default port when the
+/// URL names none. `None` when there is no host.
+pub fn host_port(url: &str) -> Option<(String, Option<u16>)> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme, rest),
+        None => ("http", url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if authority.is_empty() {
+        return None;
+    }
+    let default_port = match scheme {
+        "https" | "grpcs" => Some(443),
+        "http" | "grpc" => Some(80),
+        _ => None,
+    };
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => match port.parse::<u16>() {
+            Ok(port) => Some((host.to_string(), Some(port))),
+            Err(_) => None,
+        },
+        _ => Some((authority.to_string(), default_port)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dashboard_uids_fit_grafana() {
+        assert_eq!(dashboard_uid("checkout"), "svc-checkout");
+        let long = "a".repeat(63);
+        let uid = dashboard_uid(&long);
+        assert_eq!(uid.len(), MAX_DASHBOARD_UID);
+        assert_ne!(uid, dashboard_uid(&format!("{}b", "a".repeat(62))));
+        assert!(uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn host_port_understands_common_urls() {
+        assert_eq!(
+            host_port("http://checkout.production.svc:8080/x"),
+            Some(("checkout.production.svc".into(), Some(8080)))
+        );
+        assert_eq!(host_port("https://api.example.com"), Some(("api.example.com".into(), Some(443))));
+        assert_eq!(host_port("http://"), None);
+    }
+
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(url_query_escape("prod us&x"), "prod%20us%26x");
+    }
+}

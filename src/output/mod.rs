@@ -1,0 +1,154 @@
+//! The output tree: generated files held in memory, then written, diffed or
+//! checked against what is on disk.
+//!
+//! Backends add files to an [`OutputSet`]; nothing else in obsgen writes
+//! output. The same set feeds `build` ([`write`]), `diff` and `check`
+//! ([`diff`]) and the golden tests, so what reviewers read is exactly what
+//! is written.
+
+pub mod diff;
+pub mod header;
+pub mod write;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+
+pub use diff::{Change, ChangeKind, changes, render_unified};
+pub use write::{INDEX_FILE, WriteSummary, read_index, write};
+
+/// Why a file could not be added or the tree could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("refusing output path `{path}`: {reason}")]
+    UnsafePath { path: String, reason: &'static str },
+    #[error("two generators produce `{path}`")]
+    Duplicate { path: String },
+    #[error("serializing a generated file: {0}")]
+    Serialize(String),
+    #[error("{action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Generated files by relative path (`/`-separated), sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputSet {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl OutputSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file. The path must stay inside the output directory: relative,
+    /// `/`-separated, no `.`/`..`/empty components, no characters that are
+    /// unsafe in file names on common file systems.
+    pub fn add(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>) -> Result<(), OutputError> {
+        let path = path.into();
+        check_path(&path)?;
+        if self.files.contains_key(&path) {
+            return Err(OutputError::Duplicate { path });
+        }
+        self.files.insert(path, contents.into());
+        Ok(())
+    }
+
+    /// Adds every file of another set.
+    pub fn extend(&mut self, other: OutputSet) -> Result<(), OutputError> {
+        for (path, contents) in other.files {
+            self.add(path, contents)?;
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(path, contents)| (path.as_str(), contents.as_slice()))
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Refuses any path that could escape the output directory or clash with
+/// obsgen's own bookkeeping.
+pub fn check_path(path: &str) -> Result<(), OutputError> {
+    let unsafe_path = |reason| Err(OutputError::UnsafePath { path: path.to_string(), reason });
+    if path.is_empty() {
+        return unsafe_path("it is empty");
+    }
+    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+        return unsafe_path("it must be relative, with `/` separators");
+    }
+    if path.chars().any(|c| c.is_control()) {
+        return unsafe_path("it contains a control character");
+    }
+    for component in path.split('/') {
+        if component.is_empty() || component == "." || component == ".." {
+            return unsafe_path("it has an empty, `.` or `..` component");
+        }
+    }
+    if path == INDEX_FILE || path.starts_with(".obsgen") {
+        return unsafe_path("names starting with `.obsgen` are obsgen's own");
+    }
+    Ok(())
+}
+
+/// A fresh, empty directory for a unit test.
+#[cfg(test)]
+pub(crate) fn test_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "obsgen-unit-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a test directory");
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape() {
+        let mut set = OutputSet::new();
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "a\\b", "C:x", "./a", ".obsgen-index", "a\nb"] {
+            assert!(set.add(bad, "x").is_err(), "{bad:?} should be refused");
+        }
+        set.add("prometheus/production/prometheus.yml", "x").unwrap();
+        assert!(matches!(
+            set.add("prometheus/production/prometheus.yml", "y"),
+            Err(OutputError::Duplicate { .. })
+        ));
+    }
+
+    #[test]
+    fn iteration_is_sorted() {
+        let mut set = OutputSet::new();
+        set.add("b", "").unwrap();
+        set.add("a/z", "").unwrap();
+        set.add("a/b", "").unwrap();
+        assert_eq!(set.paths().collect::<Vec<_>>(), ["a/b", "a/z", "b"]);
+    }
+}

@@ -1,0 +1,656 @@
+//! The manifest contract: what users write, as serde + schemars types.
+//!
+//! Two kinds of document share a Kubernetes-style envelope
+//! (`apiVersion: obsgen.dev/v1`, `kind`, `metadata`, `spec`):
+//!
+//! ```yaml
+//! apiVersion: obsgen.dev/v1
+//! kind: Service
+//! metadata: {name: checkout, team: payments, labels: {tier: critical}}
+//! spec:
+//!   framework: grpc
+//!   slos:
+//!     - {name: availability, objective: 99.9, indicator: {type: availability}}
+//!   alerts: {page: true}
+//! ```
+//!
+//! These types are deliberately *raw*: optional where users may omit a
+//! field, no defaults applied. `crate::model` turns them into the normalized
+//! model the backends read, so backends never see user input or defaults
+//! logic. The JSON Schemas in `schema/` are generated from these types
+//! (`obsgen schema`) and a test keeps them in step.
+
+pub mod units;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use units::{Duration, Percent, Rate};
+
+/// The one API version this obsgen understands.
+pub const API_VERSION: &str = "obsgen.dev/v1";
+
+/// The `apiVersion` field: always `obsgen.dev/v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "obsgen.dev/v1")]
+    V1,
+}
+
+/// `kind: Service`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceKind {
+    Service,
+}
+
+/// `kind: Platform`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PlatformKind {
+    Platform,
+}
+
+// ---------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------
+
+/// A service manifest, `services/<name>.yaml`: what one team declares about
+/// one service. Only `metadata.name` and `metadata.team` are required; the
+/// platform's defaults fill in everything else.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "obsgen Service manifest")]
+pub struct ServiceManifest {
+    #[serde(rename = "apiVersion")]
+    pub api_version: ApiVersion,
+    pub kind: ServiceKind,
+    pub metadata: ServiceMetadata,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMetadata {
+    /// The service's name: a DNS label (lower-case letters, digits, `-`),
+    /// unique in the repository. It becomes the `job` and `service` labels.
+    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub name: String,
+    /// The owning team; must be one of the platform's `spec.teams`.
+    #[schemars(regex(pattern = r"^[a-z][-a-z0-9_]*$"))]
+    pub team: String,
+    /// One line saying what the service does; shown on dashboards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Extra labels copied onto every series, alert and log event of the
+    /// service. Names must be valid Prometheus label names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// The runtime; selects runtime panels. Default `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// The server framework; selects the request metrics. Default `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<Framework>,
+    /// The environments the service runs in. Default: all of the platform's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<String>>,
+    /// Where Prometheus scrapes the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsSpec>,
+    /// Scrape targets per environment (`host:port`), for static discovery.
+    /// Default: derived from the platform's `service_url`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, Vec<String>>,
+    /// The reverse proxy in front of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressSpec>,
+    /// Services and external systems this service calls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencySpec>,
+    /// Service level objectives; each gets SLI recordings and burn-rate alerts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<SloSpec>,
+    /// Alert settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertsSpec>,
+    /// How the service logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogsSpec>,
+    /// Load test scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loadtest: Option<LoadtestSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Go,
+    Jvm,
+    Python,
+    Node,
+    Dotnet,
+    Rust,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    /// Generic HTTP instrumented with OpenTelemetry semantic conventions.
+    Http,
+    /// gRPC with go-grpc-prometheus / grpc-ecosystem interceptors.
+    Grpc,
+    /// Spring Boot with Micrometer.
+    SpringBoot,
+    /// Express with express-prom-bundle.
+    Express,
+    /// Django with django-prometheus.
+    Django,
+    /// Flask with prometheus-flask-exporter.
+    Flask,
+    /// ASP.NET Core with prometheus-net.
+    Aspnetcore,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// The port serving metrics. Default: the port of the platform's `service_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u16>,
+    /// The metrics path. Default `/metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    pub path: Option<String>,
+    /// `http` or `https`. Default `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Scheme>,
+    /// Overrides the platform's discovery mode for this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+    /// Overrides the platform's scrape interval for this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Discovery {
+    /// Targets listed in the Prometheus configuration.
+    Static,
+    /// Kubernetes pod discovery, one namespace per environment.
+    Kubernetes,
+    /// Targets in JSON files next to the configuration, for external tooling to rewrite.
+    FileSd,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSpec {
+    pub kind: IngressKind,
+    /// The proxy's name for this service (ingress name, Envoy cluster,
+    /// Traefik service, HAProxy backend). Default: the service name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IngressKind {
+    Nginx,
+    Envoy,
+    Traefik,
+    Haproxy,
+}
+
+/// A dependency: either `service:` (another manifest) or `name:` (an
+/// external system), exactly one of them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependencySpec {
+    /// Another service of this repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// An external system (a database, a SaaS API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How the service talks to it. Default: the dependency's framework, or `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http,
+    Grpc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// The SLO's name, unique within the service (`[a-z][a-z0-9_-]*`).
+    #[schemars(regex(pattern = r"^[a-z][-a-z0-9_]*$"))]
+    pub name: String,
+    /// The objective in percent, strictly between 0 and 100.
+    pub objective: Percent,
+    /// The compliance window. Default `30d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub indicator: IndicatorSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum IndicatorSpec {
+    /// The share of requests that did not fail, from the framework's request metrics.
+    Availability {},
+    /// The share of requests faster than `threshold`, from the framework's latency histogram.
+    Latency { threshold: Duration },
+    /// Custom PromQL: `errors` / `total`, each with `{{window}}` where the range goes.
+    Ratio { errors: String, total: String },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSpec {
+    /// Opt in to paging. Pages only ever go out for production environments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<bool>,
+    /// Alert when more than this share of requests through the ingress are
+    /// answered 5xx over 5 minutes. Default `3%`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_error_ratio: Option<Percent>,
+    /// How long the service must be fully unavailable before alerting. Default `5m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable_for: Option<Duration>,
+    /// A runbook linked from every alert of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub runbook_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogsSpec {
+    /// The log line format. Default `json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<LogFormat>,
+    /// The grok pattern, required with `format: grok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// How long logs are kept. Default `14d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Logfmt,
+    Nginx,
+    Apache,
+    Syslog,
+    Grok,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadtestSpec {
+    /// Default: `grpc` for gRPC services, else `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<ScenarioSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    #[schemars(regex(pattern = r"^[a-z][-a-z0-9_]*$"))]
+    pub name: String,
+    /// Arrival rate, e.g. `20/s`.
+    pub rate: Rate,
+    /// How long the scenario runs, e.g. `1m`.
+    pub duration: Duration,
+    pub requests: Vec<RequestSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// HTTP method (`GET`, `POST`, ...). Not used for gRPC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HttpMethod>,
+    /// HTTP path (`/items`), or for gRPC the full method (`shop.Cart/Get`).
+    pub path: String,
+    /// Request body (JSON for gRPC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+// ---------------------------------------------------------------------------
+// Platform
+// ---------------------------------------------------------------------------
+
+/// `obsgen.yaml`: what the platform team owns: environments, teams and their
+/// receivers, where logs go, how Prometheus discovers targets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "obsgen Platform configuration")]
+pub struct PlatformManifest {
+    #[serde(rename = "apiVersion")]
+    pub api_version: ApiVersion,
+    pub kind: PlatformKind,
+    pub metadata: PlatformMetadata,
+    pub spec: PlatformSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformMetadata {
+    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// The environments, in the order dashboards and files list them.
+    #[schemars(length(min = 1))]
+    pub environments: Vec<EnvironmentSpec>,
+    /// Where services are found, relative to the root. Default
+    /// `services/**/*.{yaml,yml,jsonnet}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<String>,
+    /// The URL of a service in an environment, with `{service}` and `{env}`
+    /// placeholders. Default `http://{service}.{env}.svc:8080`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<PrometheusSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grafana: Option<GrafanaSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<LoggingSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerting: Option<AlertingSpec>,
+    /// The teams that own services, with their alert receivers.
+    pub teams: BTreeMap<String, TeamSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$"))]
+    pub name: String,
+    /// Production environments are the only ones that page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<bool>,
+    /// The Kubernetes namespace of the environment. Default: its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Overrides the platform's `service_url` in this environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSpec {
+    /// How Prometheus finds targets. Default `static`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+    /// Default `30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_interval: Option<Duration>,
+    /// Default: the scrape interval, at most `10s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<Duration>,
+    /// Default `30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<Duration>,
+    /// `files` (plain prometheus.yml and rule files, default) or `operator`
+    /// (PrometheusRule and monitor objects for the Prometheus Operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<PrometheusOutput>,
+    /// Split scrape jobs over this many Prometheus servers per environment. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 64))]
+    pub shards: Option<u32>,
+    /// The pod label that carries the service name, for Kubernetes discovery.
+    /// Default `app.kubernetes.io/name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_label: Option<String>,
+    /// Labels added to every series and alert leaving Prometheus.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_labels: BTreeMap<String, String>,
+    /// `host:port` of the Alertmanager(s) each Prometheus sends alerts to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alertmanagers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrometheusOutput {
+    Files,
+    Operator,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrafanaSpec {
+    /// Grafana's base URL, for links from alerts. Default `http://grafana:3000`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub url: Option<String>,
+    /// The uid of the Prometheus datasource. Default `prometheus`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource_uid: Option<String>,
+    /// The folder dashboards are provisioned into. Default `Services`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<LogInputSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elasticsearch: Option<ElasticsearchSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogInputSpec {
+    #[serde(rename = "type")]
+    pub kind: LogInputKind,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogInputKind {
+    Beats,
+    Tcp,
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticsearchSpec {
+    #[schemars(length(min = 1))]
+    pub hosts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The environment variable holding the password (never the password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub password_env: Option<String>,
+    /// The index name prefix. Default `logs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingSpec {
+    /// Default `30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_wait: Option<Duration>,
+    /// Default `5m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_interval: Option<Duration>,
+    /// Default `4h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_interval: Option<Duration>,
+    /// Default `5m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_timeout: Option<Duration>,
+    /// File holding the Slack webhook URL used by every Slack receiver
+    /// unless a team sets its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_api_url_file: Option<String>,
+    /// Outgoing mail for e-mail receivers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpSpec>,
+    /// Where alerts of no known team go (the root route's receiver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<ReceiversSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSpec {
+    /// `host:port` of the mail relay.
+    pub smarthost: String,
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_username: Option<String>,
+    /// File holding the SMTP password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password_file: Option<String>,
+    /// Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_tls: Option<bool>,
+}
+
+/// A team: its receivers and routing preferences.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagerduty: Option<PagerdutySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookSpec>,
+    /// Overrides the platform's `alerting.group_wait` for this team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_wait: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_interval: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_interval: Option<Duration>,
+    /// Notifications (not pages) only reach the team in these hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHoursSpec>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiversSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagerduty: Option<PagerdutySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PagerdutySpec {
+    /// File holding the Events API v2 routing key.
+    pub routing_key_file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSpec {
+    /// The channel, e.g. `#payments-alerts`.
+    #[schemars(regex(pattern = r"^[#@]?[^\s]+$"))]
+    pub channel: String,
+    /// File holding this team's Slack webhook URL. Default: the platform's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSpec {
+    #[schemars(regex(pattern = r"^[^@\s]+@[^@\s]+$"))]
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSpec {
+    /// File holding the webhook URL (it often carries a token).
+    pub url_file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingHoursSpec {
+    /// Weekdays, e.g. `monday:friday`. Default `monday:friday`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekdays: Option<String>,
+    /// `HH:MM`, e.g. `09:00`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub start: String,
+    /// `HH:MM`, e.g. `17:00`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-4]):[0-5][0-9]$"))]
+    pub end: String,
+    /// IANA time zone, e.g. `Europe/Berlin`. Default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}

@@ -1,0 +1,120 @@
+//! Validation: schema first, then meaning; every error in every file.
+//!
+//! A document that fails its JSON Schema is not deserialized (its semantic
+//! checks would only echo the same mistake); every other document is turned
+//! into spec types and checked against the platform and the other services.
+//! The result carries the documents that passed, so `build` compiles
+//! exactly what was validated.
+
+pub mod promql;
+pub mod schema;
+pub mod semantic;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diagnostics::{self, Diagnostic};
+use crate::load::{Document, Loaded, field_path};
+use crate::model::build::Sourced;
+use crate::spec::{PlatformManifest, ServiceManifest};
+
+pub use schema::Kind;
+
+/// Validated documents and everything found wrong.
+#[derive(Debug, Default)]
+pub struct Validated {
+    pub platform: Option<Sourced<PlatformManifest>>,
+    pub services: Vec<Sourced<ServiceManifest>>,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Validated {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Validates everything that was loaded.
+pub fn validate(loaded: &Loaded) -> Validated {
+    let mut diagnostics = loaded.diagnostics.clone();
+
+    let platform = loaded.platform.as_ref().and_then(|document| {
+        let spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
+        if let Some(spec) = &spec {
+            semantic::check_platform(document, spec, &mut diagnostics);
+        }
+        spec.map(|spec| (document, spec))
+    });
+
+    let services: Vec<(&Document, ServiceManifest)> = loaded
+        .services
+        .iter()
+        .filter_map(|document| typed(Kind::Service, document, &mut diagnostics).map(|spec| (document, spec)))
+        .collect();
+    let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();
+    semantic::check_services(platform.as_ref().map(|(_, spec)| spec), &pairs, &mut diagnostics);
+
+    diagnostics::sort(&mut diagnostics);
+    diagnostics.dedup();
+    Validated {
+        platform: platform.map(|(document, spec)| Sourced { source: document.source.clone(), spec }),
+        services: services
+            .into_iter()
+            .map(|(document, spec)| Sourced { source: document.source.clone(), spec })
+            .collect(),
+        diagnostics,
+    }
+}
+
+/// Checks the envelope's kind, then the schema, then deserializes.
+fn typed<T: DeserializeOwned>(kind: Kind, document: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    let found_kind = document.value.get("kind").and_then(Value::as_str);
+    if !document.value.is_object() {
+        let position = document.positions.value("");
+        diagnostics.push(
+            Diagnostic::error(&document.source, format!("expected a {} manifest (a YAML mapping)", kind.name()))
+                .at(position.line, position.column)
+                .expected("a mapping with `apiVersion`, `kind`, `metadata` and `spec`")
+                .hint(format!("`obsgen init` writes an example; `obsgen schema {}` prints the schema", kind.name().to_lowercase())),
+        );
+        return None;
+    }
+    if let Some(found_kind) = found_kind {
+        if found_kind != kind.name() && matches!(found_kind, "Service" | "Platform") {
+            let position = document.positions.value("/kind");
+            let hint = match kind {
+                Kind::Service => "the platform configuration belongs in `obsgen.yaml` at the root",
+                Kind::Platform => "service manifests belong under `services/`",
+            };
+            diagnostics.push(
+                Diagnostic::error(&document.source, format!("a `{found_kind}` document where a `{}` belongs", kind.name()))
+                    .at(position.line, position.column)
+                    .path("kind")
+                    .expected(kind.name())
+                    .found(found_kind)
+                    .hint(hint),
+            );
+            return None;
+        }
+    }
+    let errors = schema::check(kind, document);
+    if !errors.is_empty() {
+        diagnostics.extend(errors);
+        return None;
+    }
+    match serde_json::from_value::<T>(document.value.clone()) {
+        Ok(spec) => Some(spec),
+        Err(error) => {
+            // The schema is generated from the same types, so this is rare:
+            // values the schema's pattern admits but the parser refuses.
+            let position = document.positions.value("");
+            diagnostics.push(
+                Diagnostic::error(&document.source, format!("invalid manifest: {error}"))
+                    .at(position.line, position.column)
+                    .path(field_path("")),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! Semantic checks: what a schema cannot say. Names that must exist
+//! (teams, environments, dependencies), names that must be unique, label
+//! names Prometheus accepts, numbers in range, PromQL that parses, burn-rate
+//! thresholds that can fire. Every check reports and moves on.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostics::{Diagnostic, closest};
+use crate::load::{Document, field_path, yaml::escape_pointer};
+use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
+use crate::spec::{
+    Discovery, Duration, Framework, IndicatorSpec, LogFormat, PlatformManifest, Protocol, ServiceManifest,
+};
+
+use super::promql;
+
+/// Labels obsgen sets itself; a manifest may not redefine them.
+pub const RESERVED_LABELS: &[&str] = &[
+    "job", "env", "team", "service", "instance", "severity", "alertname", "slo", "tier", "speed", "le", "quantile",
+    "sloth_id", "sloth_service", "sloth_slo", "sloth_window", "window",
+];
+
+/// A place to report problems about one document.
+struct Reporter<'a> {
+    document: &'a Document,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Reporter<'_> {
+    fn error(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let position = self.document.positions.value(pointer);
+        self.push(Diagnostic::error(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+    }
+    fn key_error(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let position = self.document.positions.key(pointer);
+        self.push(Diagnostic::error(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+    }
+    fn warning(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let position = self.document.positions.value(pointer);
+        self.push(Diagnostic::warning(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+    }
+    fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
+        self.diagnostics.push(diagnostic);
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+}
+
+/// Chainable setters on a borrowed diagnostic.
+trait Annotate {
+    fn expected(&mut self, text: impl Into<String>) -> &mut Self;
+    fn found(&mut self, text: impl Into<String>) -> &mut Self;
+    fn hint(&mut self, text: impl Into<String>) -> &mut Self;
+}
+
+impl Annotate for Diagnostic {
+    fn expected(&mut self, text: impl Into<String>) -> &mut Self {
+        self.expected = Some(text.into());
+        self
+    }
+    fn found(&mut self, text: impl Into<String>) -> &mut Self {
+        self.found = Some(text.into());
+        self
+    }
+    fn hint(&mut self, text: impl Into<String>) -> &mut Self {
+        self.hint = Some(text.into());
+        self
+    }
+}
+
+/// Checks the platform document on its own.
+pub fn check_platform(document: &Document, platform: &PlatformManifest, diagnostics: &mut Vec<Diagnostic>) {
+    let mut report = Reporter { document, diagnostics };
+    let spec = &platform.spec;
+    let mut seen = HashSet::new();
+    for (index, env) in spec.environments.iter().enumerate() {
+        if !seen.insert(env.name.as_str()) {
+            report
+                .error(&format!("/spec/environments/{index}/name"), format!("environment `{}` is declared twice", env.name))
+                .hint("environment names must be unique");
+        }
+        if let Some(url) = &env.service_url {
+            check_service_url(&mut report, &format!("/spec/environments/{index}/service_url"), url);
+        }
+    }
+    if let Some(url) = &spec.service_url {
+        check_service_url(&mut report, "/spec/service_url", url);
+    }
+    if let Some(prometheus) = &spec.prometheus {
+        let interval = prometheus.scrape_interval.unwrap_or(Duration::from_secs(30));
+        if interval < Duration::from_secs(1) {
+            report.error("/spec/prometheus/scrape_interval", "the scrape interval is too short").expected("at least `1s`").found(interval.to_string());
+        }
+        if let Some(timeout) = prometheus.scrape_timeout {
+            if timeout > interval {
+                report
+                    .error("/spec/prometheus/scrape_timeout", "the scrape timeout is longer than the scrape interval")
+                    .expected(format!("at most `{interval}`"))
+                    .found(timeout.to_string())
+                    .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
+            }
+        }
+        for name in prometheus.external_labels.keys() {
+            check_label_name(&mut report, &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)), name);
+        }
+        for (index, target) in prometheus.alertmanagers.iter().enumerate() {
+            if crate::model::naming::host_port(target).is_none_or(|(host, port)| host.is_empty() || port.is_none()) || target.contains("://") {
+                report
+                    .error(&format!("/spec/prometheus/alertmanagers/{index}"), "not a `host:port` address")
+                    .expected("`host:port`, e.g. `alertmanager:9093`")
+                    .found(target.clone());
+            }
+        }
+    }
+    for (name, team) in &spec.teams {
+        let pointer = format!("/spec/teams/{}", escape_pointer(name));
+        if !is_name(name) {
+            report.key_error(&pointer, format!("team name `{name}` is not valid")).expected("lower-case letters, digits, `-` and `_`, starting with a letter");
+        }
+        if let Some(hours) = &team.working_hours {
+            if hours.start >= hours.end {
+                report
+                    .error(&format!("{pointer}/working_hours/end"), "working hours end before they start")
+                    .expected(format!("a time after `{}`", hours.start))
+                    .found(hours.end.clone());
+            }
+        }
+        if team.slack.is_some()
+            && team.slack.as_ref().and_then(|s| s.api_url_file.as_ref()).is_none()
+            && spec.alerting.as_ref().and_then(|a| a.slack_api_url_file.as_ref()).is_none()
+        {
+            report
+                .error(&format!("{pointer}/slack"), "Slack needs a webhook URL file")
+                .expected("`api_url_file` here, or `spec.alerting.slack_api_url_file` for every team")
+                .hint("point at a file that holds the webhook URL; the URL itself must never be in a manifest");
+        }
+        if team.email.is_some() && spec.alerting.as_ref().and_then(|a| a.smtp.as_ref()).is_none() {
+            report
+                .error(&format!("{pointer}/email"), "e-mail needs an SMTP relay")
+                .expected("`spec.alerting.smtp` with `smarthost` and `from`");
+        }
+    }
+}
+
+fn check_service_url(report: &mut Reporter<'_>, pointer: &str, url: &str) {
+    if !url.contains("{service}") {
+        report
+            .error(pointer, "the service URL template lacks `{service}`")
+            .expected("a URL with `{service}` (and usually `{env}`), e.g. `http://{service}.{env}.svc:8080`")
+            .found(url.to_string());
+    } else if crate::model::naming::host_port(&url.replace("{service}", "s").replace("{env}", "e")).is_none() {
+        report.error(pointer, "not a URL").expected("e.g. `http://{service}.{env}.svc:8080`").found(url.to_string());
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn check_label_name(report: &mut Reporter<'_>, pointer: &str, name: &str) {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        let suggestion: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        report
+            .key_error(pointer, format!("`{name}` is not a valid Prometheus label name"))
+            .expected("letters, digits and `_`, not starting with a digit")
+            .hint(format!("use `{}`", suggestion.trim_start_matches(|c: char| c.is_ascii_digit())));
+    } else if name.starts_with("__") {
+        report.key_error(pointer, format!("`{name}`: label names starting with `__` are reserved for Prometheus"));
+    } else if RESERVED_LABELS.contains(&name) {
+        report
+            .key_error(pointer, format!("`{name}` is a label obsgen sets itself"))
+            .hint("choose another name; obsgen already adds job, env, team and service to every series");
+    }
+}
+
+/// Checks every service against the platform and the other services.
+pub fn check_services(
+    platform: Option<&PlatformManifest>,
+    services: &[(&Document, &ServiceManifest)],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut first_of: HashMap<&str, &str> = HashMap::new();
+    let frameworks: HashMap<&str, Option<Framework>> =
+        services.iter().map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework)).collect();
+    for (document, service) in services {
+        let mut report = Reporter { document, diagnostics: &mut *diagnostics };
+        let name = service.metadata.name.as_str();
+        if let Some(first) = first_of.get(name) {
+            report
+                .error("/metadata/name", format!("service `{name}` is already declared in `{first}`"))
+                .hint("service names must be unique across the repository; rename one of them");
+        } else {
+            first_of.insert(name, &document.source);
+        }
+        check_service(&mut report, platform, service, &frameworks);
+    }
+}
+
+fn check_service(
+    report: &mut Reporter<'_>,
+    platform: Option<&PlatformManifest>,
+    service: &ServiceManifest,
+    services: &HashMap<&str, Option<Framework>>,
+) {
+    let spec = &service.spec;
+    let name = service.metadata.name.as_str();
+    for label in service.metadata.labels.keys() {
+        check_label_name(report, &format!("/metadata/labels/{}", escape_pointer(label)), label);
+    }
+
+    let env_names: Vec<&str> = platform
+        .map(|p| p.spec.environments.iter().map(|e| e.name.as_str()).collect())
+        .unwrap_or_default();
+    if let Some(platform) = platform {
+        if !platform.spec.teams.contains_key(&service.metadata.team) {
+            let team = &service.metadata.team;
+            let known: Vec<&str> = platform.spec.teams.keys().map(String::as_str).collect();
+            let diagnostic = report
+                .error("/metadata/team", format!("unknown team `{team}`"))
+                .expected(format!("one of the platform's teams: {}", known.join(", ")));
+            if let Some(suggestion) = closest(team, known.iter().copied()) {
+                diagnostic.hint(format!("did you mean `{suggestion}`?"));
+            } else {
+                diagnostic.hint("add the team to `spec.teams` in obsgen.yaml");
+            }
+        }
+        let check_env = |report: &mut Reporter<'_>, pointer: &str, env: &str, key: bool| {
+            if !env_names.contains(&env) {
+                let diagnostic = if key {
+                    report.key_error(pointer, format!("unknown environment `{env}`"))
+                } else {
+                    report.error(pointer, format!("unknown environment `{env}`"))
+                };
+                diagnostic.expected(format!("one of the platform's environments: {}", env_names.join(", ")));
+                if let Some(suggestion) = closest(env, env_names.iter().copied()) {
+                    diagnostic.hint(format!("did you mean `{suggestion}`?"));
+                }
+            }
+        };
+        let mut seen = HashSet::new();
+        for (index, env) in spec.environments.iter().flatten().enumerate() {
+            let pointer = format!("/spec/environments/{index}");
+            check_env(report, &pointer, env, false);
+            if !seen.insert(env.as_str()) {
+                report.error(&pointer, format!("environment `{env}` is listed twice"));
+            }
+        }
+        let service_envs: Vec<&str> = match &spec.environments {
+            Some(envs) => envs.iter().map(String::as_str).collect(),
+            None => env_names.clone(),
+        };
+        for (env, targets) in &spec.targets {
+            let pointer = format!("/spec/targets/{}", escape_pointer(env));
+            if env_names.contains(&env.as_str()) && !service_envs.contains(&env.as_str()) {
+                report
+                    .key_error(&pointer, format!("targets for `{env}`, where the service does not run"))
+                    .hint(format!("add `{env}` to `spec.environments`, or remove these targets"));
+            } else {
+                check_env(report, &pointer, env, true);
+            }
+            for (index, target) in targets.iter().enumerate() {
+                let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
+                    !host.is_empty() && !host.contains(['/', ' ']) && port.parse::<u16>().is_ok_and(|p| p > 0)
+                });
+                if !valid {
+                    report
+                        .error(&format!("{pointer}/{index}"), "not a scrape target")
+                        .expected("`host:port`, e.g. `checkout-1.prod.internal:8080`")
+                        .found(target.clone());
+                }
+            }
+        }
+        let discovery = spec
+            .metrics
+            .as_ref()
+            .and_then(|m| m.discovery)
+            .or_else(|| platform.spec.prometheus.as_ref().and_then(|p| p.discovery))
+            .unwrap_or(Discovery::Static);
+        if discovery == Discovery::Kubernetes && !spec.targets.is_empty() {
+            report
+                .warning("/spec/targets", "targets are ignored with Kubernetes discovery")
+                .hint("remove them, or set `spec.metrics.discovery: static`");
+        }
+    }
+
+    let mut dependency_names = HashSet::new();
+    for (index, dependency) in spec.dependencies.iter().enumerate() {
+        let pointer = format!("/spec/dependencies/{index}");
+        match (&dependency.service, &dependency.name) {
+            (Some(_), Some(_)) => {
+                report
+                    .error(&pointer, "a dependency is either `service:` or `name:`, not both")
+                    .hint("`service:` for a service of this repository, `name:` for an external system");
+            }
+            (None, None) => {
+                report.error(&pointer, "a dependency needs `service:` or `name:`").expected("`service: <another manifest>` or `name: <external system>`");
+            }
+            (Some(other), None) => {
+                if other == name {
+                    report.error(&format!("{pointer}/service"), "a service cannot depend on itself");
+                } else if !services.contains_key(other.as_str()) {
+                    let diagnostic = report.error(&format!("{pointer}/service"), format!("unknown service `{other}`"));
+                    diagnostic.expected("the name of another service manifest");
+                    if let Some(suggestion) = closest(other, services.keys().copied()) {
+                        diagnostic.hint(format!("did you mean `{suggestion}`? For an external system use `name:`"));
+                    } else {
+                        diagnostic.hint("for an external system (a database, an API) use `name:` instead");
+                    }
+                }
+            }
+            (None, Some(external)) => {
+                if external.trim().is_empty() {
+                    report.error(&format!("{pointer}/name"), "the dependency's name is empty");
+                }
+            }
+        }
+        let key = dependency.service.as_ref().or(dependency.name.as_ref()).cloned().unwrap_or_default();
+        if !key.is_empty() && !dependency_names.insert(key.clone()) {
+            report.error(&pointer, format!("dependency `{key}` is listed twice"));
+        }
+    }
+
+    let mut slo_names = HashSet::new();
+    for (index, slo) in spec.slos.iter().enumerate() {
+        let pointer = format!("/spec/slos/{index}");
+        if !slo_names.insert(slo.name.as_str()) {
+            report.error(&format!("{pointer}/name"), format!("SLO `{}` is declared twice", slo.name)).hint("SLO names must be unique within a service");
+        }
+        let objective = slo.objective.percent();
+        if !(objective > 0.0 && objective < 100.0) {
+            report
+                .error(&format!("{pointer}/objective"), "the objective must be above 0 % and below 100 %")
+                .expected("a percentage strictly between 0 and 100, such as `99.9`")
+                .found(format!("{}", crate::spec::units::format_number(objective)))
+                .hint(if objective >= 100.0 {
+                    "100 % leaves no error budget: every single failed request would breach it"
+                } else {
+                    "write the objective in percent: `99.9` means 99.9 %"
+                });
+            continue;
+        }
+        let window = slo.window.unwrap_or(Duration::from_days(30));
+        if window < MIN_SLO_WINDOW || window > MAX_SLO_WINDOW {
+            report
+                .error(&format!("{pointer}/window"), "the SLO window is out of range")
+                .expected(format!("between `{MIN_SLO_WINDOW}` and `{MAX_SLO_WINDOW}`"))
+                .found(window.to_string())
+                .hint("`30d` or `28d` are the usual windows");
+            continue;
+        }
+        let budget = 1.0 - objective / 100.0;
+        for burn in burn_windows(window) {
+            if burn.factor * budget >= 1.0 {
+                report
+                    .error(
+                        &format!("{pointer}/objective"),
+                        format!(
+                            "the {} {} burn-rate alert can never fire: it needs an error ratio of {:.3}, above 100 %",
+                            burn.tier.as_str(),
+                            burn.speed.as_str(),
+                            burn.factor * budget
+                        ),
+                    )
+                    .expected(format!("an objective above {:.2} % for a {window} window", (1.0 - 1.0 / burn.factor) * 100.0))
+                    .found(crate::spec::units::format_number(objective))
+                    .hint("a lower objective leaves a budget larger than the burn-rate alerts can detect");
+                break;
+            }
+        }
+        match &slo.indicator {
+            IndicatorSpec::Availability {} => {}
+            IndicatorSpec::Latency { threshold } => {
+                if threshold.as_millis() == 0 || *threshold > Duration::from_mins(10) {
+                    report
+                        .error(&format!("{pointer}/indicator/threshold"), "the latency threshold is out of range")
+                        .expected("between `1ms` and `10m`")
+                        .found(threshold.to_string());
+                }
+            }
+            IndicatorSpec::Ratio { errors, total } => {
+                for (field, query) in [("errors", errors), ("total", total)] {
+                    let field_pointer = format!("{pointer}/indicator/{field}");
+                    if let Err(problem) = promql::check_template(query) {
+                        report.error(&field_pointer, problem.message).expected(problem.expected).found(query.clone()).hint(problem.hint);
+                    }
+                }
+            }
+        }
+    }
+
+    if let Some(alerts) = &spec.alerts {
+        if let Some(ratio) = alerts.proxy_error_ratio {
+            if !(ratio.percent() > 0.0 && ratio.percent() < 100.0) {
+                report
+                    .error("/spec/alerts/proxy_error_ratio", "the proxy error ratio must be above 0 % and below 100 %")
+                    .expected("a percentage such as `3%`")
+                    .found(ratio.to_string());
+            }
+            if spec.ingress.is_none() {
+                report
+                    .warning("/spec/alerts/proxy_error_ratio", "no ingress is declared, so there is no reverse-proxy alert to tune")
+                    .hint("declare `spec.ingress` with the proxy in front of the service");
+            }
+        }
+        if let Some(hold) = alerts.unavailable_for {
+            if hold < Duration::from_mins(1) || hold > Duration::from_hours(1) {
+                report
+                    .error("/spec/alerts/unavailable_for", "out of range")
+                    .expected("between `1m` and `1h`")
+                    .found(hold.to_string());
+            }
+        }
+    }
+
+    if let Some(logs) = &spec.logs {
+        let format = logs.format.unwrap_or(LogFormat::Json);
+        match (format, &logs.pattern) {
+            (LogFormat::Grok, None) => {
+                report.error("/spec/logs", "`format: grok` needs a `pattern`").expected("e.g. `pattern: \"%{TIMESTAMP_ISO8601:ts} %{LOGLEVEL:level} %{GREEDYDATA:message}\"`");
+            }
+            (LogFormat::Grok, Some(pattern)) if !pattern.contains("%{") => {
+                report.error("/spec/logs/pattern", "the grok pattern has no `%{...}` field").expected("a grok pattern such as `%{LOGLEVEL:level} %{GREEDYDATA:message}`").found(pattern.clone());
+            }
+            (LogFormat::Grok, Some(_)) => {}
+            (_, Some(_)) => {
+                report.error("/spec/logs/pattern", "`pattern` only applies to `format: grok`").hint("set `format: grok`, or remove the pattern");
+            }
+            (_, None) => {}
+        }
+        if let Some(retention) = logs.retention {
+            if retention < Duration::from_days(1) || retention > Duration::from_days(3650) {
+                report.error("/spec/logs/retention", "the log retention is out of range").expected("between `1d` and `3650d`").found(retention.to_string());
+            }
+        }
+    }
+
+    if let Some(loadtest) = &spec.loadtest {
+        let protocol = loadtest.protocol.unwrap_or(if spec.framework == Some(Framework::Grpc) { Protocol::Grpc } else { Protocol::Http });
+        let mut scenario_names = HashSet::new();
+        for (index, scenario) in loadtest.scenarios.iter().enumerate() {
+            let pointer = format!("/spec/loadtest/scenarios/{index}");
+            if !scenario_names.insert(scenario.name.as_str()) {
+                report.error(&format!("{pointer}/name"), format!("scenario `{}` is declared twice", scenario.name));
+            }
+            if scenario.duration < Duration::from_secs(1) || scenario.duration > Duration::from_hours(24) {
+                report.error(&format!("{pointer}/duration"), "the scenario duration is out of range").expected("between `1s` and `24h`").found(scenario.duration.to_string());
+            }
+            if scenario.rate.count == 0 {
+                report.error(&format!("{pointer}/rate"), "a rate of zero sends no request").expected("e.g. `20/s`");
+            }
+            if scenario.requests.is_empty() {
+                report.error(&format!("{pointer}/requests"), "a scenario needs at least one request");
+            }
+            for (request_index, request) in scenario.requests.iter().enumerate() {
+                let request_pointer = format!("{pointer}/requests/{request_index}/path");
+                let valid = match protocol {
+                    Protocol::Http => request.path.starts_with('/') && !request.path.contains(char::is_whitespace),
+                    Protocol::Grpc => request
+                        .path
+                        .split_once('/')
+                        .is_some_and(|(svc, method)| svc.contains('.') && !method.is_empty() && !method.contains(['/', ' '])),
+                };
+                if !valid {
+                    let expected = match protocol {
+                        Protocol::Http => "an absolute path such as `/items`",
+                        Protocol::Grpc => "a full gRPC method such as `shop.v1.Cart/GetCart`",
+                    };
+                    report.error(&request_pointer, "not a request path").expected(expected).found(request.path.clone());
+                }
+            }
+        }
+    }
+}

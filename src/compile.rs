@@ -47,7 +47,11 @@ pub fn check(root: &Path) -> Result<Compilation, CompileError> {
         (Some(platform), false) => Some(model::build(platform, &validated.services)),
         _ => None,
     };
-    Ok(Compilation { diagnostics: validated.diagnostics, sources: loaded.sources, model })
+    Ok(Compilation {
+        diagnostics: validated.diagnostics,
+        sources: loaded.sources,
+        model,
+    })
 }
 
 /// Compiles the repository at `root` into its output set (`None` when invalid).

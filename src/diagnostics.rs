@@ -54,7 +54,10 @@ impl Diagnostic {
         }
     }
     pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(file, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(file, message)
+        }
     }
     pub fn at(mut self, line: usize, column: usize) -> Self {
         self.line = line;
@@ -95,7 +98,8 @@ impl Diagnostic {
 /// depends on the order checks ran in.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.path, &a.message).cmp(&(&b.file, b.line, b.column, &b.path, &b.message))
+        (&a.file, a.line, a.column, &a.path, &a.message)
+            .cmp(&(&b.file, b.line, b.column, &b.path, &b.message))
     });
 }
 
@@ -105,7 +109,11 @@ pub type Sources = BTreeMap<String, String>;
 /// Renders diagnostics as text, `rustc`-style, with a source excerpt.
 pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) -> String {
     let paint = |code: &str, text: &str| {
-        if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     };
     let mut out = String::new();
     for diagnostic in diagnostics {
@@ -113,8 +121,17 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
             Severity::Error => paint("1;31", "error"),
             Severity::Warning => paint("1;33", "warning"),
         };
-        let path = if diagnostic.path.is_empty() { String::new() } else { format!("{}: ", diagnostic.path) };
-        let _ = writeln!(out, "{label}: {}: {path}{}", diagnostic.location(), diagnostic.message);
+        let path = if diagnostic.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", diagnostic.path)
+        };
+        let _ = writeln!(
+            out,
+            "{label}: {}: {path}{}",
+            diagnostic.location(),
+            diagnostic.message
+        );
         let excerpt = sources
             .get(&diagnostic.file)
             .and_then(|text| text.lines().nth(diagnostic.line.checked_sub(1)?));
@@ -122,9 +139,22 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         if let Some(line) = excerpt {
             let line = line.replace('\t', " ");
             let _ = writeln!(out, "{:gutter$} |", "");
-            let _ = writeln!(out, "{} | {line}", paint("1;34", &diagnostic.line.to_string()));
-            let caret_at = diagnostic.column.saturating_sub(1).min(line.chars().count());
-            let _ = writeln!(out, "{:gutter$} | {:caret_at$}{}", "", "", paint("1;31", "^"));
+            let _ = writeln!(
+                out,
+                "{} | {line}",
+                paint("1;34", &diagnostic.line.to_string())
+            );
+            let caret_at = diagnostic
+                .column
+                .saturating_sub(1)
+                .min(line.chars().count());
+            let _ = writeln!(
+                out,
+                "{:gutter$} | {:caret_at$}{}",
+                "",
+                "",
+                paint("1;31", "^")
+            );
         }
         for (name, value) in [
             ("expected", &diagnostic.expected),
@@ -177,7 +207,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             previous = current;
         }
     }
@@ -207,7 +239,10 @@ mod tests {
 
     #[test]
     fn closest_suggests_near_misses_only() {
-        assert_eq!(closest("paymnets", ["payments", "search"]), Some("payments"));
+        assert_eq!(
+            closest("paymnets", ["payments", "search"]),
+            Some("payments")
+        );
         assert_eq!(closest("zzz", ["payments", "search"]), None);
     }
 }

@@ -27,7 +27,10 @@ pub trait Backend {
 
 /// Every backend, in a fixed order.
 pub fn all() -> Vec<Box<dyn Backend>> {
-    vec![Box::new(prometheus::PrometheusBackend), Box::new(alertmanager::AlertmanagerBackend)]
+    vec![
+        Box::new(prometheus::PrometheusBackend),
+        Box::new(alertmanager::AlertmanagerBackend),
+    ]
 }
 
 /// Runs every backend and gathers their files.

@@ -5,15 +5,16 @@ use anyhow::Context;
 use super::{Cli, Format, exit, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let (compilation, output) =
-        crate::compile::compile(&cli.root).with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let (compilation, output) = crate::compile::compile(&cli.root)
+        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let Some(output) = output else {
         eprintln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
     let out_dir = cli.out_dir();
-    let summary = crate::output::write(&out_dir, &output).with_context(|| format!("writing `{}`", out_dir.display()))?;
+    let summary = crate::output::write(&out_dir, &output)
+        .with_context(|| format!("writing `{}`", out_dir.display()))?;
     match cli.format {
         Format::Json => println!(
             "{}",

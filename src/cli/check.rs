@@ -7,12 +7,15 @@ use super::{Cli, Format, exit, report, stdout_colour};
 use crate::output::{changes, render_unified};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let (compilation, output) =
-        crate::compile::compile(&cli.root).with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let (compilation, output) = crate::compile::compile(&cli.root)
+        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
-    let Some(output) = output else { return Ok(exit::INVALID) };
+    let Some(output) = output else {
+        return Ok(exit::INVALID);
+    };
     let out_dir = cli.out_dir();
-    let found = changes(&out_dir, &output).with_context(|| format!("comparing with `{}`", out_dir.display()))?;
+    let found = changes(&out_dir, &output)
+        .with_context(|| format!("comparing with `{}`", out_dir.display()))?;
     if found.is_empty() {
         return Ok(exit::OK);
     }
@@ -22,7 +25,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             println!("{}", serde_json::json!({ "stale": paths }));
         }
         Format::Text => {
-            print!("{}", render_unified(&found, &cli.out_prefix(), stdout_colour()));
+            print!(
+                "{}",
+                render_unified(&found, &cli.out_prefix(), stdout_colour())
+            );
             eprintln!(
                 "{} is stale: {} files differ; run `obsgen build` and commit the result",
                 cli.out_prefix(),

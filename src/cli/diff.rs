@@ -6,12 +6,15 @@ use super::{Cli, Format, exit, report, stdout_colour};
 use crate::output::{ChangeKind, changes, render_unified};
 
 pub fn run(cli: &Cli, exit_code: bool) -> anyhow::Result<u8> {
-    let (compilation, output) =
-        crate::compile::compile(&cli.root).with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let (compilation, output) = crate::compile::compile(&cli.root)
+        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
-    let Some(output) = output else { return Ok(exit::INVALID) };
+    let Some(output) = output else {
+        return Ok(exit::INVALID);
+    };
     let out_dir = cli.out_dir();
-    let found = changes(&out_dir, &output).with_context(|| format!("comparing with `{}`", out_dir.display()))?;
+    let found = changes(&out_dir, &output)
+        .with_context(|| format!("comparing with `{}`", out_dir.display()))?;
     match cli.format {
         Format::Json => {
             let files: Vec<_> = found
@@ -29,7 +32,14 @@ pub fn run(cli: &Cli, exit_code: bool) -> anyhow::Result<u8> {
                 .collect();
             println!("{}", serde_json::Value::Array(files));
         }
-        Format::Text => print!("{}", render_unified(&found, &cli.out_prefix(), stdout_colour())),
+        Format::Text => print!(
+            "{}",
+            render_unified(&found, &cli.out_prefix(), stdout_colour())
+        ),
     }
-    Ok(if exit_code && !found.is_empty() { exit::INVALID } else { exit::OK })
+    Ok(if exit_code && !found.is_empty() {
+        exit::INVALID
+    } else {
+        exit::OK
+    })
 }

@@ -9,10 +9,19 @@ use super::exit;
 
 /// The scaffold: path → contents, from `templates/init/`.
 const FILES: &[(&str, &str)] = &[
-    ("obsgen.yaml", include_str!("../../templates/init/obsgen.yaml")),
-    ("services/hello.yaml", include_str!("../../templates/init/hello.yaml")),
+    (
+        "obsgen.yaml",
+        include_str!("../../templates/init/obsgen.yaml"),
+    ),
+    (
+        "services/hello.yaml",
+        include_str!("../../templates/init/hello.yaml"),
+    ),
     ("obsgen.mk", include_str!("../../templates/init/obsgen.mk")),
-    (".pre-commit-config.yaml", include_str!("../../templates/init/pre-commit-config.yaml")),
+    (
+        ".pre-commit-config.yaml",
+        include_str!("../../templates/init/pre-commit-config.yaml"),
+    ),
 ];
 
 pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
@@ -23,11 +32,14 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
             continue;
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating `{}`", parent.display()))?;
         }
         std::fs::write(&path, contents).with_context(|| format!("writing `{}`", path.display()))?;
         println!("created {}", path.display());
     }
-    println!("next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile");
+    println!(
+        "next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile"
+    );
     Ok(exit::OK)
 }

@@ -20,7 +20,11 @@ use crate::compile::Compilation;
 use crate::diagnostics;
 
 #[derive(Debug, Parser)]
-#[command(name = "obsgen", version, about = "Compiles service manifests into Prometheus, Grafana, Alertmanager, Logstash and k6 configuration.")]
+#[command(
+    name = "obsgen",
+    version,
+    about = "Compiles service manifests into Prometheus, Grafana, Alertmanager, Logstash and k6 configuration."
+)]
 pub struct Cli {
     /// The repository root (where obsgen.yaml is).
     #[arg(long, global = true, default_value = ".")]
@@ -113,7 +117,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
 impl Cli {
     /// The output directory as a path.
     pub fn out_dir(&self) -> PathBuf {
-        if self.out.is_absolute() { self.out.clone() } else { self.root.join(&self.out) }
+        if self.out.is_absolute() {
+            self.out.clone()
+        } else {
+            self.root.join(&self.out)
+        }
     }
 
     /// The output directory as users see it, for diff headers (`generated/`).
@@ -132,7 +140,10 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
         Format::Json => eprint!("{}", diagnostics::render_json(&compilation.diagnostics)),
         Format::Text => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            eprint!("{}", diagnostics::render_text(&compilation.diagnostics, &compilation.sources, colour));
+            eprint!(
+                "{}",
+                diagnostics::render_text(&compilation.diagnostics, &compilation.sources, colour)
+            );
         }
     }
 }

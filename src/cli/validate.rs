@@ -5,7 +5,8 @@ use anyhow::Context;
 use super::{Cli, Format, exit, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let compilation = crate::compile::check(&cli.root).with_context(|| format!("validating `{}`", cli.root.display()))?;
+    let compilation = crate::compile::check(&cli.root)
+        .with_context(|| format!("validating `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let valid = !compilation.has_errors();
     if cli.format == Format::Text && valid {

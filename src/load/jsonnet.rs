@@ -32,11 +32,24 @@ pub struct JsonnetError {
 const MAX_STACK: usize = 400;
 
 /// Evaluates the Jsonnet file at `path` to JSON.
-pub fn evaluate(path: &Path, search_paths: &[PathBuf]) -> Result<serde_json::Value, JsonnetError> {
+/// `search_paths` are tried in order after the importing file's folder;
+/// `embedded` files (name, text) are the last resort, so a repository's own
+/// `library/` overrides the library shipped in the binary.
+pub fn evaluate(
+    path: &Path,
+    search_paths: &[PathBuf],
+    embedded: &[(&str, &str)],
+) -> Result<serde_json::Value, JsonnetError> {
     let arena = Arena::new();
     let mut program = Program::new(&arena);
     program.set_max_stack(MAX_STACK);
-    let mut loader = Loader { sources: HashMap::new(), cache: HashMap::new(), search_paths, last_error: None };
+    let mut loader = Loader {
+        sources: HashMap::new(),
+        cache: HashMap::new(),
+        search_paths,
+        embedded,
+        last_error: None,
+    };
     let thunk = loader.load(&mut program, path).map_err(|error| {
         loader.last_error.take().unwrap_or(JsonnetError {
             file: path.to_path_buf(),
@@ -44,8 +57,12 @@ pub fn evaluate(path: &Path, search_paths: &[PathBuf]) -> Result<serde_json::Val
             message: error,
         })
     })?;
-    let value = program.eval_value(&thunk, &mut loader).map_err(|error| loader.eval_error(&program, path, &error))?;
-    let json = program.manifest_json(&value, false).map_err(|error| loader.eval_error(&program, path, &error))?;
+    let value = program
+        .eval_value(&thunk, &mut loader)
+        .map_err(|error| loader.eval_error(&program, path, &error))?;
+    let json = program
+        .manifest_json(&value, false)
+        .map_err(|error| loader.eval_error(&program, path, &error))?;
     serde_json::from_str(&json).map_err(|error| JsonnetError {
         file: path.to_path_buf(),
         position: Position { line: 1, column: 1 },
@@ -57,6 +74,7 @@ struct Loader<'p, 's> {
     sources: HashMap<SourceId, (PathBuf, Vec<u8>)>,
     cache: HashMap<PathBuf, Thunk<'p>>,
     search_paths: &'s [PathBuf],
+    embedded: &'s [(&'s str, &'s str)],
     /// Load errors inside imports are reported here, since the import
     /// callback can only return a unit error.
     last_error: Option<JsonnetError>,
@@ -68,9 +86,21 @@ impl<'p> Loader<'p, '_> {
         if let Some(thunk) = self.cache.get(&key) {
             return Ok(thunk.clone());
         }
-        let data = std::fs::read(path).map_err(|error| format!("reading `{}`: {error}", path.display()))?;
+        let data = std::fs::read(path)
+            .map_err(|error| format!("reading `{}`: {error}", path.display()))?;
+        self.load_data(program, path, key, data)
+    }
+
+    fn load_data(
+        &mut self,
+        program: &mut Program<'p>,
+        path: &Path,
+        key: PathBuf,
+        data: Vec<u8>,
+    ) -> Result<Thunk<'p>, String> {
         let (span_ctx, source_id) = program.span_manager_mut().insert_source_context(data.len());
-        self.sources.insert(source_id, (path.to_path_buf(), data.clone()));
+        self.sources
+            .insert(source_id, (path.to_path_buf(), data.clone()));
         let this_file = path.display().to_string();
         match program.load_source(span_ctx, &data, true, &this_file) {
             Ok(thunk) => {
@@ -92,7 +122,10 @@ impl<'p> Loader<'p, '_> {
         }
         let (context, _, _) = program.span_manager().get_span(from);
         let SpanContext::Source(source) = *program.span_manager().get_context(context);
-        let importer_dir = self.sources.get(&source).and_then(|(file, _)| file.parent().map(Path::to_path_buf));
+        let importer_dir = self
+            .sources
+            .get(&source)
+            .and_then(|(file, _)| file.parent().map(Path::to_path_buf));
         importer_dir
             .into_iter()
             .chain(self.search_paths.iter().cloned())
@@ -100,18 +133,37 @@ impl<'p> Loader<'p, '_> {
             .find(|candidate| candidate.is_file())
     }
 
-    fn locate(&self, program: &Program<'p>, span: Option<SpanId>, message: String, fallback: &Path) -> JsonnetError {
+    fn locate(
+        &self,
+        program: &Program<'p>,
+        span: Option<SpanId>,
+        message: String,
+        fallback: &Path,
+    ) -> JsonnetError {
         if let Some(span) = span {
             let (context, start, _) = program.span_manager().get_span(span);
             let SpanContext::Source(source) = *program.span_manager().get_context(context);
             if let Some((file, data)) = self.sources.get(&source) {
-                return JsonnetError { file: file.clone(), position: position_at(data, start), message };
+                return JsonnetError {
+                    file: file.clone(),
+                    position: position_at(data, start),
+                    message,
+                };
             }
         }
-        JsonnetError { file: fallback.to_path_buf(), position: Position { line: 1, column: 1 }, message }
+        JsonnetError {
+            file: fallback.to_path_buf(),
+            position: Position { line: 1, column: 1 },
+            message,
+        }
     }
 
-    fn eval_error(&mut self, program: &Program<'p>, path: &Path, error: &EvalError) -> JsonnetError {
+    fn eval_error(
+        &mut self,
+        program: &Program<'p>,
+        path: &Path,
+        error: &EvalError,
+    ) -> JsonnetError {
         if let Some(inner) = self.last_error.take() {
             return inner;
         }
@@ -130,26 +182,56 @@ impl<'p> Loader<'p, '_> {
 }
 
 impl<'p> Callbacks<'p> for Loader<'p, '_> {
-    fn import(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<Thunk<'p>, ImportError> {
-        let Some(found) = self.resolve(program, from, path) else {
-            return Err(ImportError);
-        };
-        self.load(program, &found).map_err(|_| ImportError)
+    fn import(
+        &mut self,
+        program: &mut Program<'p>,
+        from: SpanId,
+        path: &str,
+    ) -> Result<Thunk<'p>, ImportError> {
+        if let Some(found) = self.resolve(program, from, path) {
+            return self.load(program, &found).map_err(|_| ImportError);
+        }
+        let (name, text) = *self
+            .embedded
+            .iter()
+            .find(|(name, _)| *name == path)
+            .ok_or(ImportError)?;
+        let key = PathBuf::from(format!("<obsgen>/{name}"));
+        if let Some(thunk) = self.cache.get(&key) {
+            return Ok(thunk.clone());
+        }
+        self.load_data(program, &key.clone(), key, text.as_bytes().to_vec())
+            .map_err(|_| ImportError)
     }
 
-    fn import_str(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<String, ImportError> {
+    fn import_str(
+        &mut self,
+        program: &mut Program<'p>,
+        from: SpanId,
+        path: &str,
+    ) -> Result<String, ImportError> {
         let found = self.resolve(program, from, path).ok_or(ImportError)?;
         std::fs::read_to_string(found).map_err(|_| ImportError)
     }
 
-    fn import_bin(&mut self, program: &mut Program<'p>, from: SpanId, path: &str) -> Result<Vec<u8>, ImportError> {
+    fn import_bin(
+        &mut self,
+        program: &mut Program<'p>,
+        from: SpanId,
+        path: &str,
+    ) -> Result<Vec<u8>, ImportError> {
         let found = self.resolve(program, from, path).ok_or(ImportError)?;
         std::fs::read(found).map_err(|_| ImportError)
     }
 
     fn trace(&mut self, _: &mut Program<'p>, _: &str, _: &[EvalStackTraceItem]) {}
 
-    fn native_call(&mut self, _: &mut Program<'p>, _: InternedStr<'p>, _: &[Value<'p>]) -> Result<Value<'p>, NativeError> {
+    fn native_call(
+        &mut self,
+        _: &mut Program<'p>,
+        _: InternedStr<'p>,
+        _: &[Value<'p>],
+    ) -> Result<Value<'p>, NativeError> {
         Err(NativeError)
     }
 }
@@ -163,16 +245,18 @@ fn describe_load_error(error: &LoadError) -> (Option<SpanId>, String) {
         LoadError::Parse(error) => format!("{error:?}"),
         LoadError::Analyze(error) => format!("{error:?}"),
     };
-    (first_span(error), format!("Jsonnet syntax error: {}", tidy_debug(&text)))
+    (
+        first_span(error),
+        format!("Jsonnet syntax error: {}", tidy_debug(&text)),
+    )
 }
 
 fn first_span(error: &LoadError) -> Option<SpanId> {
     use rsjsonnet_lang::lexer::LexError;
     use rsjsonnet_lang::parser::ParseError;
     match error {
-        LoadError::Lex(LexError::InvalidChar { span, .. }) | LoadError::Lex(LexError::InvalidUtf8 { span, .. }) => {
-            Some(*span)
-        }
+        LoadError::Lex(LexError::InvalidChar { span, .. })
+        | LoadError::Lex(LexError::InvalidUtf8 { span, .. }) => Some(*span),
         LoadError::Parse(ParseError::Expected { span, .. }) => Some(*span),
         _ => None,
     }
@@ -183,11 +267,15 @@ fn describe_eval_error(kind: &EvalErrorKind) -> (Option<SpanId>, String) {
         EvalErrorKind::ExplicitError { span, message } => (Some(*span), message.clone()),
         EvalErrorKind::AssertFailed { span, message } => (
             Some(*span),
-            message.clone().map_or_else(|| "assertion failed".to_string(), |m| format!("assertion failed: {m}")),
+            message.clone().map_or_else(
+                || "assertion failed".to_string(),
+                |m| format!("assertion failed: {m}"),
+            ),
         ),
-        EvalErrorKind::ImportFailed { span, path } => {
-            (Some(*span), format!("cannot import `{path}`: not found next to the file or in `library/`"))
-        }
+        EvalErrorKind::ImportFailed { span, path } => (
+            Some(*span),
+            format!("cannot import `{path}`: not found next to the file or in `library/`"),
+        ),
         EvalErrorKind::StackOverflow | EvalErrorKind::InfiniteRecursion => {
             (None, "the manifest recurses too deeply".to_string())
         }
@@ -211,7 +299,11 @@ fn tidy_debug(text: &str) -> String {
         .split(", ")
         .filter(|part| !part.is_empty() && !part.contains("SpanId") && !part.starts_with("span"))
         .collect();
-    if details.is_empty() { words } else { format!("{words} ({})", details.join(", ")) }
+    if details.is_empty() {
+        words
+    } else {
+        format!("{words} ({})", details.join(", "))
+    }
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -219,8 +311,14 @@ pub fn position_at(data: &[u8], offset: usize) -> Position {
     let offset = offset.min(data.len());
     let before = &data[..offset];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     Position { line, column }
 }
 
@@ -238,28 +336,52 @@ mod tests {
     #[test]
     fn evaluates_with_library_imports() {
         let library = crate::output::test_dir();
-        std::fs::write(library.join("lib.libsonnet"), "{ svc(name):: { name: name, n: 1 + 1 } }").unwrap();
-        let path = file("a.jsonnet", "local lib = import 'lib.libsonnet'; lib.svc('x')");
-        let value = evaluate(&path, &[library]).unwrap();
+        std::fs::write(
+            library.join("lib.libsonnet"),
+            "{ svc(name):: { name: name, n: 1 + 1 } }",
+        )
+        .unwrap();
+        let path = file(
+            "a.jsonnet",
+            "local lib = import 'lib.libsonnet'; lib.svc('x')",
+        );
+        let value = evaluate(&path, &[library], &[]).unwrap();
         assert_eq!(value, serde_json::json!({"name": "x", "n": 2}));
     }
 
     #[test]
     fn errors_point_at_the_place() {
         let path = file("b.jsonnet", "{\n  a: error 'boom',\n}");
-        let error = evaluate(&path, &[]).unwrap_err();
+        let error = evaluate(&path, &[], &[]).unwrap_err();
         assert_eq!(error.message, "boom");
         assert_eq!(error.position.line, 2);
 
         let path = file("c.jsonnet", "{ a: }");
-        let error = evaluate(&path, &[]).unwrap_err();
-        assert!(error.message.starts_with("Jsonnet syntax error"), "{}", error.message);
+        let error = evaluate(&path, &[], &[]).unwrap_err();
+        assert!(
+            error.message.starts_with("Jsonnet syntax error"),
+            "{}",
+            error.message
+        );
 
         let path = file("d.jsonnet", "local f(x) = f(x + 1); f(0)");
-        assert!(evaluate(&path, &[]).is_err());
+        assert!(evaluate(&path, &[], &[]).is_err());
 
         let path = file("e.jsonnet", "import 'missing.libsonnet'");
-        let error = evaluate(&path, &[]).unwrap_err();
-        assert!(error.message.contains("missing.libsonnet"), "{}", error.message);
+        let error = evaluate(&path, &[], &[]).unwrap_err();
+        assert!(
+            error.message.contains("missing.libsonnet"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn embedded_library_is_the_last_resort() {
+        let path = file("f.jsonnet", "(import 'e.libsonnet').x");
+        assert_eq!(
+            evaluate(&path, &[], &[("e.libsonnet", "{x: 7}")]).unwrap(),
+            serde_json::json!(7)
+        );
     }
 }

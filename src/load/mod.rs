@@ -23,6 +23,13 @@ pub const PLATFORM_FILE: &str = "obsgen.yaml";
 /// The Jsonnet library folder, at the root; on every manifest's import path.
 pub const LIBRARY_DIR: &str = "library";
 
+/// The Jsonnet library shipped in the binary (`library/` of this
+/// repository); a repository's own `library/` files take precedence.
+pub const EMBEDDED_LIBRARY: &[(&str, &str)] = &[(
+    "obsgen.libsonnet",
+    include_str!("../../library/obsgen.libsonnet"),
+)];
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -47,7 +54,10 @@ impl Positions {
 
     /// The position of the key at `pointer` (falling back to the value).
     pub fn key(&self, pointer: &str) -> Position {
-        self.keys.get(pointer).copied().unwrap_or_else(|| self.value(pointer))
+        self.keys
+            .get(pointer)
+            .copied()
+            .unwrap_or_else(|| self.value(pointer))
     }
 
     fn lookup(&self, map: &HashMap<String, Position>, pointer: &str) -> Position {
@@ -86,7 +96,9 @@ pub struct Loaded {
 /// not about a manifest (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("no `{PLATFORM_FILE}` in `{root}`; run `obsgen init` there, or pass `--root` pointing at the repository")]
+    #[error(
+        "no `{PLATFORM_FILE}` in `{root}`; run `obsgen init` there, or pass `--root` pointing at the repository"
+    )]
     NoPlatform { root: String },
     #[error("reading `{path}`: {source}")]
     Io {
@@ -103,11 +115,24 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let platform_text = match std::fs::read(&platform_path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(LoadError::NoPlatform { root: root.display().to_string() });
+            return Err(LoadError::NoPlatform {
+                root: root.display().to_string(),
+            });
         }
-        Err(source) => return Err(LoadError::Io { path: platform_path.display().to_string(), source }),
+        Err(source) => {
+            return Err(LoadError::Io {
+                path: platform_path.display().to_string(),
+                source,
+            });
+        }
     };
-    loaded.platform = load_bytes(PLATFORM_FILE, &platform_path, platform_text, root, &mut loaded);
+    loaded.platform = load_bytes(
+        PLATFORM_FILE,
+        &platform_path,
+        platform_text,
+        root,
+        &mut loaded,
+    );
 
     let pattern = loaded
         .platform
@@ -119,10 +144,16 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let matcher = match Glob::new(&pattern) {
         Ok(glob) => glob.compile_matcher(),
         Err(error) => {
-            let position = loaded.platform.as_ref().map(|doc| doc.positions.value("/spec/services"));
-            let mut diagnostic = Diagnostic::error(PLATFORM_FILE, format!("`{pattern}` is not a valid glob: {error}"))
-                .path("spec.services")
-                .hint("use a glob such as `services/**/*.{yaml,yml,jsonnet}`");
+            let position = loaded
+                .platform
+                .as_ref()
+                .map(|doc| doc.positions.value("/spec/services"));
+            let mut diagnostic = Diagnostic::error(
+                PLATFORM_FILE,
+                format!("`{pattern}` is not a valid glob: {error}"),
+            )
+            .path("spec.services")
+            .hint("use a glob such as `services/**/*.{yaml,yml,jsonnet}`");
             if let Some(position) = position {
                 diagnostic = diagnostic.at(position.line, position.column);
             }
@@ -131,7 +162,10 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         }
     };
     for (relative, path) in find_manifests(root, &pattern, &matcher)? {
-        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io { path: relative.clone(), source })?;
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
+            path: relative.clone(),
+            source,
+        })?;
         if let Some(document) = load_bytes(&relative, &path, bytes, root, &mut loaded) {
             loaded.services.push(document);
         }
@@ -141,27 +175,45 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
 
 /// Files matching the glob, relative to the root, sorted. Only the glob's
 /// literal leading directories are walked (not the whole repository).
-fn find_manifests(root: &Path, pattern: &str, matcher: &GlobMatcher) -> Result<Vec<(String, PathBuf)>, LoadError> {
+fn find_manifests(
+    root: &Path,
+    pattern: &str,
+    matcher: &GlobMatcher,
+) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let literal: Vec<&str> = pattern
         .split('/')
         .take_while(|part| !part.contains(['*', '?', '[', '{']))
         .collect();
     // The last literal component may be a file name; walk its parent then.
     let base = root.join(literal.join("/"));
-    let base = if base.is_dir() { base } else { base.parent().map(Path::to_path_buf).unwrap_or(root.to_path_buf()) };
+    let base = if base.is_dir() {
+        base
+    } else {
+        base.parent()
+            .map(Path::to_path_buf)
+            .unwrap_or(root.to_path_buf())
+    };
     if !base.exists() {
         return Ok(Vec::new());
     }
     let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(&base).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(&base)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|error| LoadError::Io {
-            path: error.path().map(|p| p.display().to_string()).unwrap_or_default(),
+            path: error
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             source: error.into(),
         })?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let Ok(relative) = entry.path().strip_prefix(root) else { continue };
+        let Ok(relative) = entry.path().strip_prefix(root) else {
+            continue;
+        };
         let relative = relative.to_string_lossy().replace('\\', "/");
         if relative == PLATFORM_FILE || !matcher.is_match(&relative) {
             continue;
@@ -172,11 +224,24 @@ fn find_manifests(root: &Path, pattern: &str, matcher: &GlobMatcher) -> Result<V
     Ok(found)
 }
 
-fn load_bytes(relative: &str, path: &Path, bytes: Vec<u8>, root: &Path, loaded: &mut Loaded) -> Option<Document> {
+fn load_bytes(
+    relative: &str,
+    path: &Path,
+    bytes: Vec<u8>,
+    root: &Path,
+    loaded: &mut Loaded,
+) -> Option<Document> {
     if relative.ends_with(".jsonnet") {
-        loaded.sources.insert(relative.to_string(), String::from_utf8_lossy(&bytes).into_owned());
-        return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)]) {
-            Ok(value) => Some(Document { source: relative.to_string(), value, positions: Positions::default() }),
+        loaded.sources.insert(
+            relative.to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        );
+        return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
+            Ok(value) => Some(Document {
+                source: relative.to_string(),
+                value,
+                positions: Positions::default(),
+            }),
             Err(error) => {
                 let file = error
                     .file
@@ -212,7 +277,11 @@ fn load_bytes(relative: &str, path: &Path, bytes: Vec<u8>, root: &Path, loaded: 
     let result = yaml::parse(&text);
     loaded.sources.insert(relative.to_string(), text);
     match result {
-        Ok((value, positions)) => Some(Document { source: relative.to_string(), value, positions }),
+        Ok((value, positions)) => Some(Document {
+            source: relative.to_string(),
+            value,
+            positions,
+        }),
         Err(error) => {
             loaded.diagnostics.push(
                 Diagnostic::error(relative, format!("invalid YAML: {}", error.message))
@@ -230,7 +299,11 @@ pub fn field_path(pointer: &str) -> String {
         let part = part.replace("~1", "/").replace("~0", "~");
         if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
             out.push_str(&format!("[{part}]"));
-        } else if part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !part.is_empty() {
+        } else if part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !part.is_empty()
+        {
             if !out.is_empty() {
                 out.push('.');
             }
@@ -248,14 +321,23 @@ mod tests {
 
     #[test]
     fn field_paths_read_like_code() {
-        assert_eq!(field_path("/spec/slos/1/objective"), "spec.slos[1].objective");
-        assert_eq!(field_path("/metadata/labels/a~1b"), "metadata.labels[\"a/b\"]");
+        assert_eq!(
+            field_path("/spec/slos/1/objective"),
+            "spec.slos[1].objective"
+        );
+        assert_eq!(
+            field_path("/metadata/labels/a~1b"),
+            "metadata.labels[\"a/b\"]"
+        );
         assert_eq!(field_path(""), "");
     }
 
     #[test]
     fn positions_fall_back_to_the_parent() {
         let (_, positions) = yaml::parse("spec:\n  slos:\n    - name: a\n").unwrap();
-        assert_eq!(positions.value("/spec/slos/0/objective"), positions.value("/spec/slos/0"));
+        assert_eq!(
+            positions.value("/spec/slos/0/objective"),
+            positions.value("/spec/slos/0")
+        );
     }
 }

@@ -92,7 +92,10 @@ pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
     let root: Spanned<Node> = serde_saphyr::from_str(text).map_err(|error| {
         let position = error
             .location()
-            .map(|location| Position { line: location.line() as usize, column: location.column() as usize })
+            .map(|location| Position {
+                line: location.line() as usize,
+                column: location.column() as usize,
+            })
             .unwrap_or(Position { line: 1, column: 1 });
         let message = error.to_string();
         // The first line carries the message; the rest is serde-saphyr's own excerpt.
@@ -106,7 +109,10 @@ pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
 }
 
 fn position_of<T>(spanned: &Spanned<T>) -> Position {
-    Position { line: spanned.referenced.line() as usize, column: spanned.referenced.column() as usize }
+    Position {
+        line: spanned.referenced.line() as usize,
+        column: spanned.referenced.column() as usize,
+    }
 }
 
 /// Converts the spanned tree into a JSON value, recording positions under
@@ -162,8 +168,12 @@ mod tests {
 
     #[test]
     fn values_and_positions() {
-        let (value, positions) = parse("a: 1\nb:\n  - x\n  - {c: 3.5, d: null}\ne: '08'\n").unwrap();
-        assert_eq!(value, serde_json::json!({"a": 1, "b": ["x", {"c": 3.5, "d": null}], "e": "08"}));
+        let (value, positions) =
+            parse("a: 1\nb:\n  - x\n  - {c: 3.5, d: null}\ne: '08'\n").unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"a": 1, "b": ["x", {"c": 3.5, "d": null}], "e": "08"})
+        );
         assert_eq!(positions.values["/b/1/c"], Position { line: 4, column: 9 });
         assert_eq!(positions.keys["/b/1/c"], Position { line: 4, column: 6 });
         assert_eq!(positions.values["/e"], Position { line: 5, column: 4 });
@@ -178,7 +188,14 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for text in ["\u{0}\u{1}", "[[[[[[[[[[", "&a [*a]", "? - : -", "a: !!binary ~", "{a: 1, a: 2}"] {
+        for text in [
+            "\u{0}\u{1}",
+            "[[[[[[[[[[",
+            "&a [*a]",
+            "? - : -",
+            "a: !!binary ~",
+            "{a: 1, a: 2}",
+        ] {
             let _ = parse(text);
         }
         let deep = "[".repeat(100_000);

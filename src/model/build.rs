@@ -24,7 +24,10 @@ pub struct Sourced<T> {
 /// rather than panicking (unknown environments are dropped, for instance).
 pub fn build(platform: &Sourced<PlatformManifest>, services: &[Sourced<ServiceManifest>]) -> Model {
     let platform = build_platform(platform);
-    let service_names: Vec<&str> = services.iter().map(|s| s.spec.metadata.name.as_str()).collect();
+    let service_names: Vec<&str> = services
+        .iter()
+        .map(|s| s.spec.metadata.name.as_str())
+        .collect();
     let mut services: Vec<Service> = services
         .iter()
         .map(|service| build_service(&platform, service, &service_names, services))
@@ -36,7 +39,10 @@ pub fn build(platform: &Sourced<PlatformManifest>, services: &[Sourced<ServiceMa
 
 fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
     let spec = &doc.spec.spec;
-    let service_url = spec.service_url.clone().unwrap_or_else(|| DEFAULT_SERVICE_URL.to_string());
+    let service_url = spec
+        .service_url
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SERVICE_URL.to_string());
     let environments = spec
         .environments
         .iter()
@@ -44,7 +50,10 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             name: env.name.clone(),
             production: env.production.unwrap_or(false),
             namespace: env.namespace.clone().unwrap_or_else(|| env.name.clone()),
-            service_url: env.service_url.clone().unwrap_or_else(|| service_url.clone()),
+            service_url: env
+                .service_url
+                .clone()
+                .unwrap_or_else(|| service_url.clone()),
         })
         .collect();
 
@@ -59,21 +68,33 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         evaluation_interval: prom.evaluation_interval.unwrap_or(Duration::from_secs(30)),
         output: prom.output.unwrap_or(PrometheusOutput::Files),
         shards: prom.shards.unwrap_or(1).max(1),
-        pod_label: prom.pod_label.unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
+        pod_label: prom
+            .pod_label
+            .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
     };
 
     let grafana_spec = spec.grafana.clone().unwrap_or_default();
     let grafana = Grafana {
-        url: grafana_spec.url.unwrap_or_else(|| "http://grafana:3000".to_string()),
-        datasource_uid: grafana_spec.datasource_uid.unwrap_or_else(|| "prometheus".to_string()),
-        folder: grafana_spec.folder.unwrap_or_else(|| "Services".to_string()),
+        url: grafana_spec
+            .url
+            .unwrap_or_else(|| "http://grafana:3000".to_string()),
+        datasource_uid: grafana_spec
+            .datasource_uid
+            .unwrap_or_else(|| "prometheus".to_string()),
+        folder: grafana_spec
+            .folder
+            .unwrap_or_else(|| "Services".to_string()),
     };
 
     let logging_spec = spec.logging.clone().unwrap_or_default();
     let logging = Logging {
-        input: logging_spec.input.as_ref().map(|i| i.kind).unwrap_or(LogInputKind::Beats),
+        input: logging_spec
+            .input
+            .as_ref()
+            .map(|i| i.kind)
+            .unwrap_or(LogInputKind::Beats),
         port: logging_spec.input.as_ref().map(|i| i.port).unwrap_or(5044),
         elasticsearch: logging_spec.elasticsearch.map(|es| Elasticsearch {
             hosts: es.hosts,
@@ -87,9 +108,15 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
     let slack_api_url_file = alerting_spec.slack_api_url_file.clone();
     let alerting = Alerting {
         group_wait: alerting_spec.group_wait.unwrap_or(Duration::from_secs(30)),
-        group_interval: alerting_spec.group_interval.unwrap_or(Duration::from_mins(5)),
-        repeat_interval: alerting_spec.repeat_interval.unwrap_or(Duration::from_hours(4)),
-        resolve_timeout: alerting_spec.resolve_timeout.unwrap_or(Duration::from_mins(5)),
+        group_interval: alerting_spec
+            .group_interval
+            .unwrap_or(Duration::from_mins(5)),
+        repeat_interval: alerting_spec
+            .repeat_interval
+            .unwrap_or(Duration::from_hours(4)),
+        resolve_timeout: alerting_spec
+            .resolve_timeout
+            .unwrap_or(Duration::from_mins(5)),
         slack_api_url_file: slack_api_url_file.clone(),
         smtp: alerting_spec.smtp.map(|smtp| Smtp {
             smarthost: smtp.smarthost,
@@ -100,7 +127,15 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         }),
         fallback: alerting_spec
             .fallback
-            .map(|r| receivers(r.pagerduty, r.slack, r.email, r.webhook, &slack_api_url_file))
+            .map(|r| {
+                receivers(
+                    r.pagerduty,
+                    r.slack,
+                    r.email,
+                    r.webhook,
+                    &slack_api_url_file,
+                )
+            })
             .unwrap_or_default(),
     };
 
@@ -120,7 +155,10 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             group_interval: team.group_interval.unwrap_or(alerting.group_interval),
             repeat_interval: team.repeat_interval.unwrap_or(alerting.repeat_interval),
             working_hours: team.working_hours.as_ref().map(|hours| WorkingHours {
-                weekdays: hours.weekdays.clone().unwrap_or_else(|| "monday:friday".to_string()),
+                weekdays: hours
+                    .weekdays
+                    .clone()
+                    .unwrap_or_else(|| "monday:friday".to_string()),
                 start: hours.start.clone(),
                 end: hours.end.clone(),
                 location: hours.location.clone().unwrap_or_else(|| "UTC".to_string()),
@@ -148,13 +186,17 @@ fn receivers(
     platform_slack_file: &Option<String>,
 ) -> Receivers {
     Receivers {
-        pagerduty: pagerduty.map(|p| Pagerduty { routing_key_file: p.routing_key_file }),
+        pagerduty: pagerduty.map(|p| Pagerduty {
+            routing_key_file: p.routing_key_file,
+        }),
         slack: slack.map(|s| Slack {
             channel: s.channel,
             api_url_file: s.api_url_file.or_else(|| platform_slack_file.clone()),
         }),
         email: email.map(|e| Email { to: e.to }),
-        webhook: webhook.map(|w| Webhook { url_file: w.url_file }),
+        webhook: webhook.map(|w| Webhook {
+            url_file: w.url_file,
+        }),
     }
 }
 
@@ -207,10 +249,17 @@ fn build_service(
 
     let metrics = Metrics {
         port: metrics_spec.port.or(port_from_url).unwrap_or(8080),
-        path: metrics_spec.path.clone().unwrap_or_else(|| "/metrics".to_string()),
+        path: metrics_spec
+            .path
+            .clone()
+            .unwrap_or_else(|| "/metrics".to_string()),
         scheme: metrics_spec.scheme.unwrap_or(Scheme::Http),
-        discovery: metrics_spec.discovery.unwrap_or(platform.prometheus.discovery),
-        scrape_interval: metrics_spec.scrape_interval.unwrap_or(platform.prometheus.scrape_interval),
+        discovery: metrics_spec
+            .discovery
+            .unwrap_or(platform.prometheus.discovery),
+        scrape_interval: metrics_spec
+            .scrape_interval
+            .unwrap_or(platform.prometheus.scrape_interval),
     };
 
     let dependencies = spec
@@ -227,9 +276,17 @@ fn build_service(
                     .iter()
                     .find(|other| internal && other.spec.metadata.name == name)
                     .and_then(|other| other.spec.spec.framework);
-                if target_framework == Some(Framework::Grpc) { Protocol::Grpc } else { Protocol::Http }
+                if target_framework == Some(Framework::Grpc) {
+                    Protocol::Grpc
+                } else {
+                    Protocol::Http
+                }
             });
-            Some(Dependency { name, internal, protocol })
+            Some(Dependency {
+                name,
+                internal,
+                protocol,
+            })
         })
         .collect();
 
@@ -243,7 +300,9 @@ fn build_service(
             description: slo.description.clone(),
             indicator: match &slo.indicator {
                 IndicatorSpec::Availability {} => Indicator::Availability,
-                IndicatorSpec::Latency { threshold } => Indicator::Latency { threshold: *threshold },
+                IndicatorSpec::Latency { threshold } => Indicator::Latency {
+                    threshold: *threshold,
+                },
                 IndicatorSpec::Ratio { errors, total } => Indicator::Ratio {
                     errors: errors.trim().to_string(),
                     total: total.trim().to_string(),
@@ -259,7 +318,9 @@ fn build_service(
             .proxy_error_ratio
             .map(|p| p.ratio())
             .unwrap_or(DEFAULT_PROXY_ERROR_RATIO),
-        unavailable_for: alerts_spec.unavailable_for.unwrap_or(Duration::from_mins(5)),
+        unavailable_for: alerts_spec
+            .unavailable_for
+            .unwrap_or(Duration::from_mins(5)),
         runbook_url: alerts_spec.runbook_url,
     };
 
@@ -269,10 +330,18 @@ fn build_service(
             pattern: logs.pattern.clone(),
             retention: logs.retention.unwrap_or(Duration::from_days(14)),
         },
-        None => Logs { format: LogFormat::Json, pattern: None, retention: Duration::from_days(14) },
+        None => Logs {
+            format: LogFormat::Json,
+            pattern: None,
+            retention: Duration::from_days(14),
+        },
     };
 
-    let default_protocol = if framework == Framework::Grpc { Protocol::Grpc } else { Protocol::Http };
+    let default_protocol = if framework == Framework::Grpc {
+        Protocol::Grpc
+    } else {
+        Protocol::Http
+    };
     let loadtest = match &spec.loadtest {
         Some(loadtest) => Loadtest {
             protocol: loadtest.protocol.unwrap_or(default_protocol),
@@ -296,7 +365,10 @@ fn build_service(
                 })
                 .collect(),
         },
-        None => Loadtest { protocol: default_protocol, scenarios: Vec::new() },
+        None => Loadtest {
+            protocol: default_protocol,
+            scenarios: Vec::new(),
+        },
     };
 
     Service {

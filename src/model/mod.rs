@@ -8,6 +8,7 @@
 //! types: anything they need that is derived (a dashboard uid, a URL, whether
 //! an environment pages) is a method here, so that every backend agrees.
 
+pub mod alerts;
 pub mod build;
 pub mod naming;
 pub mod slo;

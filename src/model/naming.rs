@@ -10,7 +10,13 @@ pub const MAX_DASHBOARD_UID: usize = 40;
 pub fn dashboard_uid(service: &str) -> String {
     let clean: String = service
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let plain = format!("svc-{clean}");
     if plain.len() <= MAX_DASHBOARD_UID {
@@ -68,7 +74,8 @@ pub fn host_port(url: &str) -> Option<(String, Option<u16>)> {
         _ => None,
     };
     match authority.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => match port.parse::<u16>() {
+        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => match port.parse::<u16>()
+        {
             Ok(port) => Some((host.to_string(), Some(port))),
             Err(_) => None,
         },
@@ -87,7 +94,10 @@ mod tests {
         let uid = dashboard_uid(&long);
         assert_eq!(uid.len(), MAX_DASHBOARD_UID);
         assert_ne!(uid, dashboard_uid(&format!("{}b", "a".repeat(62))));
-        assert!(uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            uid.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
     }
 
     #[test]
@@ -96,7 +106,10 @@ mod tests {
             host_port("http://checkout.production.svc:8080/x"),
             Some(("checkout.production.svc".into(), Some(8080)))
         );
-        assert_eq!(host_port("https://api.example.com"), Some(("api.example.com".into(), Some(443))));
+        assert_eq!(
+            host_port("https://api.example.com"),
+            Some(("api.example.com".into(), Some(443)))
+        );
         assert_eq!(host_port("http://"), None);
     }
 

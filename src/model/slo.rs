@@ -67,20 +67,21 @@ pub const MAX_SLO_WINDOW: Duration = Duration::from_days(90);
 
 /// The four burn-rate conditions for an SLO with the given window.
 pub fn burn_windows(slo_window: Duration) -> [BurnWindow; 4] {
-    let make = |tier, speed, long_hours: u64, short_mins: u64, budget_share: f64, hold_mins: u64| {
-        let long = Duration::from_hours(long_hours);
-        let factor = budget_share * slo_window.as_millis() as f64 / long.as_millis() as f64;
-        BurnWindow {
-            tier,
-            speed,
-            long,
-            short: Duration::from_mins(short_mins),
-            budget_share,
-            // Four significant digits are plenty and keep outputs tidy (13.44, 0.9333).
-            factor: round_significant(factor, 4),
-            hold: Duration::from_mins(hold_mins),
-        }
-    };
+    let make =
+        |tier, speed, long_hours: u64, short_mins: u64, budget_share: f64, hold_mins: u64| {
+            let long = Duration::from_hours(long_hours);
+            let factor = budget_share * slo_window.as_millis() as f64 / long.as_millis() as f64;
+            BurnWindow {
+                tier,
+                speed,
+                long,
+                short: Duration::from_mins(short_mins),
+                budget_share,
+                // Four significant digits are plenty and keep outputs tidy (13.44, 0.9333).
+                factor: round_significant(factor, 4),
+                hold: Duration::from_mins(hold_mins),
+            }
+        };
     [
         make(Tier::Page, Speed::Fast, 1, 5, 0.02, 2),
         make(Tier::Page, Speed::Slow, 6, 30, 0.05, 15),
@@ -91,8 +92,10 @@ pub fn burn_windows(slo_window: Duration) -> [BurnWindow; 4] {
 
 /// Every distinct window the SLI recordings need, short to long.
 pub fn sli_windows(slo_window: Duration) -> Vec<Duration> {
-    let mut windows: Vec<Duration> =
-        burn_windows(slo_window).iter().flat_map(|w| [w.long, w.short]).collect();
+    let mut windows: Vec<Duration> = burn_windows(slo_window)
+        .iter()
+        .flat_map(|w| [w.long, w.short])
+        .collect();
     windows.sort();
     windows.dedup();
     windows
@@ -116,8 +119,10 @@ mod tests {
         let windows = burn_windows(Duration::from_days(30));
         let factors: Vec<f64> = windows.iter().map(|w| w.factor).collect();
         assert_eq!(factors, [14.4, 6.0, 3.0, 1.0]);
-        let pairs: Vec<(String, String)> =
-            windows.iter().map(|w| (w.long.to_string(), w.short.to_string())).collect();
+        let pairs: Vec<(String, String)> = windows
+            .iter()
+            .map(|w| (w.long.to_string(), w.short.to_string()))
+            .collect();
         assert_eq!(
             pairs,
             [("1h", "5m"), ("6h", "30m"), ("1d", "2h"), ("3d", "6h")]
@@ -127,13 +132,19 @@ mod tests {
 
     #[test]
     fn twenty_eight_days_matches_sloth() {
-        let factors: Vec<f64> = burn_windows(Duration::from_days(28)).iter().map(|w| w.factor).collect();
+        let factors: Vec<f64> = burn_windows(Duration::from_days(28))
+            .iter()
+            .map(|w| w.factor)
+            .collect();
         assert_eq!(factors, [13.44, 5.6, 2.8, 0.9333]);
     }
 
     #[test]
     fn sli_windows_are_distinct_and_sorted() {
-        let windows: Vec<String> = sli_windows(Duration::from_days(30)).iter().map(|w| w.to_string()).collect();
+        let windows: Vec<String> = sli_windows(Duration::from_days(30))
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
         assert_eq!(windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
     }
 }

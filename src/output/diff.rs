@@ -46,14 +46,23 @@ pub fn changes(out_dir: &Path, set: &OutputSet) -> Result<Vec<Change>, OutputErr
                 new: contents.to_vec(),
             }),
             Err(source) => {
-                return Err(OutputError::Io { action: "reading", path: target.display().to_string(), source });
+                return Err(OutputError::Io {
+                    action: "reading",
+                    path: target.display().to_string(),
+                    source,
+                });
             }
         }
     }
     for old in read_index(out_dir)? {
         if set.get(&old).is_none() {
             if let Ok(existing) = fs::read(out_dir.join(&old)) {
-                changes.push(Change { path: old, kind: ChangeKind::Removed, old: existing, new: Vec::new() });
+                changes.push(Change {
+                    path: old,
+                    kind: ChangeKind::Removed,
+                    old: existing,
+                    new: Vec::new(),
+                });
             }
         }
     }
@@ -76,7 +85,11 @@ pub fn render_unified(changes: &[Change], out_prefix: &str, colour: bool) -> Str
             _ => format!("b/{out_prefix}{}", change.path),
         };
         let diff = TextDiff::from_lines(old.as_ref(), new.as_ref());
-        let body = diff.unified_diff().context_radius(3).header(&a, &b).to_string();
+        let body = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&a, &b)
+            .to_string();
         if colour {
             for line in body.lines() {
                 let (start, end) = if line.starts_with("+++") || line.starts_with("---") {
@@ -125,7 +138,11 @@ mod tests {
         let kinds: Vec<_> = found.iter().map(|c| (c.path.as_str(), c.kind)).collect();
         assert_eq!(
             kinds,
-            [("a.yml", ChangeKind::Modified), ("gone.yml", ChangeKind::Removed), ("new.yml", ChangeKind::Added)]
+            [
+                ("a.yml", ChangeKind::Modified),
+                ("gone.yml", ChangeKind::Removed),
+                ("new.yml", ChangeKind::Added)
+            ]
         );
         let text = render_unified(&found, "generated/", false);
         assert!(text.contains("--- a/generated/a.yml\n+++ b/generated/a.yml\n"));

@@ -48,7 +48,11 @@ impl OutputSet {
     /// Adds a file. The path must stay inside the output directory: relative,
     /// `/`-separated, no `.`/`..`/empty components, no characters that are
     /// unsafe in file names on common file systems.
-    pub fn add(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>) -> Result<(), OutputError> {
+    pub fn add(
+        &mut self,
+        path: impl Into<String>,
+        contents: impl Into<Vec<u8>>,
+    ) -> Result<(), OutputError> {
         let path = path.into();
         check_path(&path)?;
         if self.files.contains_key(&path) {
@@ -71,7 +75,9 @@ impl OutputSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.files.iter().map(|(path, contents)| (path.as_str(), contents.as_slice()))
+        self.files
+            .iter()
+            .map(|(path, contents)| (path.as_str(), contents.as_slice()))
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -90,7 +96,12 @@ impl OutputSet {
 /// Refuses any path that could escape the output directory or clash with
 /// obsgen's own bookkeeping.
 pub fn check_path(path: &str) -> Result<(), OutputError> {
-    let unsafe_path = |reason| Err(OutputError::UnsafePath { path: path.to_string(), reason });
+    let unsafe_path = |reason| {
+        Err(OutputError::UnsafePath {
+            path: path.to_string(),
+            reason,
+        })
+    };
     if path.is_empty() {
         return unsafe_path("it is empty");
     }
@@ -133,10 +144,22 @@ mod tests {
     #[test]
     fn paths_cannot_escape() {
         let mut set = OutputSet::new();
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "a\\b", "C:x", "./a", ".obsgen-index", "a\nb"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a\\b",
+            "C:x",
+            "./a",
+            ".obsgen-index",
+            "a\nb",
+        ] {
             assert!(set.add(bad, "x").is_err(), "{bad:?} should be refused");
         }
-        set.add("prometheus/production/prometheus.yml", "x").unwrap();
+        set.add("prometheus/production/prometheus.yml", "x")
+            .unwrap();
         assert!(matches!(
             set.add("prometheus/production/prometheus.yml", "y"),
             Err(OutputError::Duplicate { .. })

@@ -36,7 +36,11 @@ pub struct WriteSummary {
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> OutputError {
     let path = path.display().to_string();
-    move |source| OutputError::Io { action, path, source }
+    move |source| OutputError::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 /// Reads the index of a previous build; empty when there is none.
@@ -128,7 +132,10 @@ pub fn write(out_dir: &Path, set: &OutputSet) -> Result<WriteSummary, OutputErro
 }
 
 fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     target.with_file_name(format!("{TEMP_PREFIX}{name}"))
 }
 
@@ -198,12 +205,18 @@ mod tests {
         assert_eq!(second.unchanged, 1);
         assert_eq!(second.removed, ["a/two.yml"]);
         assert!(!out.join("a/two.yml").exists());
-        assert_eq!(fs::read_to_string(out.join("a/mine.txt")).unwrap(), "user file");
+        assert_eq!(
+            fs::read_to_string(out.join("a/mine.txt")).unwrap(),
+            "user file"
+        );
         assert_eq!(read_index(&out).unwrap(), ["a/one.yml", "b/three.yml"]);
 
         let third = write(&out, &set(&[("a/one.yml", "1")])).unwrap();
         assert_eq!(third.removed, ["b/three.yml"]);
-        assert!(!out.join("b").exists(), "an emptied generated directory is removed");
+        assert!(
+            !out.join("b").exists(),
+            "an emptied generated directory is removed"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

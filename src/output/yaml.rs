@@ -11,8 +11,8 @@ use super::OutputError;
 
 /// Serializes `value` as a YAML document preceded by `header` (a comment).
 pub fn document<T: Serialize>(header: &str, value: &T) -> Result<String, OutputError> {
-    let body =
-        serde_saphyr::to_string(value).map_err(|error| OutputError::Serialize(error.to_string()))?;
+    let body = serde_saphyr::to_string(value)
+        .map_err(|error| OutputError::Serialize(error.to_string()))?;
     let mut out = String::with_capacity(header.len() + body.len() + 1);
     out.push_str(header);
     out.push_str(&body);

@@ -98,7 +98,9 @@ impl Duration {
                 });
             };
             if last_unit != usize::MAX && index <= last_unit {
-                return Err(format!("units in `{text}` must go from largest to smallest"));
+                return Err(format!(
+                    "units in `{text}` must go from largest to smallest"
+                ));
             }
             last_unit = index;
             total = number
@@ -117,7 +119,10 @@ impl fmt::Display for Duration {
         }
         let mut rest = self.millis;
         // Weeks and years are not used on output: `30d` reads better than `4w2d`.
-        for (unit, size) in DURATION_UNITS.iter().filter(|(u, _)| *u != "w" && *u != "y") {
+        for (unit, size) in DURATION_UNITS
+            .iter()
+            .filter(|(u, _)| *u != "w" && *u != "y")
+        {
             if rest >= *size {
                 write!(f, "{}{unit}", rest / size)?;
                 rest %= size;
@@ -329,7 +334,16 @@ mod tests {
 
     #[test]
     fn durations_reject_nonsense() {
-        for bad in ["", "5", "m5", "5x", "30m1h", "1.5h", "99999999999999999999s", "5 m"] {
+        for bad in [
+            "",
+            "5",
+            "m5",
+            "5x",
+            "30m1h",
+            "1.5h",
+            "99999999999999999999s",
+            "5 m",
+        ] {
             assert!(Duration::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

@@ -50,33 +50,55 @@ pub fn validate(loaded: &Loaded) -> Validated {
     let services: Vec<(&Document, ServiceManifest)> = loaded
         .services
         .iter()
-        .filter_map(|document| typed(Kind::Service, document, &mut diagnostics).map(|spec| (document, spec)))
+        .filter_map(|document| {
+            typed(Kind::Service, document, &mut diagnostics).map(|spec| (document, spec))
+        })
         .collect();
     let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();
-    semantic::check_services(platform.as_ref().map(|(_, spec)| spec), &pairs, &mut diagnostics);
+    semantic::check_services(
+        platform.as_ref().map(|(_, spec)| spec),
+        &pairs,
+        &mut diagnostics,
+    );
 
     diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
     Validated {
-        platform: platform.map(|(document, spec)| Sourced { source: document.source.clone(), spec }),
+        platform: platform.map(|(document, spec)| Sourced {
+            source: document.source.clone(),
+            spec,
+        }),
         services: services
             .into_iter()
-            .map(|(document, spec)| Sourced { source: document.source.clone(), spec })
+            .map(|(document, spec)| Sourced {
+                source: document.source.clone(),
+                spec,
+            })
             .collect(),
         diagnostics,
     }
 }
 
 /// Checks the envelope's kind, then the schema, then deserializes.
-fn typed<T: DeserializeOwned>(kind: Kind, document: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+fn typed<T: DeserializeOwned>(
+    kind: Kind,
+    document: &Document,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<T> {
     let found_kind = document.value.get("kind").and_then(Value::as_str);
     if !document.value.is_object() {
         let position = document.positions.value("");
         diagnostics.push(
-            Diagnostic::error(&document.source, format!("expected a {} manifest (a YAML mapping)", kind.name()))
-                .at(position.line, position.column)
-                .expected("a mapping with `apiVersion`, `kind`, `metadata` and `spec`")
-                .hint(format!("`obsgen init` writes an example; `obsgen schema {}` prints the schema", kind.name().to_lowercase())),
+            Diagnostic::error(
+                &document.source,
+                format!("expected a {} manifest (a YAML mapping)", kind.name()),
+            )
+            .at(position.line, position.column)
+            .expected("a mapping with `apiVersion`, `kind`, `metadata` and `spec`")
+            .hint(format!(
+                "`obsgen init` writes an example; `obsgen schema {}` prints the schema",
+                kind.name().to_lowercase()
+            )),
         );
         return None;
     }
@@ -88,12 +110,18 @@ fn typed<T: DeserializeOwned>(kind: Kind, document: &Document, diagnostics: &mut
                 Kind::Platform => "service manifests belong under `services/`",
             };
             diagnostics.push(
-                Diagnostic::error(&document.source, format!("a `{found_kind}` document where a `{}` belongs", kind.name()))
-                    .at(position.line, position.column)
-                    .path("kind")
-                    .expected(kind.name())
-                    .found(found_kind)
-                    .hint(hint),
+                Diagnostic::error(
+                    &document.source,
+                    format!(
+                        "a `{found_kind}` document where a `{}` belongs",
+                        kind.name()
+                    ),
+                )
+                .at(position.line, position.column)
+                .path("kind")
+                .expected(kind.name())
+                .found(found_kind)
+                .hint(hint),
             );
             return None;
         }

@@ -39,14 +39,17 @@ pub fn check_template(template: &str) -> Result<(), Problem> {
             ValueType::Vector | ValueType::Scalar => Ok(()),
             other => Err(Problem {
                 message: format!("the query yields a {other}, not a number per series"),
-                expected: "an instant vector, e.g. `sum(rate(requests_total[{{window}}]))`".to_string(),
+                expected: "an instant vector, e.g. `sum(rate(requests_total[{{window}}]))`"
+                    .to_string(),
                 hint: "wrap a range selector in `rate(...)` or `increase(...)`".to_string(),
             }),
         },
         Err(error) => Err(Problem {
             message: format!("the query is not valid PromQL: {}", error.trim()),
             expected: "a PromQL expression".to_string(),
-            hint: "try the query in Prometheus' expression browser with `{{window}}` replaced by `5m`".to_string(),
+            hint:
+                "try the query in Prometheus' expression browser with `{{window}}` replaced by `5m`"
+                    .to_string(),
         }),
     }
 }
@@ -62,14 +65,20 @@ mod tests {
 
     #[test]
     fn accepts_good_templates() {
-        assert!(check_template("sum(rate(orders_failed_total{job=\"checkout\"}[{{window}}]))").is_ok());
+        assert!(
+            check_template("sum(rate(orders_failed_total{job=\"checkout\"}[{{window}}]))").is_ok()
+        );
     }
 
     #[test]
     fn rejects_broken_ones() {
         assert!(check_template("sum(rate(orders_total[5m]))").is_err());
         let problem = check_template("sum(rate(orders_total[{{window}}])").unwrap_err();
-        assert!(problem.message.contains("not valid PromQL"), "{}", problem.message);
+        assert!(
+            problem.message.contains("not valid PromQL"),
+            "{}",
+            problem.message
+        );
         assert!(check_template("orders_total[{{window}}]").is_err());
     }
 }

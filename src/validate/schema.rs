@@ -72,7 +72,8 @@ fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
         Kind::Service => &SERVICE,
         Kind::Platform => &PLATFORM,
     };
-    cell.get_or_init(|| jsonschema::validator_for(schema(kind)).ok()).as_ref()
+    cell.get_or_init(|| jsonschema::validator_for(schema(kind)).ok())
+        .as_ref()
 }
 
 /// Every property name the schema knows, for "did you mean" hints.
@@ -96,9 +97,13 @@ fn collect_properties(value: &Value, names: &mut BTreeSet<String>) {
             if let Some(Value::Object(properties)) = object.get("properties") {
                 names.extend(properties.keys().cloned());
             }
-            object.values().for_each(|child| collect_properties(child, names));
+            object
+                .values()
+                .for_each(|child| collect_properties(child, names));
         }
-        Value::Array(items) => items.iter().for_each(|child| collect_properties(child, names)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|child| collect_properties(child, names)),
         _ => {}
     }
 }
@@ -106,7 +111,10 @@ fn collect_properties(value: &Value, names: &mut BTreeSet<String>) {
 /// Validates a document against its kind's schema.
 pub fn check(kind: Kind, document: &Document) -> Vec<Diagnostic> {
     let Some(validator) = validator(kind) else {
-        return vec![Diagnostic::error(&document.source, "obsgen's own schema does not compile; please report this")];
+        return vec![Diagnostic::error(
+            &document.source,
+            "obsgen's own schema does not compile; please report this",
+        )];
     };
     let mut diagnostics: Vec<Diagnostic> = validator
         .iter_errors(&document.value)
@@ -117,11 +125,19 @@ pub fn check(kind: Kind, document: &Document) -> Vec<Diagnostic> {
     diagnostics
 }
 
-fn to_diagnostic(kind: Kind, document: &Document, error: &jsonschema::ValidationError<'_>) -> Diagnostic {
+fn to_diagnostic(
+    kind: Kind,
+    document: &Document,
+    error: &jsonschema::ValidationError<'_>,
+) -> Diagnostic {
     let pointer = error.instance_path().to_string();
     let instance = document.value.pointer(&pointer).unwrap_or(&Value::Null);
     let at = |pointer: &str, key: bool| {
-        let position = if key { document.positions.key(pointer) } else { document.positions.value(pointer) };
+        let position = if key {
+            document.positions.key(pointer)
+        } else {
+            document.positions.value(pointer)
+        };
         Diagnostic::error(&document.source, "").at(position.line, position.column)
     };
     let found = describe(instance);
@@ -129,20 +145,31 @@ fn to_diagnostic(kind: Kind, document: &Document, error: &jsonschema::Validation
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let name = unexpected.first().cloned().unwrap_or_default();
             let child = format!("{pointer}/{}", escape_pointer(&name));
-            let mut diagnostic = Diagnostic { message: format!("unknown field `{name}`"), ..at(&child, true) }
-                .path(field_path(&child));
-            if let Some(suggestion) = closest(&name, known_fields(kind).iter().map(String::as_str)) {
+            let mut diagnostic = Diagnostic {
+                message: format!("unknown field `{name}`"),
+                ..at(&child, true)
+            }
+            .path(field_path(&child));
+            if let Some(suggestion) = closest(&name, known_fields(kind).iter().map(String::as_str))
+            {
                 diagnostic = diagnostic.hint(format!("did you mean `{suggestion}`?"));
             } else {
-                diagnostic = diagnostic.hint("remove it; `obsgen schema` prints every field a manifest may have");
+                diagnostic = diagnostic
+                    .hint("remove it; `obsgen schema` prints every field a manifest may have");
             }
             diagnostic
         }
         ValidationErrorKind::Required { property } => {
-            let name = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
-            Diagnostic { message: format!("missing field `{name}`"), ..at(&pointer, false) }
-                .path(field_path(&pointer))
-                .expected(format!("a `{name}` field here"))
+            let name = property
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| property.to_string());
+            Diagnostic {
+                message: format!("missing field `{name}`"),
+                ..at(&pointer, false)
+            }
+            .path(field_path(&pointer))
+            .expected(format!("a `{name}` field here"))
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
@@ -152,22 +179,34 @@ fn to_diagnostic(kind: Kind, document: &Document, error: &jsonschema::Validation
                     format!("one of: {}", names.join(", "))
                 }
             };
-            Diagnostic { message: format!("wrong type: expected {expected}"), ..at(&pointer, false) }
-                .path(field_path(&pointer))
-                .expected(expected)
-                .found(found)
+            Diagnostic {
+                message: format!("wrong type: expected {expected}"),
+                ..at(&pointer, false)
+            }
+            .path(field_path(&pointer))
+            .expected(expected)
+            .found(found)
         }
-        ValidationErrorKind::Enum { options } | ValidationErrorKind::Constant { expected_value: options } => {
+        ValidationErrorKind::Enum { options }
+        | ValidationErrorKind::Constant {
+            expected_value: options,
+        } => {
             let choices = match options.as_ref() {
                 Value::Array(values) => values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
                 other => vec![other.to_string()],
             };
-            let mut diagnostic = Diagnostic { message: "not an allowed value".to_string(), ..at(&pointer, false) }
-                .path(field_path(&pointer))
-                .expected(format!("one of {}", choices.join(", ")))
-                .found(found);
+            let mut diagnostic = Diagnostic {
+                message: "not an allowed value".to_string(),
+                ..at(&pointer, false)
+            }
+            .path(field_path(&pointer))
+            .expected(format!("one of {}", choices.join(", ")))
+            .found(found);
             if let Some(text) = instance.as_str() {
-                let bare: Vec<String> = choices.iter().map(|c| c.trim_matches('"').to_string()).collect();
+                let bare: Vec<String> = choices
+                    .iter()
+                    .map(|c| c.trim_matches('"').to_string())
+                    .collect();
                 if let Some(suggestion) = closest(text, bare.iter().map(String::as_str)) {
                     diagnostic = diagnostic.hint(format!("did you mean `{suggestion}`?"));
                 }
@@ -175,32 +214,60 @@ fn to_diagnostic(kind: Kind, document: &Document, error: &jsonschema::Validation
             diagnostic
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let description = schema_description(kind, error).unwrap_or_else(|| format!("text matching `{pattern}`"));
-            Diagnostic { message: "invalid value".to_string(), ..at(&pointer, false) }
-                .path(field_path(&pointer))
-                .expected(description)
-                .found(found)
+            let description = schema_description(kind, error)
+                .unwrap_or_else(|| format!("text matching `{pattern}`"));
+            Diagnostic {
+                message: "invalid value".to_string(),
+                ..at(&pointer, false)
+            }
+            .path(field_path(&pointer))
+            .expected(description)
+            .found(found)
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             let (message, expected) = one_of_message(kind, error, instance);
-            Diagnostic { message, ..at(&pointer, false) }.path(field_path(&pointer)).expected(expected).found(found)
+            Diagnostic {
+                message,
+                ..at(&pointer, false)
+            }
+            .path(field_path(&pointer))
+            .expected(expected)
+            .found(found)
         }
-        _ => Diagnostic { message: error.to_string(), ..at(&pointer, false) }.path(field_path(&pointer)).found(found),
+        _ => Diagnostic {
+            message: error.to_string(),
+            ..at(&pointer, false)
+        }
+        .path(field_path(&pointer))
+        .found(found),
     }
 }
 
 /// A tagged choice (`indicator: {type: latency, ...}`) fails as a whole
 /// under `oneOf`; name the tag's choices, or what the chosen one lacks.
-fn one_of_message(kind: Kind, error: &jsonschema::ValidationError<'_>, instance: &Value) -> (String, String) {
-    let branches = schema_at(kind, error).and_then(|s| s.as_array().cloned()).unwrap_or_default();
+fn one_of_message(
+    kind: Kind,
+    error: &jsonschema::ValidationError<'_>,
+    instance: &Value,
+) -> (String, String) {
+    let branches = schema_at(kind, error)
+        .and_then(|s| s.as_array().cloned())
+        .unwrap_or_default();
     let tags: Vec<String> = branches
         .iter()
-        .filter_map(|branch| branch.pointer("/properties/type/const").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|branch| {
+            branch
+                .pointer("/properties/type/const")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .collect();
     if !tags.is_empty() {
         let chosen = instance.get("type").and_then(Value::as_str);
         let branch = chosen.and_then(|tag| {
-            branches.iter().find(|b| b.pointer("/properties/type/const").and_then(Value::as_str) == Some(tag))
+            branches
+                .iter()
+                .find(|b| b.pointer("/properties/type/const").and_then(Value::as_str) == Some(tag))
         });
         return match (chosen, branch) {
             (Some(tag), Some(branch)) => {
@@ -212,21 +279,37 @@ fn one_of_message(kind: Kind, error: &jsonschema::ValidationError<'_>, instance:
                 let required: Vec<String> = branch
                     .get("required")
                     .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (
                     format!("invalid `{tag}` settings"),
                     format!(
                         "the fields {} (required: {})",
-                        fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
-                        required.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        required
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             }
-            _ => ("unknown or missing `type`".to_string(), format!("`type` one of {}", tags.join(", "))),
+            _ => (
+                "unknown or missing `type`".to_string(),
+                format!("`type` one of {}", tags.join(", ")),
+            ),
         };
     }
-    let description = schema_description(kind, error).unwrap_or_else(|| "a value of another shape".to_string());
+    let description =
+        schema_description(kind, error).unwrap_or_else(|| "a value of another shape".to_string());
     ("invalid value".to_string(), description)
 }
 
@@ -239,9 +322,15 @@ fn schema_at(kind: Kind, error: &jsonschema::ValidationError<'_>) -> Option<Valu
 /// The `description` of the schema object holding the failed keyword.
 fn schema_description(kind: Kind, error: &jsonschema::ValidationError<'_>) -> Option<String> {
     let path = error.schema_path().to_string();
-    let parent = path.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
+    let parent = path
+        .rsplit_once('/')
+        .map(|(parent, _)| parent)
+        .unwrap_or("");
     let object = resolve(schema(kind), parent)?;
-    object.get("description").and_then(Value::as_str).map(|d| d.lines().next().unwrap_or(d).to_string())
+    object
+        .get("description")
+        .and_then(Value::as_str)
+        .map(|d| d.lines().next().unwrap_or(d).to_string())
 }
 
 /// Follows a schema path, resolving `$ref`s into `$defs` as it goes.
@@ -250,7 +339,11 @@ fn resolve(root: &Value, path: &str) -> Option<Value> {
     for part in path.split('/').skip(1) {
         let part = part.replace("~1", "/").replace("~0", "~");
         if part == "$ref" {
-            let target = current.get("$ref")?.as_str()?.trim_start_matches('#').to_string();
+            let target = current
+                .get("$ref")?
+                .as_str()?
+                .trim_start_matches('#')
+                .to_string();
             current = root.pointer(&target)?.clone();
             continue;
         }
@@ -281,5 +374,9 @@ fn describe(value: &Value) -> String {
         Value::Null => "nothing (null)".to_string(),
         other => other.to_string(),
     };
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
 }

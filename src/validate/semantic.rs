@@ -9,15 +9,32 @@ use crate::diagnostics::{Diagnostic, closest};
 use crate::load::{Document, field_path, yaml::escape_pointer};
 use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
 use crate::spec::{
-    Discovery, Duration, Framework, IndicatorSpec, LogFormat, PlatformManifest, Protocol, ServiceManifest,
+    Discovery, Duration, Framework, IndicatorSpec, LogFormat, PlatformManifest, Protocol,
+    ServiceManifest,
 };
 
 use super::promql;
 
 /// Labels obsgen sets itself; a manifest may not redefine them.
 pub const RESERVED_LABELS: &[&str] = &[
-    "job", "env", "team", "service", "instance", "severity", "alertname", "slo", "tier", "speed", "le", "quantile",
-    "sloth_id", "sloth_service", "sloth_slo", "sloth_window", "window",
+    "job",
+    "env",
+    "team",
+    "service",
+    "instance",
+    "namespace",
+    "pod",
+    "alertname",
+    "le",
+    "quantile",
+    crate::model::alerts::SEVERITY,
+    crate::model::alerts::SLO,
+    crate::model::alerts::SLO_TIER,
+    crate::model::alerts::SLO_BURN,
+    "sloth_id",
+    "sloth_service",
+    "sloth_slo",
+    "sloth_window",
 ];
 
 /// A place to report problems about one document.
@@ -29,15 +46,27 @@ struct Reporter<'a> {
 impl Reporter<'_> {
     fn error(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
         let position = self.document.positions.value(pointer);
-        self.push(Diagnostic::error(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+        self.push(
+            Diagnostic::error(&self.document.source, message)
+                .at(position.line, position.column)
+                .path(field_path(pointer)),
+        )
     }
     fn key_error(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
         let position = self.document.positions.key(pointer);
-        self.push(Diagnostic::error(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+        self.push(
+            Diagnostic::error(&self.document.source, message)
+                .at(position.line, position.column)
+                .path(field_path(pointer)),
+        )
     }
     fn warning(&mut self, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
         let position = self.document.positions.value(pointer);
-        self.push(Diagnostic::warning(&self.document.source, message).at(position.line, position.column).path(field_path(pointer)))
+        self.push(
+            Diagnostic::warning(&self.document.source, message)
+                .at(position.line, position.column)
+                .path(field_path(pointer)),
+        )
     }
     fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
         self.diagnostics.push(diagnostic);
@@ -68,44 +97,79 @@ impl Annotate for Diagnostic {
 }
 
 /// Checks the platform document on its own.
-pub fn check_platform(document: &Document, platform: &PlatformManifest, diagnostics: &mut Vec<Diagnostic>) {
-    let mut report = Reporter { document, diagnostics };
+pub fn check_platform(
+    document: &Document,
+    platform: &PlatformManifest,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut report = Reporter {
+        document,
+        diagnostics,
+    };
     let spec = &platform.spec;
     let mut seen = HashSet::new();
     for (index, env) in spec.environments.iter().enumerate() {
         if !seen.insert(env.name.as_str()) {
             report
-                .error(&format!("/spec/environments/{index}/name"), format!("environment `{}` is declared twice", env.name))
+                .error(
+                    &format!("/spec/environments/{index}/name"),
+                    format!("environment `{}` is declared twice", env.name),
+                )
                 .hint("environment names must be unique");
         }
         if let Some(url) = &env.service_url {
-            check_service_url(&mut report, &format!("/spec/environments/{index}/service_url"), url);
+            check_service_url(
+                &mut report,
+                &format!("/spec/environments/{index}/service_url"),
+                url,
+            );
         }
     }
     if let Some(url) = &spec.service_url {
         check_service_url(&mut report, "/spec/service_url", url);
     }
     if let Some(prometheus) = &spec.prometheus {
-        let interval = prometheus.scrape_interval.unwrap_or(Duration::from_secs(30));
+        let interval = prometheus
+            .scrape_interval
+            .unwrap_or(Duration::from_secs(30));
         if interval < Duration::from_secs(1) {
-            report.error("/spec/prometheus/scrape_interval", "the scrape interval is too short").expected("at least `1s`").found(interval.to_string());
+            report
+                .error(
+                    "/spec/prometheus/scrape_interval",
+                    "the scrape interval is too short",
+                )
+                .expected("at least `1s`")
+                .found(interval.to_string());
         }
         if let Some(timeout) = prometheus.scrape_timeout {
             if timeout > interval {
                 report
-                    .error("/spec/prometheus/scrape_timeout", "the scrape timeout is longer than the scrape interval")
+                    .error(
+                        "/spec/prometheus/scrape_timeout",
+                        "the scrape timeout is longer than the scrape interval",
+                    )
                     .expected(format!("at most `{interval}`"))
                     .found(timeout.to_string())
                     .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
             }
         }
         for name in prometheus.external_labels.keys() {
-            check_label_name(&mut report, &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)), name);
+            check_label_name(
+                &mut report,
+                &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)),
+                name,
+            );
         }
         for (index, target) in prometheus.alertmanagers.iter().enumerate() {
-            if crate::model::naming::host_port(target).is_none_or(|(host, port)| host.is_empty() || port.is_none()) || target.contains("://") {
+            if crate::model::naming::host_port(target)
+                .is_none_or(|(host, port)| host.is_empty() || port.is_none())
+                || target.contains("://")
+            {
                 report
-                    .error(&format!("/spec/prometheus/alertmanagers/{index}"), "not a `host:port` address")
+                    .error(
+                        &format!("/spec/prometheus/alertmanagers/{index}"),
+                        "not a `host:port` address",
+                    )
                     .expected("`host:port`, e.g. `alertmanager:9093`")
                     .found(target.clone());
             }
@@ -114,26 +178,45 @@ pub fn check_platform(document: &Document, platform: &PlatformManifest, diagnost
     for (name, team) in &spec.teams {
         let pointer = format!("/spec/teams/{}", escape_pointer(name));
         if !is_name(name) {
-            report.key_error(&pointer, format!("team name `{name}` is not valid")).expected("lower-case letters, digits, `-` and `_`, starting with a letter");
+            report
+                .key_error(&pointer, format!("team name `{name}` is not valid"))
+                .expected("lower-case letters, digits, `-` and `_`, starting with a letter");
         }
         if let Some(hours) = &team.working_hours {
             if hours.start >= hours.end {
                 report
-                    .error(&format!("{pointer}/working_hours/end"), "working hours end before they start")
+                    .error(
+                        &format!("{pointer}/working_hours/end"),
+                        "working hours end before they start",
+                    )
                     .expected(format!("a time after `{}`", hours.start))
                     .found(hours.end.clone());
             }
         }
         if team.slack.is_some()
-            && team.slack.as_ref().and_then(|s| s.api_url_file.as_ref()).is_none()
-            && spec.alerting.as_ref().and_then(|a| a.slack_api_url_file.as_ref()).is_none()
+            && team
+                .slack
+                .as_ref()
+                .and_then(|s| s.api_url_file.as_ref())
+                .is_none()
+            && spec
+                .alerting
+                .as_ref()
+                .and_then(|a| a.slack_api_url_file.as_ref())
+                .is_none()
         {
             report
                 .error(&format!("{pointer}/slack"), "Slack needs a webhook URL file")
                 .expected("`api_url_file` here, or `spec.alerting.slack_api_url_file` for every team")
                 .hint("point at a file that holds the webhook URL; the URL itself must never be in a manifest");
         }
-        if team.email.is_some() && spec.alerting.as_ref().and_then(|a| a.smtp.as_ref()).is_none() {
+        if team.email.is_some()
+            && spec
+                .alerting
+                .as_ref()
+                .and_then(|a| a.smtp.as_ref())
+                .is_none()
+        {
             report
                 .error(&format!("{pointer}/email"), "e-mail needs an SMTP relay")
                 .expected("`spec.alerting.smtp` with `smarthost` and `from`");
@@ -147,8 +230,13 @@ fn check_service_url(report: &mut Reporter<'_>, pointer: &str, url: &str) {
             .error(pointer, "the service URL template lacks `{service}`")
             .expected("a URL with `{service}` (and usually `{env}`), e.g. `http://{service}.{env}.svc:8080`")
             .found(url.to_string());
-    } else if crate::model::naming::host_port(&url.replace("{service}", "s").replace("{env}", "e")).is_none() {
-        report.error(pointer, "not a URL").expected("e.g. `http://{service}.{env}.svc:8080`").found(url.to_string());
+    } else if crate::model::naming::host_port(&url.replace("{service}", "s").replace("{env}", "e"))
+        .is_none()
+    {
+        report
+            .error(pointer, "not a URL")
+            .expected("e.g. `http://{service}.{env}.svc:8080`")
+            .found(url.to_string());
     }
 }
 
@@ -159,16 +247,31 @@ fn is_name(text: &str) -> bool {
 }
 
 fn check_label_name(report: &mut Reporter<'_>, pointer: &str, name: &str) {
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        let suggestion: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let suggestion: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         report
-            .key_error(pointer, format!("`{name}` is not a valid Prometheus label name"))
+            .key_error(
+                pointer,
+                format!("`{name}` is not a valid Prometheus label name"),
+            )
             .expected("letters, digits and `_`, not starting with a digit")
-            .hint(format!("use `{}`", suggestion.trim_start_matches(|c: char| c.is_ascii_digit())));
+            .hint(format!(
+                "use `{}`",
+                suggestion.trim_start_matches(|c: char| c.is_ascii_digit())
+            ));
     } else if name.starts_with("__") {
-        report.key_error(pointer, format!("`{name}`: label names starting with `__` are reserved for Prometheus"));
+        report.key_error(
+            pointer,
+            format!("`{name}`: label names starting with `__` are reserved for Prometheus"),
+        );
     } else if RESERVED_LABELS.contains(&name) {
         report
             .key_error(pointer, format!("`{name}` is a label obsgen sets itself"))
@@ -183,14 +286,22 @@ pub fn check_services(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut first_of: HashMap<&str, &str> = HashMap::new();
-    let frameworks: HashMap<&str, Option<Framework>> =
-        services.iter().map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework)).collect();
+    let frameworks: HashMap<&str, Option<Framework>> = services
+        .iter()
+        .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework))
+        .collect();
     for (document, service) in services {
-        let mut report = Reporter { document, diagnostics: &mut *diagnostics };
+        let mut report = Reporter {
+            document,
+            diagnostics: &mut *diagnostics,
+        };
         let name = service.metadata.name.as_str();
         if let Some(first) = first_of.get(name) {
             report
-                .error("/metadata/name", format!("service `{name}` is already declared in `{first}`"))
+                .error(
+                    "/metadata/name",
+                    format!("service `{name}` is already declared in `{first}`"),
+                )
                 .hint("service names must be unique across the repository; rename one of them");
         } else {
             first_of.insert(name, &document.source);
@@ -208,11 +319,21 @@ fn check_service(
     let spec = &service.spec;
     let name = service.metadata.name.as_str();
     for label in service.metadata.labels.keys() {
-        check_label_name(report, &format!("/metadata/labels/{}", escape_pointer(label)), label);
+        check_label_name(
+            report,
+            &format!("/metadata/labels/{}", escape_pointer(label)),
+            label,
+        );
     }
 
     let env_names: Vec<&str> = platform
-        .map(|p| p.spec.environments.iter().map(|e| e.name.as_str()).collect())
+        .map(|p| {
+            p.spec
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(platform) = platform {
         if !platform.spec.teams.contains_key(&service.metadata.team) {
@@ -234,7 +355,10 @@ fn check_service(
                 } else {
                     report.error(pointer, format!("unknown environment `{env}`"))
                 };
-                diagnostic.expected(format!("one of the platform's environments: {}", env_names.join(", ")));
+                diagnostic.expected(format!(
+                    "one of the platform's environments: {}",
+                    env_names.join(", ")
+                ));
                 if let Some(suggestion) = closest(env, env_names.iter().copied()) {
                     diagnostic.hint(format!("did you mean `{suggestion}`?"));
                 }
@@ -256,14 +380,21 @@ fn check_service(
             let pointer = format!("/spec/targets/{}", escape_pointer(env));
             if env_names.contains(&env.as_str()) && !service_envs.contains(&env.as_str()) {
                 report
-                    .key_error(&pointer, format!("targets for `{env}`, where the service does not run"))
-                    .hint(format!("add `{env}` to `spec.environments`, or remove these targets"));
+                    .key_error(
+                        &pointer,
+                        format!("targets for `{env}`, where the service does not run"),
+                    )
+                    .hint(format!(
+                        "add `{env}` to `spec.environments`, or remove these targets"
+                    ));
             } else {
                 check_env(report, &pointer, env, true);
             }
             for (index, target) in targets.iter().enumerate() {
                 let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
-                    !host.is_empty() && !host.contains(['/', ' ']) && port.parse::<u16>().is_ok_and(|p| p > 0)
+                    !host.is_empty()
+                        && !host.contains(['/', ' '])
+                        && port.parse::<u16>().is_ok_and(|p| p > 0)
                 });
                 if !valid {
                     report
@@ -281,7 +412,10 @@ fn check_service(
             .unwrap_or(Discovery::Static);
         if discovery == Discovery::Kubernetes && !spec.targets.is_empty() {
             report
-                .warning("/spec/targets", "targets are ignored with Kubernetes discovery")
+                .warning(
+                    "/spec/targets",
+                    "targets are ignored with Kubernetes discovery",
+                )
                 .hint("remove them, or set `spec.metrics.discovery: static`");
         }
     }
@@ -296,18 +430,30 @@ fn check_service(
                     .hint("`service:` for a service of this repository, `name:` for an external system");
             }
             (None, None) => {
-                report.error(&pointer, "a dependency needs `service:` or `name:`").expected("`service: <another manifest>` or `name: <external system>`");
+                report
+                    .error(&pointer, "a dependency needs `service:` or `name:`")
+                    .expected("`service: <another manifest>` or `name: <external system>`");
             }
             (Some(other), None) => {
                 if other == name {
-                    report.error(&format!("{pointer}/service"), "a service cannot depend on itself");
+                    report.error(
+                        &format!("{pointer}/service"),
+                        "a service cannot depend on itself",
+                    );
                 } else if !services.contains_key(other.as_str()) {
-                    let diagnostic = report.error(&format!("{pointer}/service"), format!("unknown service `{other}`"));
+                    let diagnostic = report.error(
+                        &format!("{pointer}/service"),
+                        format!("unknown service `{other}`"),
+                    );
                     diagnostic.expected("the name of another service manifest");
                     if let Some(suggestion) = closest(other, services.keys().copied()) {
-                        diagnostic.hint(format!("did you mean `{suggestion}`? For an external system use `name:`"));
+                        diagnostic.hint(format!(
+                            "did you mean `{suggestion}`? For an external system use `name:`"
+                        ));
                     } else {
-                        diagnostic.hint("for an external system (a database, an API) use `name:` instead");
+                        diagnostic.hint(
+                            "for an external system (a database, an API) use `name:` instead",
+                        );
                     }
                 }
             }
@@ -317,7 +463,12 @@ fn check_service(
                 }
             }
         }
-        let key = dependency.service.as_ref().or(dependency.name.as_ref()).cloned().unwrap_or_default();
+        let key = dependency
+            .service
+            .as_ref()
+            .or(dependency.name.as_ref())
+            .cloned()
+            .unwrap_or_default();
         if !key.is_empty() && !dependency_names.insert(key.clone()) {
             report.error(&pointer, format!("dependency `{key}` is listed twice"));
         }
@@ -327,12 +478,20 @@ fn check_service(
     for (index, slo) in spec.slos.iter().enumerate() {
         let pointer = format!("/spec/slos/{index}");
         if !slo_names.insert(slo.name.as_str()) {
-            report.error(&format!("{pointer}/name"), format!("SLO `{}` is declared twice", slo.name)).hint("SLO names must be unique within a service");
+            report
+                .error(
+                    &format!("{pointer}/name"),
+                    format!("SLO `{}` is declared twice", slo.name),
+                )
+                .hint("SLO names must be unique within a service");
         }
         let objective = slo.objective.percent();
         if !(objective > 0.0 && objective < 100.0) {
             report
-                .error(&format!("{pointer}/objective"), "the objective must be above 0 % and below 100 %")
+                .error(
+                    &format!("{pointer}/objective"),
+                    "the objective must be above 0 % and below 100 %",
+                )
                 .expected("a percentage strictly between 0 and 100, such as `99.9`")
                 .found(format!("{}", crate::spec::units::format_number(objective)))
                 .hint(if objective >= 100.0 {
@@ -345,7 +504,10 @@ fn check_service(
         let window = slo.window.unwrap_or(Duration::from_days(30));
         if window < MIN_SLO_WINDOW || window > MAX_SLO_WINDOW {
             report
-                .error(&format!("{pointer}/window"), "the SLO window is out of range")
+                .error(
+                    &format!("{pointer}/window"),
+                    "the SLO window is out of range",
+                )
                 .expected(format!("between `{MIN_SLO_WINDOW}` and `{MAX_SLO_WINDOW}`"))
                 .found(window.to_string())
                 .hint("`30d` or `28d` are the usual windows");
@@ -375,7 +537,10 @@ fn check_service(
             IndicatorSpec::Latency { threshold } => {
                 if threshold.as_millis() == 0 || *threshold > Duration::from_mins(10) {
                     report
-                        .error(&format!("{pointer}/indicator/threshold"), "the latency threshold is out of range")
+                        .error(
+                            &format!("{pointer}/indicator/threshold"),
+                            "the latency threshold is out of range",
+                        )
                         .expected("between `1ms` and `10m`")
                         .found(threshold.to_string());
                 }
@@ -384,7 +549,11 @@ fn check_service(
                 for (field, query) in [("errors", errors), ("total", total)] {
                     let field_pointer = format!("{pointer}/indicator/{field}");
                     if let Err(problem) = promql::check_template(query) {
-                        report.error(&field_pointer, problem.message).expected(problem.expected).found(query.clone()).hint(problem.hint);
+                        report
+                            .error(&field_pointer, problem.message)
+                            .expected(problem.expected)
+                            .found(query.clone())
+                            .hint(problem.hint);
                     }
                 }
             }
@@ -395,13 +564,19 @@ fn check_service(
         if let Some(ratio) = alerts.proxy_error_ratio {
             if !(ratio.percent() > 0.0 && ratio.percent() < 100.0) {
                 report
-                    .error("/spec/alerts/proxy_error_ratio", "the proxy error ratio must be above 0 % and below 100 %")
+                    .error(
+                        "/spec/alerts/proxy_error_ratio",
+                        "the proxy error ratio must be above 0 % and below 100 %",
+                    )
                     .expected("a percentage such as `3%`")
                     .found(ratio.to_string());
             }
             if spec.ingress.is_none() {
                 report
-                    .warning("/spec/alerts/proxy_error_ratio", "no ingress is declared, so there is no reverse-proxy alert to tune")
+                    .warning(
+                        "/spec/alerts/proxy_error_ratio",
+                        "no ingress is declared, so there is no reverse-proxy alert to tune",
+                    )
                     .hint("declare `spec.ingress` with the proxy in front of the service");
             }
         }
@@ -422,53 +597,96 @@ fn check_service(
                 report.error("/spec/logs", "`format: grok` needs a `pattern`").expected("e.g. `pattern: \"%{TIMESTAMP_ISO8601:ts} %{LOGLEVEL:level} %{GREEDYDATA:message}\"`");
             }
             (LogFormat::Grok, Some(pattern)) if !pattern.contains("%{") => {
-                report.error("/spec/logs/pattern", "the grok pattern has no `%{...}` field").expected("a grok pattern such as `%{LOGLEVEL:level} %{GREEDYDATA:message}`").found(pattern.clone());
+                report
+                    .error(
+                        "/spec/logs/pattern",
+                        "the grok pattern has no `%{...}` field",
+                    )
+                    .expected("a grok pattern such as `%{LOGLEVEL:level} %{GREEDYDATA:message}`")
+                    .found(pattern.clone());
             }
             (LogFormat::Grok, Some(_)) => {}
             (_, Some(_)) => {
-                report.error("/spec/logs/pattern", "`pattern` only applies to `format: grok`").hint("set `format: grok`, or remove the pattern");
+                report
+                    .error(
+                        "/spec/logs/pattern",
+                        "`pattern` only applies to `format: grok`",
+                    )
+                    .hint("set `format: grok`, or remove the pattern");
             }
             (_, None) => {}
         }
         if let Some(retention) = logs.retention {
             if retention < Duration::from_days(1) || retention > Duration::from_days(3650) {
-                report.error("/spec/logs/retention", "the log retention is out of range").expected("between `1d` and `3650d`").found(retention.to_string());
+                report
+                    .error("/spec/logs/retention", "the log retention is out of range")
+                    .expected("between `1d` and `3650d`")
+                    .found(retention.to_string());
             }
         }
     }
 
     if let Some(loadtest) = &spec.loadtest {
-        let protocol = loadtest.protocol.unwrap_or(if spec.framework == Some(Framework::Grpc) { Protocol::Grpc } else { Protocol::Http });
+        let protocol = loadtest
+            .protocol
+            .unwrap_or(if spec.framework == Some(Framework::Grpc) {
+                Protocol::Grpc
+            } else {
+                Protocol::Http
+            });
         let mut scenario_names = HashSet::new();
         for (index, scenario) in loadtest.scenarios.iter().enumerate() {
             let pointer = format!("/spec/loadtest/scenarios/{index}");
             if !scenario_names.insert(scenario.name.as_str()) {
-                report.error(&format!("{pointer}/name"), format!("scenario `{}` is declared twice", scenario.name));
+                report.error(
+                    &format!("{pointer}/name"),
+                    format!("scenario `{}` is declared twice", scenario.name),
+                );
             }
-            if scenario.duration < Duration::from_secs(1) || scenario.duration > Duration::from_hours(24) {
-                report.error(&format!("{pointer}/duration"), "the scenario duration is out of range").expected("between `1s` and `24h`").found(scenario.duration.to_string());
+            if scenario.duration < Duration::from_secs(1)
+                || scenario.duration > Duration::from_hours(24)
+            {
+                report
+                    .error(
+                        &format!("{pointer}/duration"),
+                        "the scenario duration is out of range",
+                    )
+                    .expected("between `1s` and `24h`")
+                    .found(scenario.duration.to_string());
             }
             if scenario.rate.count == 0 {
-                report.error(&format!("{pointer}/rate"), "a rate of zero sends no request").expected("e.g. `20/s`");
+                report
+                    .error(
+                        &format!("{pointer}/rate"),
+                        "a rate of zero sends no request",
+                    )
+                    .expected("e.g. `20/s`");
             }
             if scenario.requests.is_empty() {
-                report.error(&format!("{pointer}/requests"), "a scenario needs at least one request");
+                report.error(
+                    &format!("{pointer}/requests"),
+                    "a scenario needs at least one request",
+                );
             }
             for (request_index, request) in scenario.requests.iter().enumerate() {
                 let request_pointer = format!("{pointer}/requests/{request_index}/path");
                 let valid = match protocol {
-                    Protocol::Http => request.path.starts_with('/') && !request.path.contains(char::is_whitespace),
-                    Protocol::Grpc => request
-                        .path
-                        .split_once('/')
-                        .is_some_and(|(svc, method)| svc.contains('.') && !method.is_empty() && !method.contains(['/', ' '])),
+                    Protocol::Http => {
+                        request.path.starts_with('/') && !request.path.contains(char::is_whitespace)
+                    }
+                    Protocol::Grpc => request.path.split_once('/').is_some_and(|(svc, method)| {
+                        svc.contains('.') && !method.is_empty() && !method.contains(['/', ' '])
+                    }),
                 };
                 if !valid {
                     let expected = match protocol {
                         Protocol::Http => "an absolute path such as `/items`",
                         Protocol::Grpc => "a full gRPC method such as `shop.v1.Cart/GetCart`",
                     };
-                    report.error(&request_pointer, "not a request path").expected(expected).found(request.path.clone());
+                    report
+                        .error(&request_pointer, "not a request path")
+                        .expected(expected)
+                        .found(request.path.clone());
                 }
             }
         }

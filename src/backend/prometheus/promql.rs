@@ -23,7 +23,10 @@ pub fn quote(value: &str) -> String {
 
 /// A label matcher list `{job="a",env="b"}`.
 pub fn selector(matchers: &[(&str, &str)]) -> String {
-    let parts: Vec<String> = matchers.iter().map(|(name, value)| format!("{name}={}", quote(value))).collect();
+    let parts: Vec<String> = matchers
+        .iter()
+        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .collect();
     format!("{{{}}}", parts.join(","))
 }
 
@@ -42,7 +45,15 @@ pub fn regex_literal(value: &str) -> String {
 
 /// A Kubernetes label name as Prometheus exposes it in `__meta_` labels.
 pub fn sanitize_label_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -55,12 +66,18 @@ mod tests {
         assert_eq!(quoted, "\"a\\\"}) or vector(1) #\\n\\\\\"");
         let expr = format!("up{}", selector(&[("tier", "a\"}) or vector(1) #")]));
         let parsed = promql_parser::parser::parse(&expr).unwrap();
-        assert!(matches!(parsed, promql_parser::parser::Expr::VectorSelector(_)), "{expr}");
+        assert!(
+            matches!(parsed, promql_parser::parser::Expr::VectorSelector(_)),
+            "{expr}"
+        );
     }
 
     #[test]
     fn regex_literals_match_only_themselves() {
         assert_eq!(regex_literal("a.b|c"), "a\\.b\\|c");
-        assert_eq!(sanitize_label_name("app.kubernetes.io/name"), "app_kubernetes_io_name");
+        assert_eq!(
+            sanitize_label_name("app.kubernetes.io/name"),
+            "app_kubernetes_io_name"
+        );
     }
 }

@@ -132,7 +132,11 @@ pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> 
     Ok(())
 }
 
-fn render_environment(model: &Model, env: &Environment, output: &mut OutputSet) -> Result<(), OutputError> {
+fn render_environment(
+    model: &Model,
+    env: &Environment,
+    output: &mut OutputSet,
+) -> Result<(), OutputError> {
     let prometheus = &model.platform.prometheus;
     let mut scrape_configs = Vec::new();
     let mut service_count = 0;
@@ -147,14 +151,21 @@ fn render_environment(model: &Model, env: &Environment, output: &mut OutputSet) 
                 targets: service_env.targets.clone(),
                 labels: target_labels(service, service_env),
             }];
-            let json = serde_json::to_string_pretty(&groups).map_err(|e| OutputError::Serialize(e.to_string()))?;
-            output.add(format!("prometheus/{}/file_sd/{}.json", env.name, service.name), json + "\n")?;
+            let json = serde_json::to_string_pretty(&groups)
+                .map_err(|e| OutputError::Serialize(e.to_string()))?;
+            output.add(
+                format!("prometheus/{}/file_sd/{}.json", env.name, service.name),
+                json + "\n",
+            )?;
         }
         scrape_configs.push(job);
     }
     let alerting = (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
         alertmanagers: vec![AlertmanagerConfig {
-            static_configs: vec![StaticConfig { targets: prometheus.alertmanagers.clone(), labels: BTreeMap::new() }],
+            static_configs: vec![StaticConfig {
+                targets: prometheus.alertmanagers.clone(),
+                labels: BTreeMap::new(),
+            }],
         }],
     });
     let config = Config {
@@ -168,12 +179,19 @@ fn render_environment(model: &Model, env: &Environment, output: &mut OutputSet) 
         rule_files: vec!["rules/*.yml".to_string()],
         scrape_configs,
     };
-    let sources = format!("{} and {service_count} service manifests", model.platform.source);
+    let sources = format!(
+        "{} and {service_count} service manifests",
+        model.platform.source
+    );
     let text = yaml::document(&header::hash_comment(&[&sources]), &config)?;
     output.add(config_path(&env.name), text)
 }
 
-pub(crate) fn scrape_job(model: &Model, service: &Service, env: &ServiceEnvironment) -> ScrapeConfig {
+pub(crate) fn scrape_job(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+) -> ScrapeConfig {
     let prometheus = &model.platform.prometheus;
     let interval = service.metrics.scrape_interval;
     let mut job = ScrapeConfig {
@@ -193,8 +211,10 @@ pub(crate) fn scrape_job(model: &Model, service: &Service, env: &ServiceEnvironm
     };
     match service.metrics.discovery {
         Discovery::Static => {
-            job.static_configs =
-                vec![StaticConfig { targets: env.targets.clone(), labels: target_labels(service, env) }];
+            job.static_configs = vec![StaticConfig {
+                targets: env.targets.clone(),
+                labels: target_labels(service, env),
+            }];
         }
         Discovery::FileSd => {
             job.file_sd_configs = vec![FileSdConfig {
@@ -206,8 +226,13 @@ pub(crate) fn scrape_job(model: &Model, service: &Service, env: &ServiceEnvironm
             let pod_label = &prometheus.pod_label;
             job.kubernetes_sd_configs = vec![KubernetesSdConfig {
                 role: "pod",
-                namespaces: Namespaces { names: vec![env.namespace.clone()] },
-                selectors: vec![Selector { role: "pod", label: format!("{pod_label}={}", service.name) }],
+                namespaces: Namespaces {
+                    names: vec![env.namespace.clone()],
+                },
+                selectors: vec![Selector {
+                    role: "pod",
+                    label: format!("{pod_label}={}", service.name),
+                }],
             }];
             let keep = |source: String, regex: String| RelabelConfig {
                 source_labels: vec![source],
@@ -217,10 +242,16 @@ pub(crate) fn scrape_job(model: &Model, service: &Service, env: &ServiceEnvironm
             };
             let mut relabel = vec![
                 keep(
-                    format!("__meta_kubernetes_pod_label_{}", sanitize_label_name(pod_label)),
+                    format!(
+                        "__meta_kubernetes_pod_label_{}",
+                        sanitize_label_name(pod_label)
+                    ),
                     regex_literal(&service.name),
                 ),
-                keep("__meta_kubernetes_pod_container_port_number".to_string(), service.metrics.port.to_string()),
+                keep(
+                    "__meta_kubernetes_pod_container_port_number".to_string(),
+                    service.metrics.port.to_string(),
+                ),
                 RelabelConfig {
                     source_labels: vec!["__meta_kubernetes_pod_phase".to_string()],
                     regex: Some("Pending|Succeeded|Failed".to_string()),

@@ -1,0 +1,27 @@
+# obsgen's developer entry points. `make test` is what CI runs.
+CARGO ?= cargo
+
+.PHONY: example test fmt lint bless bench tools
+
+example: ## Compile the bundled example repository into examples/acme/generated/
+	$(CARGO) run --release --quiet -- --root examples/acme build
+
+test: tools ## Install the tools the tests need, then run every test and gate
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	$(CARGO) test
+
+tools: ## Install promtool and amtool when missing
+	scripts/tools.sh
+
+fmt:
+	$(CARGO) fmt
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+bless: ## Re-bless golden files after an intended output change
+	OBSGEN_BLESS=1 $(CARGO) test --test integration -- golden bad
+
+bench:
+	$(CARGO) bench

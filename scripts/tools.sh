@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the external tools obsgen's tests prove outputs with, when missing:
+#   promtool, prometheus       (Debian package `prometheus`)
+#   amtool, alertmanager       (Debian package `prometheus-alertmanager`)
+# Idempotent and quiet when everything is there.
+set -euo pipefail
+
+need_apt=()
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "tools.sh: installing ${need_apt[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The packages start their services; tests start their own on loopback.
+  for service in prometheus prometheus-alertmanager; do
+    "${sudo_cmd[@]}" service "$service" stop >/dev/null 2>&1 || true
+  done
+fi
+
+for tool in promtool amtool; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "tools.sh: $tool is still missing" >&2; exit 1; }
+done

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::common::{compile_example, repo, walk};
 
-fn bless_requested() -> bool {
+pub fn bless_requested() -> bool {
     let wanted = std::env::var_os("OBSGEN_BLESS").is_some_and(|v| v == "1");
     assert!(
         !(wanted && std::env::var_os("CI").is_some()),

@@ -1,0 +1,3 @@
+local helpers = import 'helpers.libsonnet';
+
+helpers.service('checkout', 'payments')

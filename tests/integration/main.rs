@@ -1,6 +1,11 @@
 //! obsgen's integration tests: one crate, one module per concern, driven by
 //! the fixture folders `examples/`, `golden/` and `tests/bad/`.
 
+mod bad;
+mod cli;
 mod common;
+mod determinism;
+mod fuzz;
 mod golden;
 mod promtool;
+mod schema;

@@ -1,0 +1,618 @@
+//! How long obsgen takes on large platform repositories, stage by stage.
+//!
+//! Generates synthetic repositories of 1,000 and 10,000 realistic services
+//! (three teams, three environments, every framework, SLOs of all three
+//! indicator kinds, ingresses, labels, dependencies, log formats, load
+//! tests, a few Jsonnet manifests) in a temporary folder, then times each
+//! stage of the pipeline with [`Instant`] over several iterations:
+//! `load` → `validate` → `model::build` → `backend::render_all` →
+//! `output::write` (into an empty folder, then again with nothing changed).
+//!
+//! Run with `cargo bench --bench compile` (or `scripts/bench.sh`).
+//! `OBSGEN_BENCH_SIZES=1000,10000` and `OBSGEN_BENCH_ITERATIONS=5` override
+//! the sizes and the iteration count, `OBSGEN_BENCH_JSONNET_EVERY=50` the
+//! share of Jsonnet manifests (one in 50; 0 for none). The table reports the minimum and the
+//! median of each stage, and microseconds per service; the last table
+//! compares sizes, so a stage that grows faster than the repository shows.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use obsgen::{backend, load, model, output, validate};
+
+const TEAMS: [&str; 3] = ["payments", "fulfilment", "web"];
+const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
+/// One manifest in this many is Jsonnet (using the embedded library);
+/// `OBSGEN_BENCH_JSONNET_EVERY` overrides it, 0 for none.
+const JSONNET_EVERY: usize = 50;
+
+const STAGES: [&str; 6] = [
+    "load",
+    "validate",
+    "model::build",
+    "backend::render_all",
+    "output::write (fresh)",
+    "output::write (unchanged)",
+];
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("OBSGEN_BENCH_SIZES")
+        .ok()
+        .map(|text| {
+            text.split(',')
+                .map(|size| size.trim().parse().expect("OBSGEN_BENCH_SIZES: numbers"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![1_000, 10_000]);
+    let iterations_override: Option<usize> =
+        std::env::var("OBSGEN_BENCH_ITERATIONS").ok().map(|text| {
+            text.trim()
+                .parse()
+                .expect("OBSGEN_BENCH_ITERATIONS: a number")
+        });
+
+    let jsonnet_every: usize = std::env::var("OBSGEN_BENCH_JSONNET_EVERY")
+        .ok()
+        .map(|text| {
+            text.trim()
+                .parse()
+                .expect("OBSGEN_BENCH_JSONNET_EVERY: a number")
+        })
+        .unwrap_or(JSONNET_EVERY);
+
+    let scratch = Scratch::new();
+    let mut results = Vec::new();
+    for &size in &sizes {
+        let iterations = iterations_override.unwrap_or(if size <= 2_000 { 10 } else { 5 });
+        let root = scratch.path().join(format!("repo-{size}"));
+        let started = Instant::now();
+        generate(&root, size, jsonnet_every);
+        eprintln!(
+            "generated {size} services in {:.1} s; running {iterations} iterations",
+            started.elapsed().as_secs_f64()
+        );
+        let result = run(&root, size, iterations, scratch.path());
+        print!("{}", result.table());
+        results.push(result);
+        std::fs::remove_dir_all(&root).expect("removing the synthetic repository");
+    }
+    if results.len() > 1 {
+        print!("{}", scaling_table(&results));
+    }
+}
+
+/// A temporary folder, removed at the end (also after a panic).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("obsgen-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("creating the scratch folder");
+        Self(path)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------
+
+struct RunResult {
+    services: usize,
+    iterations: usize,
+    files: usize,
+    bytes: usize,
+    /// Per stage (in [`STAGES`] order), one sample per iteration.
+    samples: Vec<Vec<Duration>>,
+}
+
+fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunResult {
+    let mut samples = vec![Vec::with_capacity(iterations); STAGES.len()];
+    let mut files = 0;
+    let mut bytes = 0;
+    for iteration in 0..iterations {
+        let started = Instant::now();
+        let loaded = load::load(root).expect("loading the synthetic repository");
+        samples[0].push(started.elapsed());
+        assert_eq!(loaded.services.len(), services, "every manifest loads");
+
+        let started = Instant::now();
+        let validated = validate::validate(&loaded);
+        samples[1].push(started.elapsed());
+        if validated.has_errors() || !validated.diagnostics.is_empty() {
+            for diagnostic in validated.diagnostics.iter().take(10) {
+                eprintln!("{diagnostic:?}");
+            }
+            panic!("the synthetic repository must be valid, without warnings");
+        }
+        let platform = validated.platform.as_ref().expect("a valid platform");
+
+        let started = Instant::now();
+        let model = model::build(platform, &validated.services);
+        samples[2].push(started.elapsed());
+        assert_eq!(model.services.len(), services);
+
+        let started = Instant::now();
+        let set = backend::render_all(&model).expect("rendering");
+        samples[3].push(started.elapsed());
+        files = set.len();
+        bytes = set.iter().map(|(_, contents)| contents.len()).sum();
+
+        let out = scratch.join(format!("out-{services}-{iteration}"));
+        let started = Instant::now();
+        let summary = output::write(&out, &set).expect("writing the output tree");
+        samples[4].push(started.elapsed());
+        assert_eq!(
+            summary.written.len(),
+            set.len(),
+            "a fresh tree writes every file"
+        );
+
+        let started = Instant::now();
+        let summary = output::write(&out, &set).expect("writing the output tree again");
+        samples[5].push(started.elapsed());
+        assert!(
+            summary.written.is_empty(),
+            "an unchanged tree rewrites nothing"
+        );
+        assert_eq!(summary.unchanged, set.len());
+
+        black_box((&loaded, &validated, &model, &set));
+        // Dropping is not part of any stage; neither is cleaning up.
+        drop((set, model, validated, loaded));
+        std::fs::remove_dir_all(&out).expect("removing the output tree");
+    }
+    RunResult {
+        services,
+        iterations,
+        files,
+        bytes,
+        samples,
+    }
+}
+
+fn min(samples: &[Duration]) -> Duration {
+    samples.iter().copied().min().unwrap_or_default()
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+impl RunResult {
+    /// Per-iteration totals: a build from scratch (fresh write) and a
+    /// build whose output is already up to date (unchanged write).
+    fn totals(&self) -> [Vec<Duration>; 2] {
+        let pipeline = |write: usize| -> Vec<Duration> {
+            (0..self.iterations)
+                .map(|i| {
+                    (0..4).map(|stage| self.samples[stage][i]).sum::<Duration>()
+                        + self.samples[write][i]
+                })
+                .collect()
+        };
+        [pipeline(4), pipeline(5)]
+    }
+
+    fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "\n{} services, {} iterations; output: {} files, {:.1} MB",
+            self.services,
+            self.iterations,
+            self.files,
+            self.bytes as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "| {:<28} | {:>10} | {:>10} | {:>12} |",
+            "stage", "min ms", "median ms", "µs/service"
+        );
+        let _ = writeln!(
+            out,
+            "| {:-<28} | {:->9}: | {:->9}: | {:->11}: |",
+            "", "", "", ""
+        );
+        let [fresh, unchanged] = self.totals();
+        let rows = STAGES
+            .iter()
+            .map(|name| name.to_string())
+            .zip(self.samples.iter().cloned())
+            .chain([
+                ("total (fresh build)".to_string(), fresh),
+                ("total (up-to-date build)".to_string(), unchanged),
+            ]);
+        for (name, samples) in rows {
+            let median = median(&samples);
+            let _ = writeln!(
+                out,
+                "| {:<28} | {:>10.1} | {:>10.1} | {:>12.1} |",
+                name,
+                ms(min(&samples)),
+                ms(median),
+                ms(median) * 1e3 / self.services as f64
+            );
+        }
+        out
+    }
+}
+
+/// Median of the largest size over the median of the smallest, per stage,
+/// next to the ratio of their sizes: a stage that grows linearly shows the
+/// same ratio as the services.
+fn scaling_table(results: &[RunResult]) -> String {
+    let (first, last) = (&results[0], &results[results.len() - 1]);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nscaling from {} to {} services (x{:.1}); a linear stage grows by the same factor",
+        first.services,
+        last.services,
+        last.services as f64 / first.services as f64
+    );
+    let _ = writeln!(out, "| {:<28} | {:>8} |", "stage", "growth");
+    let _ = writeln!(out, "| {:-<28} | {:->7}: |", "", "");
+    let (first_totals, last_totals) = (first.totals(), last.totals());
+    let names = STAGES.iter().map(|name| name.to_string()).chain([
+        "total (fresh build)".to_string(),
+        "total (up-to-date build)".to_string(),
+    ]);
+    let pairs = first
+        .samples
+        .iter()
+        .zip(&last.samples)
+        .chain(first_totals.iter().zip(&last_totals));
+    for (name, (small, large)) in names.zip(pairs) {
+        let growth = ms(median(large)) / ms(median(small)).max(1e-9);
+        let _ = writeln!(out, "| {name:<28} | {:>7.1}x |", growth);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The synthetic repository
+// ---------------------------------------------------------------------------
+
+/// A small deterministic generator (xorshift64*): the same repository on
+/// every run and machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+        items[self.below(items.len())]
+    }
+}
+
+const PLATFORM: &str = r##"apiVersion: obsgen.dev/v1
+kind: Platform
+metadata:
+  name: bench
+spec:
+  environments:
+    - name: dev
+      service_url: "http://{service}.dev.bench.internal:8080"
+    - name: staging
+    - name: production
+      production: true
+      namespace: prod
+  service_url: "http://{service}.{env}.svc:8080"
+  prometheus:
+    discovery: kubernetes
+    scrape_interval: 30s
+    external_labels: {platform: bench}
+    alertmanagers: ["alertmanager.monitoring.svc:9093"]
+  grafana: {url: "https://grafana.bench.example", datasource_uid: prometheus, folder: Services}
+  logging:
+    input: {type: beats, port: 5044}
+    elasticsearch: {hosts: ["https://es.bench.internal:9200"], user: logstash_writer, password_env: ES_PASSWORD}
+  alerting:
+    slack_api_url_file: /etc/alertmanager/secrets/slack-webhook
+    smtp: {smarthost: "smtp.bench.example:587", from: alertmanager@bench.example}
+    fallback:
+      slack: {channel: "#alerts-unrouted"}
+  teams:
+    payments:
+      pagerduty: {routing_key_file: /etc/alertmanager/secrets/payments-pagerduty}
+      slack: {channel: "#payments-alerts"}
+    fulfilment:
+      pagerduty: {routing_key_file: /etc/alertmanager/secrets/fulfilment-pagerduty}
+      email: {to: fulfilment-oncall@bench.example}
+      working_hours: {start: "08:00", end: "18:00", location: Europe/Berlin}
+    web:
+      slack: {channel: "#web-alerts"}
+      webhook: {url_file: /etc/alertmanager/secrets/web-webhook-url}
+"##;
+
+const DOMAINS: [&str; 12] = [
+    "order", "cart", "price", "stock", "user", "search", "ship", "invoice", "review", "promo",
+    "catalog", "notify",
+];
+const ROLES: [&str; 6] = ["api", "worker", "gateway", "service", "sync", "frontend"];
+const FRAMEWORKS: [&str; 7] = [
+    "http",
+    "grpc",
+    "spring-boot",
+    "express",
+    "django",
+    "flask",
+    "aspnetcore",
+];
+const LANGUAGES: [&str; 7] = ["go", "go", "jvm", "node", "python", "python", "dotnet"];
+const INGRESSES: [&str; 4] = ["nginx", "envoy", "traefik", "haproxy"];
+const EXTERNALS: [&str; 5] = [
+    "postgres",
+    "redis",
+    "kafka",
+    "card-provider",
+    "elasticsearch",
+];
+
+fn service_name(index: usize) -> String {
+    format!(
+        "{}-{}-{index:05}",
+        DOMAINS[index % DOMAINS.len()],
+        ROLES[(index / DOMAINS.len()) % ROLES.len()]
+    )
+}
+
+/// Writes `obsgen.yaml` and `count` service manifests under `root`.
+fn generate(root: &Path, count: usize, jsonnet_every: usize) {
+    let _ = std::fs::remove_dir_all(root);
+    for team in TEAMS {
+        std::fs::create_dir_all(root.join("services").join(team)).expect("creating folders");
+    }
+    std::fs::write(root.join("obsgen.yaml"), PLATFORM).expect("writing obsgen.yaml");
+    let mut rng = Rng(0x0b5e_6e17_u64 ^ count as u64);
+    for index in 0..count {
+        let name = service_name(index);
+        let team = TEAMS[index % TEAMS.len()];
+        let (file, text) = if jsonnet_every > 0 && index % jsonnet_every == jsonnet_every - 1 {
+            (
+                format!("{name}.jsonnet"),
+                jsonnet_service(&name, team, &mut rng),
+            )
+        } else {
+            (
+                format!("{name}.yaml"),
+                yaml_service(index, &name, team, &mut rng),
+            )
+        };
+        std::fs::write(root.join("services").join(team).join(file), text)
+            .expect("writing a manifest");
+    }
+}
+
+fn yaml_service(index: usize, name: &str, team: &str, rng: &mut Rng) -> String {
+    let framework_index = rng.below(FRAMEWORKS.len());
+    let framework = FRAMEWORKS[framework_index];
+    let grpc = framework == "grpc";
+    let mut y = String::with_capacity(2048);
+    let _ = writeln!(y, "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata:");
+    let _ = writeln!(y, "  name: {name}\n  team: {team}");
+    let _ = writeln!(
+        y,
+        "  description: Handles {} for the shop.",
+        name.replace('-', " ")
+    );
+    if rng.chance(70) {
+        let tier = rng.pick(&["critical", "standard", "batch"]);
+        let _ = writeln!(
+            y,
+            "  labels: {{tier: {tier}, cost_center: cc-{}}}",
+            index % 40
+        );
+    }
+    let _ = writeln!(y, "spec:");
+    let _ = writeln!(y, "  language: {}", LANGUAGES[framework_index]);
+    let _ = writeln!(y, "  framework: {framework}");
+    let environments: &[&str] = if rng.chance(25) {
+        let _ = writeln!(y, "  environments: [staging, production]");
+        &ENVIRONMENTS[1..]
+    } else {
+        &ENVIRONMENTS
+    };
+    // Most services use the platform's Kubernetes discovery; some list
+    // their targets (static), some have them rewritten by tooling (file_sd).
+    let discovery = match rng.below(100) {
+        0..15 => Some("static"),
+        15..25 => Some("file_sd"),
+        _ => None,
+    };
+    let port = 8000 + rng.below(1000);
+    if let Some(discovery) = discovery {
+        let _ = writeln!(
+            y,
+            "  metrics: {{port: {port}, path: /metrics, discovery: {discovery}}}"
+        );
+        let _ = writeln!(y, "  targets:");
+        for env in environments {
+            let _ = writeln!(
+                y,
+                "    {env}: [\"{name}-0.{env}.bench.internal:{port}\", \"{name}-1.{env}.bench.internal:{port}\"]"
+            );
+        }
+    } else if rng.chance(60) {
+        let path = rng.pick(&["/metrics", "/actuator/prometheus", "/-/metrics"]);
+        let _ = writeln!(y, "  metrics: {{port: {port}, path: {path}}}");
+    }
+    let ingress = rng.chance(60);
+    if ingress {
+        let kind = INGRESSES[rng.below(INGRESSES.len())];
+        let _ = writeln!(
+            y,
+            "  ingress: {{kind: {kind}, name: {}}}",
+            name.replace('-', "_")
+        );
+    }
+
+    let internal = if index == 0 {
+        0
+    } else {
+        rng.below(4).min(index)
+    };
+    let externals = rng.below(3);
+    if internal + externals > 0 {
+        let _ = writeln!(y, "  dependencies:");
+        let mut seen = Vec::new();
+        for _ in 0..internal {
+            // Mostly the services just before this one, sometimes anywhere earlier.
+            let other = if rng.chance(70) {
+                index - 1 - rng.below(index.min(20))
+            } else {
+                rng.below(index)
+            };
+            if !seen.contains(&other) {
+                seen.push(other);
+                let _ = writeln!(y, "    - service: {}", service_name(other));
+            }
+        }
+        for external in EXTERNALS
+            .iter()
+            .skip(rng.below(EXTERNALS.len()))
+            .take(externals)
+        {
+            let _ = writeln!(y, "    - name: {external}");
+        }
+    }
+
+    let _ = writeln!(y, "  slos:");
+    let objective = rng.pick(&["99", "99.5", "99.9", "99.95"]);
+    let window = rng.pick(&["30d", "28d", "30d", "7d"]);
+    let _ = writeln!(
+        y,
+        "    - name: availability\n      objective: {objective}\n      window: {window}\n      indicator: {{type: availability}}"
+    );
+    if rng.chance(70) {
+        let threshold = rng.pick(&["100ms", "250ms", "500ms", "1s"]);
+        let objective = rng.pick(&["95", "98", "99"]);
+        let _ = writeln!(
+            y,
+            "    - name: latency\n      objective: {objective}\n      indicator: {{type: latency, threshold: {threshold}}}"
+        );
+    }
+    if rng.chance(30) {
+        let metric = name.replace('-', "_");
+        let _ = writeln!(
+            y,
+            "    - name: business\n      objective: 99.5\n      description: Work items succeed, not only requests.\n      indicator:\n        type: ratio\n        errors: sum(rate({metric}_failed_total{{job=\"{name}\"}}[{{{{window}}}}])) by (env)\n        total: sum(rate({metric}_total{{job=\"{name}\"}}[{{{{window}}}}])) by (env)"
+        );
+    }
+
+    if rng.chance(50) {
+        let _ = writeln!(y, "  alerts:");
+        let _ = writeln!(y, "    page: {}", rng.chance(50));
+        if ingress && rng.chance(50) {
+            let _ = writeln!(y, "    proxy_error_ratio: {}%", 1 + rng.below(5));
+        }
+        if rng.chance(30) {
+            let _ = writeln!(y, "    unavailable_for: {}m", 1 + rng.below(10));
+        }
+        if rng.chance(50) {
+            let _ = writeln!(y, "    runbook_url: https://runbooks.bench.example/{name}");
+        }
+    }
+
+    match rng.below(7) {
+        0 => {
+            let _ = writeln!(
+                y,
+                "  logs:\n    format: grok\n    pattern: \"%{{TIMESTAMP_ISO8601:timestamp}} %{{LOGLEVEL:level}} %{{GREEDYDATA:message}}\"\n    retention: 30d"
+            );
+        }
+        n => {
+            let format = [
+                "json", "json", "logfmt", "nginx", "apache", "syslog", "json",
+            ][n];
+            let _ = writeln!(y, "  logs: {{format: {format}}}");
+        }
+    }
+
+    if rng.chance(40) {
+        let _ = writeln!(y, "  loadtest:\n    scenarios:");
+        let _ = writeln!(
+            y,
+            "      - name: steady\n        rate: {}/s\n        duration: 1m\n        requests:",
+            5 + rng.below(50)
+        );
+        if grpc {
+            let _ = writeln!(
+                y,
+                "          - path: bench.{}.v1.Service/Get\n            body: '{{\"id\": \"load-test\"}}'",
+                name.replace('-', "_")
+            );
+        } else {
+            let _ = writeln!(y, "          - {{method: GET, path: /items}}");
+            let _ = writeln!(
+                y,
+                "          - method: POST\n            path: /items\n            body: '{{\"name\": \"x\"}}'\n            headers: {{Content-Type: application/json}}"
+            );
+        }
+    }
+    y
+}
+
+fn jsonnet_service(name: &str, team: &str, rng: &mut Rng) -> String {
+    let objective = rng.pick(&["99", "99.5", "99.9"]);
+    format!(
+        r#"local obsgen = import 'obsgen.libsonnet';
+local job = '{name}';
+
+obsgen.service(job, '{team}', 'Written in Jsonnet.') + {{
+  metadata+: {{ labels: {{ tier: 'standard' }} }},
+  spec+: {{
+    language: 'rust',
+    framework: 'http',
+    metrics: {{ port: 9100 }},
+    dependencies: [{{ name: 'elasticsearch' }}],
+    slos: [
+      obsgen.slo.availability({objective}),
+      obsgen.slo.latency(99, '100ms'),
+      obsgen.slo.ratio(
+        'fresh-index',
+        99,
+        'sum(rate(stale_results_total{{job="%s"}}[{{{{window}}}}])) by (env)' % job,
+        'sum(rate(results_total{{job="%s"}}[{{{{window}}}}])) by (env)' % job,
+      ),
+    ],
+    logs: {{ format: 'json' }},
+  }},
+}}
+"#
+    )
+}

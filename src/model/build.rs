@@ -1,6 +1,6 @@
 //! From validated spec documents to the [`Model`]: every default lives here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::*;
 use crate::spec::{self, IndicatorSpec, PlatformManifest, ServiceManifest};
@@ -24,13 +24,19 @@ pub struct Sourced<T> {
 /// rather than panicking (unknown environments are dropped, for instance).
 pub fn build(platform: &Sourced<PlatformManifest>, services: &[Sourced<ServiceManifest>]) -> Model {
     let platform = build_platform(platform);
-    let service_names: Vec<&str> = services
-        .iter()
-        .map(|s| s.spec.metadata.name.as_str())
-        .collect();
+    // Every service's framework by name, for its dependants: one lookup per
+    // dependency instead of a scan of every service, so that building stays
+    // linear in the number of services. The first declaration of a name
+    // wins (validation rejects duplicates; this stays lenient).
+    let mut frameworks: HashMap<&str, Option<Framework>> = HashMap::with_capacity(services.len());
+    for service in services {
+        frameworks
+            .entry(service.spec.metadata.name.as_str())
+            .or_insert(service.spec.spec.framework);
+    }
     let mut services: Vec<Service> = services
         .iter()
-        .map(|service| build_service(&platform, service, &service_names, services))
+        .map(|service| build_service(&platform, service, &frameworks))
         .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.source.cmp(&b.source)));
     services.dedup_by(|b, a| a.name == b.name);
@@ -203,8 +209,7 @@ fn receivers(
 fn build_service(
     platform: &Platform,
     doc: &Sourced<ServiceManifest>,
-    service_names: &[&str],
-    all: &[Sourced<ServiceManifest>],
+    frameworks: &HashMap<&str, Option<Framework>>,
 ) -> Service {
     let meta = &doc.spec.metadata;
     let spec = &doc.spec.spec;
@@ -215,7 +220,7 @@ fn build_service(
         Some(names) => platform
             .environments
             .iter()
-            .filter(|env| names.iter().any(|name| *name == env.name))
+            .filter(|env| names.contains(&env.name))
             .collect(),
         None => platform.environments.iter().collect(),
     };
@@ -266,16 +271,14 @@ fn build_service(
         .dependencies
         .iter()
         .filter_map(|dep| {
-            let (name, internal) = match (&dep.service, &dep.name) {
-                (Some(service), _) => (service.clone(), service_names.contains(&service.as_str())),
-                (None, Some(name)) => (name.clone(), false),
+            let (name, target) = match (&dep.service, &dep.name) {
+                (Some(service), _) => (service.clone(), frameworks.get(service.as_str())),
+                (None, Some(name)) => (name.clone(), None),
                 (None, None) => return None,
             };
+            let internal = target.is_some();
             let protocol = dep.protocol.unwrap_or_else(|| {
-                let target_framework = all
-                    .iter()
-                    .find(|other| internal && other.spec.metadata.name == name)
-                    .and_then(|other| other.spec.spec.framework);
+                let target_framework = target.copied().flatten();
                 if target_framework == Some(Framework::Grpc) {
                     Protocol::Grpc
                 } else {

@@ -1,6 +1,7 @@
 //! obsgen's integration tests: one crate, one module per concern, driven by
 //! the fixture folders `examples/`, `golden/` and `tests/bad/`.
 
+mod amtool;
 mod bad;
 mod cli;
 mod common;

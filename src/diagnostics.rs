@@ -137,7 +137,7 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
             .and_then(|text| text.lines().nth(diagnostic.line.checked_sub(1)?));
         let gutter = diagnostic.line.to_string().len();
         if let Some(line) = excerpt {
-            let line = line.replace('\t', " ");
+            let line = printable(line);
             let _ = writeln!(out, "{:gutter$} |", "");
             let _ = writeln!(
                 out,
@@ -172,6 +172,19 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         let _ = writeln!(out, "{}", summary(errors, warnings));
     }
     out
+}
+
+/// A source line as it may be shown on a terminal: tabs become spaces and
+/// other control characters `?`, so a manifest cannot send escape
+/// sequences to the reader's terminal (or shift the caret).
+fn printable(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect()
 }
 
 fn summary(errors: usize, warnings: usize) -> String {
@@ -235,6 +248,16 @@ mod tests {
             text,
             "error: s.yaml:2:12: spec.slos[0].objective: out of range\n  |\n2 | objective: 120\n  |            ^\n  = expected: a percentage between 0 and 100\n  = found: 120\n  = hint: write 99.9 for three nines\n1 error\n"
         );
+    }
+
+    #[test]
+    fn excerpts_cannot_drive_the_terminal() {
+        let mut sources = Sources::new();
+        sources.insert("s.yaml".into(), "a: \"\x1b[2J\"\tb\n".into());
+        let diagnostic = Diagnostic::error("s.yaml", "bad").at(1, 4);
+        let text = render_text(&[diagnostic], &sources, false);
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(text.contains("1 | a: \"?[2J\" b\n"), "{text:?}");
     }
 
     #[test]

@@ -237,28 +237,165 @@ impl<'p> Callbacks<'p> for Loader<'p, '_> {
 }
 
 fn describe_load_error(error: &LoadError) -> (Option<SpanId>, String) {
+    use rsjsonnet_lang::parser::ParseError;
+    use rsjsonnet_lang::program::AnalyzeError;
     // rsjsonnet's error types carry spans in every variant but offer no
-    // `Display`; their `Debug` names the problem well enough once the span
-    // is shown separately.
-    let text = match error {
-        LoadError::Lex(error) => format!("{error:?}"),
-        LoadError::Parse(error) => format!("{error:?}"),
-        LoadError::Analyze(error) => format!("{error:?}"),
+    // `Display`: parse errors are worded here (they are the common case);
+    // for the rest, their `Debug` names the problem well enough once the
+    // span is shown separately.
+    let (span, text) = match error {
+        LoadError::Parse(ParseError::Expected {
+            span,
+            expected,
+            instead,
+        }) => {
+            let expected: Vec<String> = expected.iter().map(expected_token).collect();
+            let expected = match expected.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => "something else".to_string(),
+            };
+            (
+                Some(*span),
+                format!("expected {expected}, found {}", actual_token(instead)),
+            )
+        }
+        LoadError::Lex(error) => (lex_span(error), tidy_debug(&format!("{error:?}"))),
+        LoadError::Analyze(error) => {
+            let span = match error {
+                AnalyzeError::UnknownVariable { span, .. }
+                | AnalyzeError::TextBlockAsImportPath { span }
+                | AnalyzeError::ComputedImportPath { span } => Some(*span),
+                AnalyzeError::SelfOutsideObject { self_span: span }
+                | AnalyzeError::SuperOutsideObject { super_span: span }
+                | AnalyzeError::DollarOutsideObject { dollar_span: span }
+                | AnalyzeError::PositionalArgAfterNamed { arg_span: span }
+                | AnalyzeError::RepeatedLocalName {
+                    repeated_span: span,
+                    ..
+                }
+                | AnalyzeError::RepeatedFieldName {
+                    repeated_span: span,
+                    ..
+                }
+                | AnalyzeError::RepeatedParamName {
+                    repeated_span: span,
+                    ..
+                } => Some(*span),
+            };
+            (span, tidy_debug(&format!("{error:?}")))
+        }
     };
-    (
-        first_span(error),
-        format!("Jsonnet syntax error: {}", tidy_debug(&text)),
-    )
+    (span, format!("Jsonnet syntax error: {text}"))
 }
 
-fn first_span(error: &LoadError) -> Option<SpanId> {
+fn lex_span(error: &rsjsonnet_lang::lexer::LexError) -> Option<SpanId> {
     use rsjsonnet_lang::lexer::LexError;
-    use rsjsonnet_lang::parser::ParseError;
     match error {
-        LoadError::Lex(LexError::InvalidChar { span, .. })
-        | LoadError::Lex(LexError::InvalidUtf8 { span, .. }) => Some(*span),
-        LoadError::Parse(ParseError::Expected { span, .. }) => Some(*span),
-        _ => None,
+        LexError::InvalidChar { span, .. }
+        | LexError::InvalidUtf8 { span, .. }
+        | LexError::UnfinishedMultilineComment { span }
+        | LexError::LeadingZeroInNumber { span }
+        | LexError::MissingFracDigits { span }
+        | LexError::MissingExpDigits { span }
+        | LexError::MissingDigitAfterUnderscore { span }
+        | LexError::ExpOverflow { span }
+        | LexError::InvalidEscapeInString { span, .. }
+        | LexError::IncompleteUnicodeEscape { span }
+        | LexError::InvalidUtf16EscapeSequence { span, .. }
+        | LexError::UnfinishedString { span }
+        | LexError::MissingLineBreakAfterTextBlockStart { span }
+        | LexError::MissingWhitespaceTextBlockStart { span }
+        | LexError::InvalidTextBlockTermination { span } => Some(*span),
+    }
+}
+
+fn expected_token(token: &rsjsonnet_lang::parser::ExpectedToken) -> String {
+    use rsjsonnet_lang::parser::ExpectedToken;
+    match token {
+        ExpectedToken::EndOfFile => "the end of the file".into(),
+        ExpectedToken::Simple(kind) => format!("`{}`", simple_token(*kind)),
+        ExpectedToken::Ident => "a name".into(),
+        ExpectedToken::Number => "a number".into(),
+        ExpectedToken::String => "a string".into(),
+        ExpectedToken::TextBlock => "a text block".into(),
+        ExpectedToken::Expr => "an expression".into(),
+        ExpectedToken::BinaryOp => "an operator".into(),
+    }
+}
+
+fn actual_token(token: &rsjsonnet_lang::parser::ActualToken) -> String {
+    use rsjsonnet_lang::parser::ActualToken;
+    match token {
+        ActualToken::EndOfFile => "the end of the file".into(),
+        ActualToken::Simple(kind) => format!("`{}`", simple_token(*kind)),
+        ActualToken::OtherOp(op) => format!("`{op}`"),
+        ActualToken::Ident(name) => format!("`{name}`"),
+        ActualToken::Number => "a number".into(),
+        ActualToken::String => "a string".into(),
+        ActualToken::TextBlock => "a text block".into(),
+    }
+}
+
+/// Jsonnet's keywords and punctuation as written.
+fn simple_token(kind: rsjsonnet_lang::token::STokenKind) -> &'static str {
+    use rsjsonnet_lang::token::STokenKind as T;
+    match kind {
+        T::Assert => "assert",
+        T::Else => "else",
+        T::Error => "error",
+        T::False => "false",
+        T::For => "for",
+        T::Function => "function",
+        T::If => "if",
+        T::Import => "import",
+        T::Importstr => "importstr",
+        T::Importbin => "importbin",
+        T::In => "in",
+        T::Local => "local",
+        T::Null => "null",
+        T::Tailstrict => "tailstrict",
+        T::Then => "then",
+        T::Self_ => "self",
+        T::Super => "super",
+        T::True => "true",
+        T::Exclam => "!",
+        T::ExclamEq => "!=",
+        T::Dollar => "$",
+        T::Percent => "%",
+        T::Amp => "&",
+        T::AmpAmp => "&&",
+        T::LeftParen => "(",
+        T::RightParen => ")",
+        T::Asterisk => "*",
+        T::Plus => "+",
+        T::PlusColon => "+:",
+        T::PlusColonColon => "+::",
+        T::PlusColonColonColon => "+:::",
+        T::Comma => ",",
+        T::Minus => "-",
+        T::Dot => ".",
+        T::Slash => "/",
+        T::Colon => ":",
+        T::ColonColon => "::",
+        T::ColonColonColon => ":::",
+        T::Semicolon => ";",
+        T::Lt => "<",
+        T::LtLt => "<<",
+        T::LtEq => "<=",
+        T::Eq => "=",
+        T::EqEq => "==",
+        T::Gt => ">",
+        T::GtEq => ">=",
+        T::GtGt => ">>",
+        T::LeftBracket => "[",
+        T::RightBracket => "]",
+        T::Hat => "^",
+        T::LeftBrace => "{",
+        T::Pipe => "|",
+        T::PipePipe => "||",
+        T::RightBrace => "}",
+        T::Tilde => "~",
     }
 }
 

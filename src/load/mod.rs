@@ -289,11 +289,26 @@ fn load_bytes(
     root: &Path,
     loaded: &mut Loaded,
 ) -> Option<Document> {
+    // Both YAML and Jsonnet are UTF-8 text; say so plainly rather than
+    // leaving it to each parser's own words.
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to();
+            let position = jsonnet::position_at(error.as_bytes(), offset);
+            let byte = error.as_bytes().get(offset).copied().unwrap_or_default();
+            loaded.diagnostics.push(
+                Diagnostic::error(relative, "the file is not UTF-8 text")
+                    .at(position.line, position.column)
+                    .expected("UTF-8 text")
+                    .found(format!("the byte 0x{byte:02X}"))
+                    .hint("manifests are YAML (or Jsonnet) text files, encoded as UTF-8; convert this one (e.g. `iconv -f latin1 -t utf-8`)"),
+            );
+            return None;
+        }
+    };
     if relative.ends_with(".jsonnet") {
-        loaded.sources.insert(
-            relative.to_string(),
-            String::from_utf8_lossy(&bytes).into_owned(),
-        );
+        loaded.sources.insert(relative.to_string(), text);
         return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
             Ok(value) => Some(Document {
                 source: relative.to_string(),
@@ -306,10 +321,10 @@ fn load_bytes(
                     .strip_prefix(root)
                     .map(|p| p.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_else(|_| error.file.display().to_string());
-                if file != relative {
-                    if let Ok(text) = std::fs::read_to_string(&error.file) {
-                        loaded.sources.insert(file.clone(), text);
-                    }
+                if file != relative
+                    && let Ok(text) = std::fs::read_to_string(&error.file)
+                {
+                    loaded.sources.insert(file.clone(), text);
                 }
                 loaded.diagnostics.push(
                     Diagnostic::error(file, error.message)
@@ -320,18 +335,6 @@ fn load_bytes(
             }
         };
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let position = jsonnet::position_at(error.as_bytes(), error.utf8_error().valid_up_to());
-            loaded.diagnostics.push(
-                Diagnostic::error(relative, "the file is not UTF-8 text")
-                    .at(position.line, position.column)
-                    .hint("manifests are YAML (or Jsonnet) text files, encoded as UTF-8"),
-            );
-            return None;
-        }
-    };
     let result = yaml::parse(&text);
     loaded.sources.insert(relative.to_string(), text);
     match result {
@@ -343,7 +346,12 @@ fn load_bytes(
         Err(error) => {
             loaded.diagnostics.push(
                 Diagnostic::error(relative, format!("invalid YAML: {}", error.message))
-                    .at(error.position.line, error.position.column),
+                    .at(error.position.line, error.position.column)
+                    .hint(if error.message.starts_with("duplicate mapping key") {
+                        "a key may appear only once in a mapping; remove or merge the repeated one"
+                    } else {
+                        "the mistake may be a line or two earlier: look for an unclosed `[`, `{` or quote, or a wrong indentation"
+                    }),
             );
             None
         }

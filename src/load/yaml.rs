@@ -99,13 +99,32 @@ pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
             .unwrap_or(Position { line: 1, column: 1 });
         let message = error.to_string();
         // The first line carries the message; the rest is serde-saphyr's own excerpt.
-        let message = message.lines().next().unwrap_or("invalid YAML").to_string();
-        let message = message.trim_start_matches("error: ").to_string();
+        let message = tidy_message(message.lines().next().unwrap_or("invalid YAML"));
         SyntaxError { message, position }
     })?;
     let mut positions = Positions::default();
     let value = flatten(root, &mut String::new(), &mut positions);
     Ok((value, positions))
+}
+
+/// serde-saphyr's first line, without what the diagnostic already says
+/// (`error:`, `line 8 column 3:`) or advice about its own API.
+fn tidy_message(line: &str) -> String {
+    let mut text = line.trim().trim_start_matches("error:").trim_start();
+    if let Some(rest) = text.strip_prefix("line ")
+        && let Some((place, after)) = rest.split_once(": ")
+        && place
+            .split(" column ")
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        text = after;
+    }
+    let text = text.split(", set ").next().unwrap_or(text);
+    if text.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 fn position_of<T>(spanned: &Spanned<T>) -> Position {
@@ -184,6 +203,14 @@ mod tests {
         let error = parse("a: [1\nb: }").unwrap_err();
         assert_eq!(error.position.line, 2);
         assert!(!error.message.is_empty());
+        let error = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(error.position.line, 3);
+        assert!(
+            error.message.starts_with("duplicate mapping key"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.contains("Options"), "{}", error.message);
     }
 
     #[test]

@@ -34,6 +34,10 @@ const DURATION_UNITS: [(&str, u64); 7] = [
 
 /// The pattern every duration string matches, shared with the JSON Schema.
 pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h|d|w|y))+$";
+/// The schema `format` of durations; validation checks it with [`Duration::parse`].
+pub const DURATION_FORMAT: &str = "duration";
+/// The schema `format` of rates; validation checks it with [`Rate::parse`].
+pub const RATE_FORMAT: &str = "rate";
 
 impl Duration {
     pub const fn from_millis(millis: u64) -> Self {
@@ -66,6 +70,12 @@ impl Duration {
         let text = text.trim();
         if text.is_empty() {
             return Err("an empty duration".into());
+        }
+        if text.contains(char::is_whitespace) {
+            return Err(format!(
+                "`{text}` has a space in it; write `{}`",
+                text.split_whitespace().collect::<String>()
+            ));
         }
         if text == "0" {
             return Ok(Self { millis: 0 });
@@ -154,6 +164,7 @@ impl JsonSchema for Duration {
             "description": "A duration such as `30s`, `5m`, `1h30m` or `30d` (units ms, s, m, h, d, w, y; largest first).",
             "type": "string",
             "pattern": DURATION_PATTERN,
+            "format": DURATION_FORMAT,
         })
     }
 }
@@ -300,6 +311,7 @@ impl JsonSchema for Rate {
             "description": "A rate such as `20/s`, `600/m` or `5/10s`.",
             "type": "string",
             "pattern": RATE_PATTERN,
+            "format": RATE_FORMAT,
         })
     }
 }

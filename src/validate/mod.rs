@@ -102,29 +102,30 @@ fn typed<T: DeserializeOwned>(
         );
         return None;
     }
-    if let Some(found_kind) = found_kind {
-        if found_kind != kind.name() && matches!(found_kind, "Service" | "Platform") {
-            let position = document.positions.value("/kind");
-            let hint = match kind {
-                Kind::Service => "the platform configuration belongs in `obsgen.yaml` at the root",
-                Kind::Platform => "service manifests belong under `services/`",
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    &document.source,
-                    format!(
-                        "a `{found_kind}` document where a `{}` belongs",
-                        kind.name()
-                    ),
-                )
-                .at(position.line, position.column)
-                .path("kind")
-                .expected(kind.name())
-                .found(found_kind)
-                .hint(hint),
-            );
-            return None;
-        }
+    if let Some(found_kind) = found_kind
+        && found_kind != kind.name()
+        && matches!(found_kind, "Service" | "Platform")
+    {
+        let position = document.positions.value("/kind");
+        let hint = match kind {
+            Kind::Service => "the platform configuration belongs in `obsgen.yaml` at the root",
+            Kind::Platform => "service manifests belong under `services/`",
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                &document.source,
+                format!(
+                    "a `{found_kind}` document where a `{}` belongs",
+                    kind.name()
+                ),
+            )
+            .at(position.line, position.column)
+            .path("kind")
+            .expected(kind.name())
+            .found(found_kind)
+            .hint(hint),
+        );
+        return None;
     }
     let errors = schema::check(kind, document);
     if !errors.is_empty() {

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::diagnostics::{Diagnostic, closest};
 use crate::load::{Document, field_path, yaml::escape_pointer};
-use crate::spec::{PlatformManifest, ServiceManifest};
+use crate::spec::units::{DURATION_FORMAT, RATE_FORMAT};
+use crate::spec::{Duration, PlatformManifest, Rate, ServiceManifest};
 
 /// Which kind of document a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +73,27 @@ fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
         Kind::Service => &SERVICE,
         Kind::Platform => &PLATFORM,
     };
-    cell.get_or_init(|| jsonschema::validator_for(schema(kind)).ok())
-        .as_ref()
+    cell.get_or_init(|| {
+        // The unit types' `format`s run their own parsers, so a string the
+        // pattern admits but the parser refuses (`30m1h`, `20/0s`) is
+        // reported at its node like any other schema error.
+        jsonschema::options()
+            .should_validate_formats(true)
+            .with_format(DURATION_FORMAT, |text| Duration::parse(text).is_ok())
+            .with_format(RATE_FORMAT, |text| Rate::parse(text).is_ok())
+            .build(schema(kind))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Why a unit string does not parse, in the parser's words.
+fn unit_problem(format: &str, text: &str) -> Option<String> {
+    match format {
+        DURATION_FORMAT => Duration::parse(text).err(),
+        RATE_FORMAT => Rate::parse(text).err(),
+        _ => None,
+    }
 }
 
 /// Every property name the schema knows, for "did you mean" hints.
@@ -116,13 +136,84 @@ pub fn check(kind: Kind, document: &Document) -> Vec<Diagnostic> {
             "obsgen's own schema does not compile; please report this",
         )];
     };
-    let mut diagnostics: Vec<Diagnostic> = validator
-        .iter_errors(&document.value)
-        .map(|error| to_diagnostic(kind, document, &error))
-        .collect();
-    // anyOf/oneOf failures can repeat for one node; report each place once.
-    diagnostics.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
+    let mut diagnostics = Vec::new();
+    for error in validator.iter_errors(&document.value) {
+        to_diagnostics(kind, document, &error, &mut diagnostics);
+    }
+    // A node can fail several keywords that say the same (a unit's pattern
+    // and its format); report each problem once.
+    let mut seen = BTreeSet::new();
+    diagnostics.retain(|d| seen.insert((d.line, d.column, d.path.clone(), d.message.clone())));
     diagnostics
+}
+
+/// An `anyOf`/`oneOf` fails as a whole. When the instance can only have
+/// meant one of the choices (the others want another JSON type, or another
+/// `type` tag), that choice's own errors say what is wrong; otherwise the
+/// choice as a whole is reported.
+fn to_diagnostics(
+    kind: Kind,
+    document: &Document,
+    error: &jsonschema::ValidationError<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let context = match error.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() > 1 => {
+            for name in unexpected {
+                out.push(unknown_field(kind, document, error, name));
+            }
+            return;
+        }
+        _ => {
+            out.push(to_diagnostic(kind, document, error));
+            return;
+        }
+    };
+    let pointer = error.instance_path().to_string();
+    let tag_pointer = format!("{pointer}/type");
+    let ruled_out = |branch: &Vec<jsonschema::ValidationError<'static>>| {
+        branch.iter().any(|e| {
+            let at = e.instance_path().to_string();
+            (at == pointer && matches!(e.kind(), ValidationErrorKind::Type { .. }))
+                || (at == tag_pointer
+                    && matches!(
+                        e.kind(),
+                        ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. }
+                    ))
+        })
+    };
+    let candidates: Vec<_> = context.iter().filter(|branch| !ruled_out(branch)).collect();
+    if let [branch] = candidates.as_slice()
+        && !branch.is_empty()
+    {
+        for inner in branch.iter() {
+            to_diagnostics(kind, document, inner, out);
+        }
+        return;
+    }
+    out.push(to_diagnostic(kind, document, error));
+}
+
+fn unknown_field(
+    kind: Kind,
+    document: &Document,
+    error: &jsonschema::ValidationError<'_>,
+    name: &str,
+) -> Diagnostic {
+    let child = format!("{}/{}", error.instance_path(), escape_pointer(name));
+    let position = document.positions.key(&child);
+    let diagnostic = Diagnostic::error(&document.source, format!("unknown field `{name}`"))
+        .at(position.line, position.column)
+        .path(field_path(&child));
+    match closest(name, known_fields(kind).iter().map(String::as_str)) {
+        Some(suggestion) => diagnostic.hint(format!("did you mean `{suggestion}`?")),
+        None => {
+            diagnostic.hint("remove it; `obsgen schema` prints every field a manifest may have")
+        }
+    }
 }
 
 fn to_diagnostic(
@@ -144,43 +235,52 @@ fn to_diagnostic(
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let name = unexpected.first().cloned().unwrap_or_default();
-            let child = format!("{pointer}/{}", escape_pointer(&name));
-            let mut diagnostic = Diagnostic {
-                message: format!("unknown field `{name}`"),
-                ..at(&child, true)
-            }
-            .path(field_path(&child));
-            if let Some(suggestion) = closest(&name, known_fields(kind).iter().map(String::as_str))
-            {
-                diagnostic = diagnostic.hint(format!("did you mean `{suggestion}`?"));
-            } else {
-                diagnostic = diagnostic
-                    .hint("remove it; `obsgen schema` prints every field a manifest may have");
-            }
-            diagnostic
+            unknown_field(kind, document, error, &name)
         }
         ValidationErrorKind::Required { property } => {
             let name = property
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| property.to_string());
-            Diagnostic {
+            // Point at the mapping's key (`metadata:`), not at its first entry.
+            let diagnostic = Diagnostic {
                 message: format!("missing field `{name}`"),
-                ..at(&pointer, false)
+                ..at(&pointer, true)
             }
             .path(field_path(&pointer))
-            .expected(format!("a `{name}` field here"))
+            .expected(format!("a `{name}` field here"));
+            let described = schema_at(kind, error)
+                .and_then(|parent| {
+                    parent
+                        .pointer(&format!("/properties/{}", escape_pointer(&name)))
+                        .cloned()
+                })
+                .and_then(|property| description_of(kind, &property));
+            match described {
+                Some(text) => diagnostic.hint(format!("`{name}`: {text}")),
+                None => diagnostic,
+            }
         }
-        ValidationErrorKind::Type { kind } => {
-            let expected = match kind {
+        ValidationErrorKind::Type { kind: types } => {
+            let expected = match types {
                 TypeKind::Single(ty) => article(&ty.to_string()),
                 TypeKind::Multiple(types) => {
-                    let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
-                    format!("one of: {}", names.join(", "))
+                    // `null` only means "may be left out"; it is not advice.
+                    let names: Vec<String> = types
+                        .iter()
+                        .map(|t| t.to_string())
+                        .filter(|t| t != "null")
+                        .map(|t| article(&t))
+                        .collect();
+                    match names.as_slice() {
+                        [] => article("null"),
+                        [one] => one.clone(),
+                        more => format!("one of: {}", more.join(", ")),
+                    }
                 }
             };
             Diagnostic {
-                message: format!("wrong type: expected {expected}"),
+                message: "wrong type".to_string(),
                 ..at(&pointer, false)
             }
             .path(field_path(&pointer))
@@ -191,21 +291,25 @@ fn to_diagnostic(
         | ValidationErrorKind::Constant {
             expected_value: options,
         } => {
-            let choices = match options.as_ref() {
-                Value::Array(values) => values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
-                other => vec![other.to_string()],
+            let choices: Vec<String> = match options.as_ref() {
+                Value::Array(values) => values.iter().map(choice).collect(),
+                other => vec![choice(other)],
+            };
+            let expected = match choices.as_slice() {
+                [one] => one.clone(),
+                more => format!("one of {}", more.join(", ")),
             };
             let mut diagnostic = Diagnostic {
                 message: "not an allowed value".to_string(),
                 ..at(&pointer, false)
             }
             .path(field_path(&pointer))
-            .expected(format!("one of {}", choices.join(", ")))
+            .expected(expected)
             .found(found);
             if let Some(text) = instance.as_str() {
                 let bare: Vec<String> = choices
                     .iter()
-                    .map(|c| c.trim_matches('"').to_string())
+                    .map(|c| c.trim_matches('`').to_string())
                     .collect();
                 if let Some(suggestion) = closest(text, bare.iter().map(String::as_str)) {
                     diagnostic = diagnostic.hint(format!("did you mean `{suggestion}`?"));
@@ -213,11 +317,24 @@ fn to_diagnostic(
             }
             diagnostic
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            let description = schema_description(kind, error)
-                .unwrap_or_else(|| format!("text matching `{pattern}`"));
+        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Format { .. } => {
+            let holder = schema_at(kind, error);
+            let format = holder
+                .as_ref()
+                .and_then(|h| h.get("format"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let problem = instance
+                .as_str()
+                .and_then(|text| unit_problem(format, text));
+            let description = schema_description(kind, error).unwrap_or_else(|| {
+                match (error.kind(), holder.as_ref().and_then(|h| h.get("pattern"))) {
+                    (_, Some(Value::String(pattern))) => format!("text matching `{pattern}`"),
+                    _ => format!("a {format}"),
+                }
+            });
             Diagnostic {
-                message: "invalid value".to_string(),
+                message: problem.unwrap_or_else(|| "invalid value".to_string()),
                 ..at(&pointer, false)
             }
             .path(field_path(&pointer))
@@ -225,14 +342,29 @@ fn to_diagnostic(
             .found(found)
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            let (message, expected) = one_of_message(kind, error, instance);
-            Diagnostic {
+            let tag = instance
+                .get("type")
+                .filter(|tag| tag.is_string())
+                .map(|_| format!("{pointer}/type"));
+            let (message, expected, hint) = one_of_message(kind, error, instance);
+            let (place, found) = match &tag {
+                Some(tag_pointer) if message.starts_with("unknown") => (
+                    tag_pointer.as_str(),
+                    describe(document.value.pointer(tag_pointer).unwrap_or(&Value::Null)),
+                ),
+                _ => (pointer.as_str(), found),
+            };
+            let diagnostic = Diagnostic {
                 message,
-                ..at(&pointer, false)
+                ..at(place, false)
             }
-            .path(field_path(&pointer))
+            .path(field_path(place))
             .expected(expected)
-            .found(found)
+            .found(found);
+            match hint {
+                Some(hint) => diagnostic.hint(hint),
+                None => diagnostic,
+            }
         }
         _ => Diagnostic {
             message: error.to_string(),
@@ -243,13 +375,21 @@ fn to_diagnostic(
     }
 }
 
+/// An allowed value as users write it: `Service`, `obsgen.dev/v1`.
+fn choice(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("`{text}`"),
+        other => format!("`{other}`"),
+    }
+}
+
 /// A tagged choice (`indicator: {type: latency, ...}`) fails as a whole
 /// under `oneOf`; name the tag's choices, or what the chosen one lacks.
 fn one_of_message(
     kind: Kind,
     error: &jsonschema::ValidationError<'_>,
     instance: &Value,
-) -> (String, String) {
+) -> (String, String, Option<String>) {
     let branches = schema_at(kind, error)
         .and_then(|s| s.as_array().cloned())
         .unwrap_or_default();
@@ -300,37 +440,94 @@ fn one_of_message(
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    None,
                 )
             }
-            _ => (
-                "unknown or missing `type`".to_string(),
-                format!("`type` one of {}", tags.join(", ")),
+            (Some(tag), None) => (
+                format!("unknown `type` `{tag}`"),
+                format!(
+                    "one of {}",
+                    tags.iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                closest(tag, tags.iter().map(String::as_str))
+                    .map(|suggestion| format!("did you mean `{suggestion}`?")),
+            ),
+            (None, _) => (
+                "missing `type`".to_string(),
+                format!(
+                    "`type`, one of {}",
+                    tags.iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None,
             ),
         };
     }
     let description =
         schema_description(kind, error).unwrap_or_else(|| "a value of another shape".to_string());
-    ("invalid value".to_string(), description)
+    ("invalid value".to_string(), description, None)
 }
 
-/// The sub-schema at the error's keyword (e.g. the `oneOf` array).
+/// The sub-schema at the error's keyword (e.g. the `oneOf` array), or for
+/// keywords whose value is not a schema, the object holding it.
 fn schema_at(kind: Kind, error: &jsonschema::ValidationError<'_>) -> Option<Value> {
     let path = error.schema_path().to_string();
-    resolve(schema(kind), &path)
+    let resolved = resolve(schema(kind), &path)?;
+    if resolved.is_object() || resolved.is_array() && path.ends_with("Of") {
+        return Some(resolved);
+    }
+    let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+    resolve(schema(kind), parent)
 }
 
-/// The `description` of the schema object holding the failed keyword.
+/// What the schema says about the failed node: the `description` of the
+/// object holding the failed keyword, or of the nearest enclosing choice
+/// (`anyOf`, `$ref`) that has one, but never of an enclosing field.
 fn schema_description(kind: Kind, error: &jsonschema::ValidationError<'_>) -> Option<String> {
     let path = error.schema_path().to_string();
-    let parent = path
-        .rsplit_once('/')
-        .map(|(parent, _)| parent)
-        .unwrap_or("");
-    let object = resolve(schema(kind), parent)?;
-    object
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    loop {
+        let current = parts.join("/");
+        if let Some(object) = resolve(schema(kind), &current)
+            && let Some(text) = description_of(kind, &object)
+        {
+            return Some(text);
+        }
+        match parts.last() {
+            Some(part)
+                if part.bytes().all(|b| b.is_ascii_digit())
+                    || matches!(*part, "anyOf" | "oneOf" | "allOf" | "$ref") =>
+            {
+                parts.pop();
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The first sentence of a schema object's `description` (or of the
+/// definition it refers to), on one line.
+fn description_of(kind: Kind, object: &Value) -> Option<String> {
+    let text = object
         .get("description")
         .and_then(Value::as_str)
-        .map(|d| d.lines().next().unwrap_or(d).to_string())
+        .or_else(|| {
+            let target = object.get("$ref")?.as_str()?.trim_start_matches('#');
+            schema(kind).pointer(target)?.get("description")?.as_str()
+        })?;
+    let paragraph = text.split("\n\n").next().unwrap_or(text);
+    let line = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentence = match line.find(". ") {
+        Some(end) => &line[..=end],
+        None => line.as_str(),
+    };
+    Some(sentence.to_string())
 }
 
 /// Follows a schema path, resolving `$ref`s into `$defs` as it goes.

@@ -141,17 +141,17 @@ pub fn check_platform(
                 .expected("at least `1s`")
                 .found(interval.to_string());
         }
-        if let Some(timeout) = prometheus.scrape_timeout {
-            if timeout > interval {
-                report
-                    .error(
-                        "/spec/prometheus/scrape_timeout",
-                        "the scrape timeout is longer than the scrape interval",
-                    )
-                    .expected(format!("at most `{interval}`"))
-                    .found(timeout.to_string())
-                    .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
-            }
+        if let Some(timeout) = prometheus.scrape_timeout
+            && timeout > interval
+        {
+            report
+                .error(
+                    "/spec/prometheus/scrape_timeout",
+                    "the scrape timeout is longer than the scrape interval",
+                )
+                .expected(format!("at most `{interval}`"))
+                .found(timeout.to_string())
+                .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
         }
         for name in prometheus.external_labels.keys() {
             check_label_name(
@@ -182,16 +182,16 @@ pub fn check_platform(
                 .key_error(&pointer, format!("team name `{name}` is not valid"))
                 .expected("lower-case letters, digits, `-` and `_`, starting with a letter");
         }
-        if let Some(hours) = &team.working_hours {
-            if hours.start >= hours.end {
-                report
-                    .error(
-                        &format!("{pointer}/working_hours/end"),
-                        "working hours end before they start",
-                    )
-                    .expected(format!("a time after `{}`", hours.start))
-                    .found(hours.end.clone());
-            }
+        if let Some(hours) = &team.working_hours
+            && hours.start >= hours.end
+        {
+            report
+                .error(
+                    &format!("{pointer}/working_hours/end"),
+                    "working hours end before they start",
+                )
+                .expected(format!("a time after `{}`", hours.start))
+                .found(hours.end.clone());
         }
         if team.slack.is_some()
             && team
@@ -493,8 +493,10 @@ fn check_service(
                     "the objective must be above 0 % and below 100 %",
                 )
                 .expected("a percentage strictly between 0 and 100, such as `99.9`")
-                .found(format!("{}", crate::spec::units::format_number(objective)))
-                .hint(if objective >= 100.0 {
+                .found(crate::spec::units::format_number(objective).to_string())
+                .hint(if objective > 100.0 {
+                    "no share of requests can exceed 100 %; write the objective in percent: `99.9` means 99.9 %"
+                } else if objective == 100.0 {
                     "100 % leaves no error budget: every single failed request would breach it"
                 } else {
                     "write the objective in percent: `99.9` means 99.9 %"
@@ -520,10 +522,12 @@ fn check_service(
                     .error(
                         &format!("{pointer}/objective"),
                         format!(
-                            "the {} {} burn-rate alert can never fire: it needs an error ratio of {:.3}, above 100 %",
+                            "the {} {} burn-rate alert can never fire: it needs an error ratio of {} %, above 100 %",
                             burn.tier.as_str(),
                             burn.speed.as_str(),
-                            burn.factor * budget
+                            crate::spec::units::format_number(
+                                (burn.factor * budget * 1000.0).round() / 10.0
+                            )
                         ),
                     )
                     .expected(format!("an objective above {:.2} % for a {window} window", (1.0 - 1.0 / burn.factor) * 100.0))
@@ -580,13 +584,13 @@ fn check_service(
                     .hint("declare `spec.ingress` with the proxy in front of the service");
             }
         }
-        if let Some(hold) = alerts.unavailable_for {
-            if hold < Duration::from_mins(1) || hold > Duration::from_hours(1) {
-                report
-                    .error("/spec/alerts/unavailable_for", "out of range")
-                    .expected("between `1m` and `1h`")
-                    .found(hold.to_string());
-            }
+        if let Some(hold) = alerts.unavailable_for
+            && (hold < Duration::from_mins(1) || hold > Duration::from_hours(1))
+        {
+            report
+                .error("/spec/alerts/unavailable_for", "out of range")
+                .expected("between `1m` and `1h`")
+                .found(hold.to_string());
         }
     }
 
@@ -594,7 +598,7 @@ fn check_service(
         let format = logs.format.unwrap_or(LogFormat::Json);
         match (format, &logs.pattern) {
             (LogFormat::Grok, None) => {
-                report.error("/spec/logs", "`format: grok` needs a `pattern`").expected("e.g. `pattern: \"%{TIMESTAMP_ISO8601:ts} %{LOGLEVEL:level} %{GREEDYDATA:message}\"`");
+                report.error("/spec/logs/format", "`format: grok` needs a `pattern`").expected("e.g. `pattern: \"%{TIMESTAMP_ISO8601:ts} %{LOGLEVEL:level} %{GREEDYDATA:message}\"`");
             }
             (LogFormat::Grok, Some(pattern)) if !pattern.contains("%{") => {
                 report
@@ -616,13 +620,13 @@ fn check_service(
             }
             (_, None) => {}
         }
-        if let Some(retention) = logs.retention {
-            if retention < Duration::from_days(1) || retention > Duration::from_days(3650) {
-                report
-                    .error("/spec/logs/retention", "the log retention is out of range")
-                    .expected("between `1d` and `3650d`")
-                    .found(retention.to_string());
-            }
+        if let Some(retention) = logs.retention
+            && (retention < Duration::from_days(1) || retention > Duration::from_days(3650))
+        {
+            report
+                .error("/spec/logs/retention", "the log retention is out of range")
+                .expected("between `1d` and `3650d`")
+                .found(retention.to_string());
         }
     }
 

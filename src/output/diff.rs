@@ -55,15 +55,16 @@ pub fn changes(out_dir: &Path, set: &OutputSet) -> Result<Vec<Change>, OutputErr
         }
     }
     for old in read_index(out_dir)? {
-        if set.get(&old).is_none() {
-            if let Ok(existing) = fs::read(out_dir.join(&old)) {
-                changes.push(Change {
-                    path: old,
-                    kind: ChangeKind::Removed,
-                    old: existing,
-                    new: Vec::new(),
-                });
-            }
+        if set.get(&old).is_some() {
+            continue;
+        }
+        if let Ok(existing) = fs::read(out_dir.join(&old)) {
+            changes.push(Change {
+                path: old,
+                kind: ChangeKind::Removed,
+                old: existing,
+                new: Vec::new(),
+            });
         }
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));

@@ -153,13 +153,13 @@ fn refuse_symlinked_parents(out_dir: &Path, relative: &str) -> Result<(), Output
     let components: Vec<&str> = relative.split('/').collect();
     for component in &components[..components.len().saturating_sub(1)] {
         current.push(component);
-        if let Ok(meta) = fs::symlink_metadata(&current) {
-            if meta.file_type().is_symlink() {
-                return Err(OutputError::UnsafePath {
-                    path: relative.to_string(),
-                    reason: "a directory on the way is a symbolic link",
-                });
-            }
+        let is_symlink =
+            fs::symlink_metadata(&current).is_ok_and(|meta| meta.file_type().is_symlink());
+        if is_symlink {
+            return Err(OutputError::UnsafePath {
+                path: relative.to_string(),
+                reason: "a directory on the way is a symbolic link",
+            });
         }
     }
     Ok(())

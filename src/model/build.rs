@@ -201,7 +201,8 @@ fn receivers(
         }),
         email: email.map(|e| Email { to: e.to }),
         webhook: webhook.map(|w| Webhook {
-            url_file: w.url_file,
+            url: w.url,
+            credentials_file: w.credentials_file,
         }),
     }
 }

@@ -192,7 +192,10 @@ pub struct Email {
 
 #[derive(Debug, Clone)]
 pub struct Webhook {
-    pub url_file: String,
+    /// Carries no secret (validation refuses credentials in it).
+    pub url: String,
+    /// File holding the bearer token, if the endpoint needs one.
+    pub credentials_file: Option<String>,
 }
 
 #[derive(Debug, Clone)]

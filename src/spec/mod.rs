@@ -654,8 +654,13 @@ pub struct EmailSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
-    /// File holding the webhook URL (it often carries a token).
-    pub url_file: String,
+    /// The endpoint alerts are posted to. It must carry no secret (no
+    /// user:password, no query string): put the token in `credentials_file`.
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub url: String,
+    /// File holding a bearer token sent as `Authorization: Bearer <token>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -193,34 +193,89 @@ pub fn check_platform(
                 .expected(format!("a time after `{}`", hours.start))
                 .found(hours.end.clone());
         }
-        if team.slack.is_some()
-            && team
-                .slack
-                .as_ref()
-                .and_then(|s| s.api_url_file.as_ref())
-                .is_none()
-            && spec
-                .alerting
-                .as_ref()
-                .and_then(|a| a.slack_api_url_file.as_ref())
-                .is_none()
-        {
-            report
-                .error(&format!("{pointer}/slack"), "Slack needs a webhook URL file")
-                .expected("`api_url_file` here, or `spec.alerting.slack_api_url_file` for every team")
-                .hint("point at a file that holds the webhook URL; the URL itself must never be in a manifest");
+        check_receivers(
+            &mut report,
+            &pointer,
+            spec,
+            (&team.slack, &team.email, &team.webhook),
+        );
+        if let Some(hours) = &team.working_hours {
+            check_weekdays(&mut report, &format!("{pointer}/working_hours/weekdays"), hours.weekdays.as_deref());
         }
-        if team.email.is_some()
-            && spec
-                .alerting
-                .as_ref()
-                .and_then(|a| a.smtp.as_ref())
-                .is_none()
-        {
+    }
+    if let Some(fallback) = spec.alerting.as_ref().and_then(|a| a.fallback.as_ref()) {
+        check_receivers(
+            &mut report,
+            "/spec/alerting/fallback",
+            spec,
+            (&fallback.slack, &fallback.email, &fallback.webhook),
+        );
+    }
+}
+
+/// Receivers need their secrets as files and their transport configured:
+/// Slack a webhook URL file, e-mail an SMTP relay, a webhook a URL that
+/// carries no credentials (Alertmanager writes it into its config inline).
+fn check_receivers(
+    report: &mut Reporter<'_>,
+    pointer: &str,
+    spec: &crate::spec::PlatformSpec,
+    (slack, email, webhook): (
+        &Option<crate::spec::SlackSpec>,
+        &Option<crate::spec::EmailSpec>,
+        &Option<crate::spec::WebhookSpec>,
+    ),
+) {
+    let alerting = spec.alerting.as_ref();
+    if let Some(slack) = slack
+        && slack.api_url_file.is_none()
+        && alerting.and_then(|a| a.slack_api_url_file.as_ref()).is_none()
+    {
+        report
+            .error(&format!("{pointer}/slack"), "Slack needs a webhook URL file")
+            .expected("`api_url_file` here, or `spec.alerting.slack_api_url_file` for every team")
+            .hint("point at a file that holds the webhook URL; the URL itself must never be in a manifest");
+    }
+    if email.is_some() && alerting.and_then(|a| a.smtp.as_ref()).is_none() {
+        report
+            .error(&format!("{pointer}/email"), "e-mail needs an SMTP relay")
+            .expected("`spec.alerting.smtp` with `smarthost` and `from`");
+    }
+    if let Some(webhook) = webhook {
+        let after_scheme = webhook.url.split_once("://").map_or(webhook.url.as_str(), |(_, rest)| rest);
+        let authority = after_scheme.split('/').next().unwrap_or_default();
+        if authority.contains('@') || webhook.url.contains('?') {
             report
-                .error(&format!("{pointer}/email"), "e-mail needs an SMTP relay")
-                .expected("`spec.alerting.smtp` with `smarthost` and `from`");
+                .error(&format!("{pointer}/webhook/url"), "the webhook URL may carry a secret")
+                .expected("a URL without `user:password@` and without a query string")
+                .found(webhook.url.clone())
+                .hint("obsgen writes webhook URLs into alertmanager.yml as they are; put the token in a file and name it in `credentials_file` (sent as a bearer token)");
         }
+    }
+}
+
+/// Alertmanager's weekday ranges: `monday:friday`, `saturday`, or a
+/// comma-separated list of those.
+fn check_weekdays(report: &mut Reporter<'_>, pointer: &str, weekdays: Option<&str>) {
+    const DAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+    let Some(text) = weekdays else { return };
+    let valid = text.split(',').map(str::trim).all(|part| {
+        let mut days = part.split(':');
+        let first = days.next().unwrap_or_default();
+        let second = days.next();
+        let index = |day: &str| DAYS.iter().position(|d| *d == day);
+        days.next().is_none()
+            && match (index(first), second.map(index)) {
+                (Some(_), None) => true,
+                (Some(from), Some(Some(to))) => from <= to,
+                _ => false,
+            }
+    });
+    if !valid {
+        report
+            .error(pointer, "not a list of weekdays")
+            .expected("days or ranges, lower-case, such as `monday:friday` or `monday:thursday, saturday`")
+            .found(text.to_string());
     }
 }
 

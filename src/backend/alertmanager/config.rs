@@ -95,6 +95,8 @@ pub struct Receiver {
     pub slack_configs: Vec<SlackConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub email_configs: Vec<EmailConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhook_configs: Vec<WebhookConfig>,
 }
 
 impl Receiver {
@@ -104,6 +106,7 @@ impl Receiver {
             pagerduty_configs: Vec::new(),
             slack_configs: Vec::new(),
             email_configs: Vec::new(),
+            webhook_configs: Vec::new(),
         }
     }
 
@@ -111,6 +114,7 @@ impl Receiver {
         self.pagerduty_configs.is_empty()
             && self.slack_configs.is_empty()
             && self.email_configs.is_empty()
+            && self.webhook_configs.is_empty()
     }
 }
 
@@ -146,6 +150,27 @@ pub struct EmailConfig {
     pub headers: BTreeMap<String, String>,
     pub html: String,
     pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookConfig {
+    pub send_resolved: bool,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_config: Option<HttpConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpConfig {
+    pub authorization: Authorization,
+}
+
+/// `Authorization: <type> <credentials read from the file>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Authorization {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub credentials_file: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -59,7 +59,7 @@ impl Backend for AlertmanagerBackend {
         let mut output = OutputSet::new();
         output.add(
             CONFIG_PATH,
-            yaml::document(&config_header(model, &header), &config(model))?,
+            yaml::document(&header, &config(model))?,
         )?;
         output.add(
             TEMPLATES_PATH,
@@ -101,15 +101,3 @@ pub fn config(model: &Model) -> Config {
     }
 }
 
-/// The DO-NOT-EDIT header, plus a note naming the webhooks left out.
-fn config_header(model: &Model, header: &str) -> String {
-    let owners = receivers::webhook_owners(model);
-    if owners.is_empty() {
-        return header.to_string();
-    }
-    format!(
-        "{header}# Not rendered: the webhook receivers of {}. Alertmanager 0.25 takes a\n\
-         # webhook URL only inline, and obsgen never writes a secret into its output.\n",
-        owners.join(", ")
-    )
-}

@@ -9,17 +9,16 @@
 //! every team receiver has, so neither can clash with a team's.
 //!
 //! Secrets are only ever file references: the PagerDuty routing key, the
-//! Slack webhook URL and the SMTP password (in the globals) are `*_file`
-//! fields, read by Alertmanager at run time.
-//!
-//! Webhooks are not rendered: Alertmanager 0.25 (what CI checks the output
-//! with) reads a webhook's URL only inline, and obsgen never writes a
-//! secret into its output. [`webhook_owners`] names the teams concerned so
-//! that the generated file says so.
+//! Slack webhook URL, the SMTP password (in the globals) and a webhook's
+//! bearer token are `*_file` fields, read by Alertmanager at run time. A
+//! webhook's URL is written inline (Alertmanager 0.25 has no `url_file`),
+//! which is why validation refuses URLs that carry credentials.
 
 use std::collections::BTreeMap;
 
-use super::config::{EmailConfig, PagerdutyConfig, Receiver, SlackConfig};
+use super::config::{
+    Authorization, EmailConfig, HttpConfig, PagerdutyConfig, Receiver, SlackConfig, WebhookConfig,
+};
 use super::matchers::{ALERTNAME, ENV, SERVICE, TEAM};
 use crate::model::alerts::{SEVERITY, SEVERITY_PAGE, SEVERITY_TICKET};
 use crate::model::{Alerting, Model, Receivers, Team};
@@ -50,10 +49,9 @@ pub fn team_notify(team: &str) -> String {
     format!("{team}/notify")
 }
 
-/// Whether a set of receivers has anything besides PagerDuty (webhooks do
-/// not count: they are not rendered).
+/// Whether a set of receivers has anything besides PagerDuty.
 pub fn has_notify(receivers: &Receivers) -> bool {
-    receivers.slack.is_some() || receivers.email.is_some()
+    receivers.slack.is_some() || receivers.email.is_some() || receivers.webhook.is_some()
 }
 
 /// Where a team's pages go: its PagerDuty, else its other receivers, else
@@ -97,23 +95,6 @@ pub fn receivers(model: &Model) -> Vec<Receiver> {
         }
     }
     out
-}
-
-/// The owners (team names, or `fallback`) of webhooks left out, sorted.
-pub fn webhook_owners(model: &Model) -> Vec<String> {
-    let mut owners = Vec::new();
-    if model.platform.alerting.fallback.webhook.is_some() {
-        owners.push("fallback".to_string());
-    }
-    owners.extend(
-        model
-            .platform
-            .teams
-            .iter()
-            .filter(|team| team.receivers.webhook.is_some())
-            .map(|team| team.name.clone()),
-    );
-    owners
 }
 
 fn pagerduty_receiver(name: &str, receivers: &Receivers) -> Option<Receiver> {
@@ -174,6 +155,18 @@ fn notify_receiver(name: &str, receivers: &Receivers, alerting: &Alerting) -> Re
             )]),
             html: template_call("obsgen.email.html"),
             text: template_call("obsgen.email.text"),
+        });
+    }
+    if let Some(webhook) = &receivers.webhook {
+        receiver.webhook_configs.push(WebhookConfig {
+            send_resolved: true,
+            url: webhook.url.clone(),
+            http_config: webhook.credentials_file.as_ref().map(|file| HttpConfig {
+                authorization: Authorization {
+                    kind: "Bearer".to_string(),
+                    credentials_file: file.clone(),
+                },
+            }),
         });
     }
     receiver

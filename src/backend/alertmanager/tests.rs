@@ -46,7 +46,7 @@ spec:
     gamma:
       pagerduty: {routing_key_file: /run/secrets/gamma-pd-SECRET}
     delta:
-      webhook: {url_file: /run/secrets/delta-webhook-SECRET}
+      webhook: {url: "https://hooks.example/delta", credentials_file: /run/secrets/delta-webhook-SECRET}
 "##;
 
 fn service(name: &str, team: &str, extra: &str) -> Sourced<ServiceManifest> {
@@ -151,10 +151,10 @@ fn tickets_go_to_notify_receivers_or_the_fallback() {
     let beta = team_route(&config, "beta");
     assert_eq!(beta.receiver, "beta/notify");
     assert!(beta.routes.is_empty());
-    // gamma and delta have no Slack / e-mail (delta's webhook is not
-    // rendered): their tickets reach the fallback, never gamma's PagerDuty.
+    // gamma has no Slack / e-mail / webhook: its tickets reach the
+    // fallback, never its PagerDuty. delta's webhook is its notify receiver.
     assert_eq!(team_route(&config, "gamma").receiver, FALLBACK);
-    assert_eq!(team_route(&config, "delta").receiver, FALLBACK);
+    assert_eq!(team_route(&config, "delta").receiver, "delta/notify");
     // Team timings override the platform's.
     let alpha = team_route(&config, "alpha");
     assert_eq!(
@@ -283,12 +283,11 @@ fn inhibitions_follow_the_alert_contract() {
 }
 
 /// Keys Alertmanager would read a secret from inline.
-const INLINE_SECRET_KEYS: [&str; 12] = [
+const INLINE_SECRET_KEYS: [&str; 11] = [
     "routing_key",
     "service_key",
     "api_url",
     "slack_api_url",
-    "url",
     "auth_password",
     "auth_secret",
     "smtp_auth_password",
@@ -308,6 +307,12 @@ fn walk_strings<'a>(value: &'a Value, key: &str, out: &mut Vec<(String, &'a str)
                     !INLINE_SECRET_KEYS.contains(&k.as_str()),
                     "`{k}` would hold a secret inline"
                 );
+                // A webhook's URL is inline by design; validation refuses
+                // one with credentials or a query string in it.
+                if k == "url" {
+                    let url = v.as_str().unwrap_or_default();
+                    assert!(!url.contains('@') && !url.contains('?'), "`{url}` may carry a secret");
+                }
                 walk_strings(v, k, out);
             }
         }
@@ -342,12 +347,12 @@ fn secrets_appear_only_as_file_references() {
         "api_url_file",
         "slack_api_url_file",
         "smtp_auth_password_file",
+        "credentials_file",
     ] {
         assert!(keys.contains(&key), "no `{key}` in the output");
     }
-    // The webhook is left out, and the file says so.
-    assert!(!text.contains("delta-webhook"));
-    assert!(text.contains("# Not rendered: the webhook receivers of delta."));
+    // The webhook's URL is inline (it carries no secret); its token is a file.
+    assert!(text.contains("url: https://hooks.example/delta"));
     for (path, contents) in output.iter() {
         let contents = String::from_utf8_lossy(contents);
         if path != CONFIG_PATH {

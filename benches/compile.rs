@@ -367,7 +367,7 @@ spec:
       working_hours: {start: "08:00", end: "18:00", location: Europe/Berlin}
     web:
       slack: {channel: "#web-alerts"}
-      webhook: {url_file: /etc/alertmanager/secrets/web-webhook-url}
+      webhook: {url: "https://hooks.bench.example/alertmanager/web", credentials_file: /etc/alertmanager/secrets/web-webhook-token}
 "##;
 
 const DOMAINS: [&str; 12] = [

@@ -2,8 +2,8 @@
 //! what obsgen itself generated.
 //!
 //! 1. Every new or changed file is first written to a temporary sibling
-//!    (`.obsgen-tmp-<name>`) and flushed. A failure here removes the
-//!    temporaries and leaves the previous tree untouched.
+//!    (`.obsgen-tmp-<name>`). A failure here removes the temporaries and
+//!    leaves the previous tree untouched.
 //! 2. The temporaries are renamed over their targets; `rename` within one
 //!    directory is atomic, so a reader sees the old file or the new one,
 //!    never half of either.
@@ -81,7 +81,7 @@ pub fn write(out_dir: &Path, set: &OutputSet) -> Result<WriteSummary, OutputErro
             let parent = target.parent().unwrap_or(out_dir);
             fs::create_dir_all(parent).map_err(io("creating", parent))?;
             let temp = temp_path(&target);
-            write_synced(&temp, contents)?;
+            write_whole(&temp, contents)?;
             staged.push((temp, target, relative));
         }
         Ok(())
@@ -108,7 +108,7 @@ pub fn write(out_dir: &Path, set: &OutputSet) -> Result<WriteSummary, OutputErro
     let index_path = out_dir.join(INDEX_FILE);
     if fs::read_to_string(&index_path).ok().as_deref() != Some(index.as_str()) {
         let temp = temp_path(&index_path);
-        write_synced(&temp, index.as_bytes())?;
+        write_whole(&temp, index.as_bytes())?;
         fs::rename(&temp, &index_path).map_err(io("replacing", &index_path))?;
     }
     for old in previous {
@@ -139,10 +139,14 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!("{TEMP_PREFIX}{name}"))
 }
 
-fn write_synced(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+/// Writes a whole file. Not `fsync`ed: the promise is that an interrupted
+/// or failed obsgen never leaves a half-written file (the rename gives
+/// that), not durability across power loss for output that any build can
+/// regenerate; a sync per file cost more than the whole compile of a
+/// large repository (see docs/decisions.md).
+fn write_whole(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
     let mut file = fs::File::create(path).map_err(io("writing", path))?;
     file.write_all(contents).map_err(io("writing", path))?;
-    file.sync_all().map_err(io("writing", path))?;
     Ok(())
 }
 

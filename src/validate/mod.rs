@@ -132,7 +132,7 @@ fn typed<T: DeserializeOwned>(
         diagnostics.extend(errors);
         return None;
     }
-    match serde_json::from_value::<T>(document.value.clone()) {
+    match T::deserialize(&document.value) {
         Ok(spec) => Some(spec),
         Err(error) => {
             // The schema is generated from the same types, so this is rare:

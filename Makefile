@@ -23,5 +23,5 @@ lint:
 bless: ## Re-bless golden files after an intended output change
 	OBSGEN_BLESS=1 $(CARGO) test --test integration -- golden bad schema
 
-bench:
-	$(CARGO) bench
+bench: ## The compile benchmark (1k and 10k synthetic services)
+	scripts/bench.sh

@@ -602,6 +602,8 @@ fn check_service(
                         )
                         .expected("between `1ms` and `10m`")
                         .found(threshold.to_string());
+                } else {
+                    check_latency_bucket(report, &pointer, spec.framework, *threshold);
                 }
             }
             IndicatorSpec::Ratio { errors, total } => {
@@ -750,4 +752,43 @@ fn check_service(
             }
         }
     }
+}
+
+/// The latency SLI counts requests in the histogram bucket whose `le` is
+/// the threshold: warn when the framework's histogram has no such boundary
+/// by default, since the SLI would then see no fast request at all.
+fn check_latency_bucket(
+    report: &mut Reporter<'_>,
+    pointer: &str,
+    framework: Option<Framework>,
+    threshold: Duration,
+) {
+    let metrics = crate::model::metrics::for_framework(framework.unwrap_or(Framework::Http)).server;
+    if metrics.is_default_bucket(threshold.as_secs_f64()) {
+        return;
+    }
+    let bounds: Vec<String> = metrics
+        .default_buckets
+        .iter()
+        .map(|b| crate::spec::units::format_number(*b))
+        .collect();
+    let diagnostic = report.warning(
+        &format!("{pointer}/indicator/threshold"),
+        format!(
+            "`{threshold}` is not a default bucket boundary of `{}`",
+            metrics.duration
+        ),
+    );
+    diagnostic
+        .expected(if bounds.is_empty() {
+            "a bucket boundary configured in the service (this library has no round default buckets)".to_string()
+        } else {
+            format!("one of the default boundaries (seconds): {}", bounds.join(", "))
+        })
+        .found(format!("{threshold} ({} s)", crate::spec::units::format_number(threshold.as_secs_f64())))
+        .hint(format!(
+            "the SLI counts requests in the bucket `le=\"{}\"`: {}",
+            crate::spec::units::format_number(threshold.as_secs_f64()),
+            metrics.bucket_hint
+        ));
 }

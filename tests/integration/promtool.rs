@@ -10,7 +10,7 @@
 //! under promtool's eye. The Kubernetes block itself is checked against
 //! Prometheus' documented fields by a unit test of the scrape module.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{TempDir, build_example, tool, walk};
@@ -107,4 +107,362 @@ fn promtool_rejects_a_broken_config() {
         !result.status.success(),
         "promtool accepted an invalid regex"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Rules and their generated unit tests
+// ---------------------------------------------------------------------------
+
+/// Runs promtool with `args` and the files, in up to two processes at once
+/// (CI machines are small); returns each failure's output.
+fn promtool_many(args: &[&str], files: &[PathBuf]) -> Vec<String> {
+    let half = files.len().div_ceil(2).max(1);
+    let runs: Vec<_> = files
+        .chunks(half)
+        .map(|chunk| {
+            let mut command = Command::new(tool("promtool"));
+            command.args(args).args(chunk);
+            std::thread::spawn(move || command.output().expect("running promtool"))
+        })
+        .collect();
+    runs.into_iter()
+        .map(|run| run.join().expect("a promtool thread"))
+        .filter(|result| !result.status.success())
+        .map(|result| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&result.stdout),
+                String::from_utf8_lossy(&result.stderr)
+            )
+        })
+        .collect()
+}
+
+fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect()
+}
+
+fn yaml_value(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("reading a generated file");
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The plain rule files of an output tree (operator mode's test copies too).
+fn rule_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = files_ending(dir, ".rules.yml");
+    files.extend(
+        walk(dir)
+            .into_iter()
+            .filter(|p| p.parent().is_some_and(|d| d.ends_with("rules"))),
+    );
+    files.sort();
+    files
+}
+
+#[test]
+fn promtool_checks_every_generated_rule_file() {
+    for example in ["acme", "acme-operator"] {
+        let out = build_example(example);
+        let files = rule_files(out.path());
+        assert!(files.len() >= 3, "{example}: rule files expected");
+        let failures = promtool_many(&["check", "rules"], &files);
+        assert!(failures.is_empty(), "{example}:\n{}", failures.join("\n"));
+        for file in &files {
+            for group in yaml_value(file)["groups"].as_array().expect("groups") {
+                let rules = group["rules"].as_array().expect("rules").len();
+                assert!(rules <= 20, "{}: group with {rules} rules", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn promtool_passes_every_generated_unit_test() {
+    for example in ["acme", "acme-operator"] {
+        let out = build_example(example);
+        let tests = files_ending(out.path(), ".test.yml");
+        assert_eq!(
+            tests.len(),
+            rule_files(out.path()).len(),
+            "{example}: one test file per rule file"
+        );
+        // Every alert of a rule file has a case where it fires and one where
+        // it stays silent.
+        for test in &tests {
+            let value = yaml_value(test);
+            let rule_file = test
+                .parent()
+                .expect("a folder")
+                .join(value["rule_files"][0].as_str().expect("a rule file"));
+            let mut alerts = std::collections::BTreeSet::new();
+            for group in yaml_value(&rule_file)["groups"].as_array().expect("groups") {
+                for rule in group["rules"].as_array().expect("rules") {
+                    if let Some(name) = rule["alert"].as_str() {
+                        alerts.insert(name.to_string());
+                    }
+                }
+            }
+            assert!(alerts.contains("ServiceUnavailable"), "{}", test.display());
+            for alert in alerts {
+                let checks: Vec<&serde_json::Value> = value["tests"]
+                    .as_array()
+                    .expect("tests")
+                    .iter()
+                    .flat_map(|t| t["alert_rule_test"].as_array().expect("checks"))
+                    .filter(|c| c["alertname"] == alert.as_str())
+                    .collect();
+                let fires = checks
+                    .iter()
+                    .any(|c| !c["exp_alerts"].as_array().expect("list").is_empty());
+                let silent = checks
+                    .iter()
+                    .any(|c| c["exp_alerts"].as_array().expect("list").is_empty());
+                assert!(fires && silent, "{}: {alert}", test.display());
+            }
+        }
+        let failures = promtool_many(&["test", "rules"], &tests);
+        assert!(failures.is_empty(), "{example}:\n{}", failures.join("\n"));
+    }
+}
+
+/// A small repository with every kind of alert: availability, latency and
+/// custom-ratio SLOs and a reverse proxy.
+fn mutation_repo(extra_labels: &str) -> TempDir {
+    let dir = TempDir::new("promtool-mutation");
+    dir.write(
+        "obsgen.yaml",
+        "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {name: m}\nspec:\n  environments:\n    - {name: production, production: true}\n  grafana: {url: 'https://grafana.example'}\n  teams:\n    shop: {slack: {channel: '#shop', api_url_file: /secrets/slack}}\n",
+    );
+    dir.write(
+        "services/cart.yaml",
+        &format!(
+            "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata:\n  name: cart\n  team: shop\n{extra_labels}spec:\n  framework: express\n  ingress: {{kind: haproxy}}\n  slos:\n    - {{name: availability, objective: 99.9, indicator: {{type: availability}}}}\n    - {{name: latency, objective: 99, window: 28d, indicator: {{type: latency, threshold: 300ms}}}}\n    - name: carts\n      objective: 99.5\n      indicator:\n        type: ratio\n        errors: sum(rate(cart_failed_total{{job=\"cart\"}}[{{{{window}}}}]))\n        total: sum(rate(cart_total{{job=\"cart\"}}[{{{{window}}}}]))\n  alerts: {{page: true, proxy_error_ratio: 3%, unavailable_for: 3m}}\n"
+        ),
+    );
+    let out = dir.join("out");
+    crate::common::obsgen(dir.path(), &["build", "--out", &out.to_string_lossy()]).success();
+    dir
+}
+
+#[test]
+fn generated_tests_fail_when_a_threshold_changes() {
+    let repo = mutation_repo("");
+    let out = repo.join("out/prometheus/production");
+    let rules = std::fs::read_to_string(out.join("rules/cart.yml")).expect("the rule file");
+    assert!(
+        promtool_many(&["test", "rules"], &[out.join("tests/cart.test.yml")]).is_empty(),
+        "the unmutated tests must pass"
+    );
+    // (alert kind, text in the rule file, its mutation)
+    let mutations = [
+        ("ServiceUnavailable", ") == 0\n", ") < 2\n"),
+        ("ServiceUnavailable", "for: 3m\n", "for: 10m\n"),
+        ("ReverseProxyErrorRatioHigh", "> 0.03\n", "> 0.5\n"),
+        ("ReverseProxyErrorRatioHigh", "> 0.03\n", "> 0.02\n"),
+        (
+            "ErrorBudgetBurn availability page/fast",
+            "(14.4 * 0.001)",
+            "(50 * 0.001)",
+        ),
+        (
+            "ErrorBudgetBurn availability page/slow",
+            "(6 * 0.001)",
+            "(5 * 0.001)",
+        ),
+        (
+            "ErrorBudgetBurn availability ticket/fast",
+            "(3 * 0.001)",
+            "(4 * 0.001)",
+        ),
+        (
+            "ErrorBudgetBurn availability ticket/slow",
+            "(1 * 0.001)",
+            "(0.5 * 0.001)",
+        ),
+        (
+            "ErrorBudgetBurn latency page/fast",
+            "(13.44 * 0.01)",
+            "(20 * 0.01)",
+        ),
+        (
+            "ErrorBudgetBurn carts page/fast",
+            "(14.4 * 0.005)",
+            "(10 * 0.005)",
+        ),
+    ];
+    let scratch = TempDir::new("promtool-mutants");
+    let mut tests = Vec::new();
+    for (index, (kind, from, to)) in mutations.iter().enumerate() {
+        assert_eq!(
+            rules.matches(from).count(),
+            if kind.starts_with("ErrorBudgetBurn") {
+                2
+            } else {
+                1
+            },
+            "`{from}` in the rule file"
+        );
+        let dir = format!("m{index}");
+        scratch.write(&format!("{dir}/rules/cart.yml"), &rules.replace(from, to));
+        scratch.write(
+            &format!("{dir}/tests/cart.test.yml"),
+            &std::fs::read_to_string(out.join("tests/cart.test.yml")).expect("tests"),
+        );
+        tests.push((kind, scratch.join(&format!("{dir}/tests/cart.test.yml"))));
+    }
+    for chunk in tests.chunks(2) {
+        let runs: Vec<_> = chunk
+            .iter()
+            .map(|(kind, file)| {
+                let mut command = Command::new(tool("promtool"));
+                command.args(["test", "rules"]).arg(file);
+                let kind = kind.to_string();
+                std::thread::spawn(move || (kind, command.output().expect("running promtool")))
+            })
+            .collect();
+        for run in runs {
+            let (kind, result) = run.join().expect("a promtool thread");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&result.stdout),
+                String::from_utf8_lossy(&result.stderr)
+            );
+            assert!(
+                !result.status.success(),
+                "{kind}: a mutated rule still passes its tests"
+            );
+            let alert = kind.split(' ').next().expect("a name");
+            assert!(
+                text.contains(alert),
+                "{kind}: failed for another reason:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hostile_label_values_survive_promtool() {
+    let repo = mutation_repo(
+        "  labels:\n    owner: \"x\\\"} or vector(1) {{ .Value }} {{\"\n    note: \"a'b\\\\c #d\"\n",
+    );
+    let out = repo.join("out/prometheus/production");
+    let rules = out.join("rules/cart.yml");
+    assert!(promtool_many(&["check", "rules"], std::slice::from_ref(&rules)).is_empty());
+    // The tests expect the raw values on the alerts: passing proves the
+    // template escaping gives them back exactly.
+    let failures = promtool_many(&["test", "rules"], &[out.join("tests/cart.test.yml")]);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let value = yaml_value(&out.join("tests/cart.test.yml"));
+    assert!(
+        value
+            .to_string()
+            .contains("x\\\"} or vector(1) {{ .Value }} {{")
+    );
+}
+
+#[test]
+fn operator_output_matches_its_promtool_copies() {
+    let out = build_example("acme-operator");
+    let objects = files_ending(out.path(), ".yaml");
+    assert!(!objects.is_empty());
+    assert!(
+        !walk(out.path())
+            .iter()
+            .any(|p| p.ends_with("prometheus.yml")),
+        "operator mode writes no prometheus.yml"
+    );
+    let mut rule_objects = 0;
+    for object in &objects {
+        let value = yaml_value(object);
+        let kind = value["kind"].as_str().expect("a kind");
+        let api = value["apiVersion"].as_str().expect("an apiVersion");
+        assert!(api.starts_with("monitoring.coreos.com/"), "{api}");
+        assert!(value["metadata"]["namespace"].is_string());
+        match kind {
+            "PrometheusRule" => {
+                rule_objects += 1;
+                let service = object.file_stem().expect("a name").to_string_lossy();
+                let env_dir = object.ancestors().nth(3).expect("the environment");
+                let copy = yaml_value(&env_dir.join(format!("tests/{service}.rules.yml")));
+                assert_eq!(
+                    value["spec"]["groups"],
+                    copy["groups"],
+                    "{}",
+                    object.display()
+                );
+            }
+            "PodMonitor" => {
+                let endpoint = &value["spec"]["podMetricsEndpoints"][0];
+                assert!(endpoint["path"].is_string());
+                assert!(value["spec"]["selector"]["matchLabels"].is_object());
+                let relabelings = endpoint["relabelings"].to_string();
+                assert!(
+                    relabelings.contains("\"targetLabel\":\"job\""),
+                    "{relabelings}"
+                );
+            }
+            "ScrapeConfig" => {
+                assert_eq!(api, "monitoring.coreos.com/v1alpha1");
+                assert!(value["spec"]["jobName"].is_string());
+            }
+            other => panic!("unexpected kind {other}"),
+        }
+    }
+    assert_eq!(
+        rule_objects, 3,
+        "one PrometheusRule per service and environment"
+    );
+}
+
+#[test]
+fn shards_split_targets_with_hashmod() {
+    let repo = TempDir::new("promtool-shards");
+    crate::common::copy_tree(&crate::common::repo().join("examples/acme"), repo.path());
+    let platform = std::fs::read_to_string(repo.join("obsgen.yaml")).expect("obsgen.yaml");
+    let sharded = platform.replace(
+        "    scrape_interval: 30s\n",
+        "    scrape_interval: 30s\n    shards: 3\n",
+    );
+    assert_ne!(platform, sharded);
+    std::fs::write(repo.join("obsgen.yaml"), sharded).expect("writing obsgen.yaml");
+    let out = repo.join("out");
+    crate::common::obsgen(repo.path(), &["build", "--out", &out.to_string_lossy()]).success();
+    let configs: Vec<_> = walk(&out)
+        .into_iter()
+        .filter(|p| p.ends_with("prometheus.yml"))
+        .collect();
+    assert_eq!(
+        configs.len(),
+        9,
+        "three shards for each of three environments"
+    );
+    let scratch = TempDir::new("promtool-shards-check");
+    for (index, config) in configs.iter().enumerate() {
+        let text = std::fs::read_to_string(config).expect("a config");
+        let shard = config.parent().expect("a shard folder");
+        let number = shard
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .trim_start_matches("shard-")
+            .to_string();
+        assert!(text.contains("action: hashmod") && text.contains("modulus: 3"));
+        assert!(
+            text.contains(&format!("regex: \"{number}\""))
+                || text.contains(&format!("regex: '{number}'")),
+            "{text}"
+        );
+        assert!(!text.contains("rule_files"), "shards evaluate no rules");
+        // Checked like the unsharded configurations, with file_sd files
+        // one folder up.
+        let env = shard.parent().expect("an environment");
+        let copy_env = scratch.join(&format!("e{index}"));
+        crate::common::copy_tree(env, &copy_env);
+        let copy = copy_env.join(format!("shard-{number}/prometheus.yml"));
+        std::fs::write(&copy, without_kubernetes_sd(&text)).expect("writing the copy");
+        promtool_check(&["check", "config"], &copy);
+    }
 }

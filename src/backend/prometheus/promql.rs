@@ -1,5 +1,5 @@
-//! The one place that knows how user strings enter PromQL and Prometheus
-//! relabelling regexes.
+//! The one place that knows how user strings enter PromQL, Prometheus
+//! relabelling regexes and alert templates.
 
 /// Quotes a label value for a PromQL matcher: `"..."` with `\`, `"` and
 /// line breaks escaped as in a Go string literal (what PromQL parses).
@@ -43,6 +43,14 @@ pub fn regex_literal(value: &str) -> String {
     out
 }
 
+/// Makes a string literal text of a Prometheus alert template (Go
+/// `text/template`): alert labels and annotations are expanded as templates,
+/// so a user's `{{` would otherwise start an action. Only `{{` needs care:
+/// it becomes an action printing `{{`.
+pub fn template_literal(value: &str) -> String {
+    value.replace("{{", "{{ \"{{\" }}")
+}
+
 /// A Kubernetes label name as Prometheus exposes it in `__meta_` labels.
 pub fn sanitize_label_name(name: &str) -> String {
     name.chars()
@@ -70,6 +78,12 @@ mod tests {
             matches!(parsed, promql_parser::parser::Expr::VectorSelector(_)),
             "{expr}"
         );
+    }
+
+    #[test]
+    fn template_literals_cannot_start_actions() {
+        assert_eq!(template_literal("a {{ .x }} b"), "a {{ \"{{\" }} .x }} b");
+        assert_eq!(template_literal("plain"), "plain");
     }
 
     #[test]

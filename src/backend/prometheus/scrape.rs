@@ -21,6 +21,7 @@ struct Config {
     global: Global,
     #[serde(skip_serializing_if = "Option::is_none")]
     alerting: Option<Alerting>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     rule_files: Vec<String>,
     scrape_configs: Vec<ScrapeConfig>,
 }
@@ -138,25 +139,82 @@ fn render_environment(
     output: &mut OutputSet,
 ) -> Result<(), OutputError> {
     let prometheus = &model.platform.prometheus;
-    let mut scrape_configs = Vec::new();
+    let shards = prometheus.shards.max(1);
     let mut service_count = 0;
     for service in &model.services {
         let Some(service_env) = service.environments.iter().find(|e| e.name == env.name) else {
             continue;
         };
         service_count += 1;
-        let job = scrape_job(model, service, service_env);
         if service.metrics.discovery == Discovery::FileSd {
-            let groups = vec![StaticConfig {
-                targets: service_env.targets.clone(),
-                labels: target_labels(service, service_env),
-            }];
-            let json = serde_json::to_string_pretty(&groups)
-                .map_err(|e| OutputError::Serialize(e.to_string()))?;
             output.add(
                 format!("prometheus/{}/file_sd/{}.json", env.name, service.name),
-                json + "\n",
+                file_sd_json(service, service_env)?,
             )?;
+        }
+    }
+    let sources = format!(
+        "{} and {service_count} service manifests",
+        model.platform.source
+    );
+    let header = header::hash_comment(&[&sources]);
+    if shards == 1 {
+        let config = config(model, env, None);
+        return output.add(config_path(&env.name), yaml::document(&header, &config)?);
+    }
+    for shard in 0..shards {
+        let config = config(model, env, Some((shard, shards)));
+        output.add(
+            shard_config_path(&env.name, shard),
+            yaml::document(&header, &config)?,
+        )?;
+    }
+    Ok(())
+}
+
+/// The label telling shards apart when their series meet (Thanos, Mimir).
+pub const SHARD_LABEL: &str = "prometheus_shard";
+
+/// The path of one shard's `prometheus.yml`.
+pub fn shard_config_path(env: &str, shard: u32) -> String {
+    format!("prometheus/{env}/shard-{shard}/prometheus.yml")
+}
+
+/// The targets of a `file_sd` service, as Prometheus reads them.
+pub(crate) fn file_sd_json(
+    service: &Service,
+    env: &ServiceEnvironment,
+) -> Result<String, OutputError> {
+    let groups = vec![StaticConfig {
+        targets: env.targets.clone(),
+        labels: target_labels(service, env),
+    }];
+    let json =
+        serde_json::to_string_pretty(&groups).map_err(|e| OutputError::Serialize(e.to_string()))?;
+    Ok(json + "\n")
+}
+
+/// One server's configuration; `shard` is `(index, count)` when the
+/// environment's targets are split over several servers. A shard sees only
+/// part of each job's targets, so it evaluates no rules: those run on a
+/// ruler with the global view (Thanos or Mimir), from `rules/`.
+fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config {
+    let prometheus = &model.platform.prometheus;
+    let mut scrape_configs = Vec::new();
+    for service in &model.services {
+        let Some(service_env) = service.environments.iter().find(|e| e.name == env.name) else {
+            continue;
+        };
+        let mut job = scrape_job(model, service, service_env);
+        if let Some((index, count)) = shard {
+            for file_sd in &mut job.file_sd_configs {
+                for file in &mut file_sd.files {
+                    *file = format!("../{file}");
+                }
+            }
+            let mut relabel = hashmod_relabel(index, count);
+            relabel.append(&mut job.relabel_configs);
+            job.relabel_configs = relabel;
         }
         scrape_configs.push(job);
     }
@@ -168,23 +226,44 @@ fn render_environment(
             }],
         }],
     });
-    let config = Config {
+    let mut external_labels = prometheus.external_labels.clone();
+    if let Some((index, _)) = shard {
+        external_labels.insert(SHARD_LABEL.to_string(), index.to_string());
+    }
+    Config {
         global: Global {
             scrape_interval: prometheus.scrape_interval,
             scrape_timeout: prometheus.scrape_timeout,
             evaluation_interval: prometheus.evaluation_interval,
-            external_labels: prometheus.external_labels.clone(),
+            external_labels,
         },
         alerting,
-        rule_files: vec!["rules/*.yml".to_string()],
+        rule_files: if shard.is_some() {
+            Vec::new()
+        } else {
+            vec!["rules/*.yml".to_string()]
+        },
         scrape_configs,
-    };
-    let sources = format!(
-        "{} and {service_count} service manifests",
-        model.platform.source
-    );
-    let text = yaml::document(&header::hash_comment(&[&sources]), &config)?;
-    output.add(config_path(&env.name), text)
+    }
+}
+
+/// Keeps the targets whose address hashes to shard `index` of `count`.
+pub(crate) fn hashmod_relabel(index: u32, count: u32) -> Vec<RelabelConfig> {
+    vec![
+        RelabelConfig {
+            source_labels: vec!["__address__".to_string()],
+            modulus: Some(u64::from(count)),
+            target_label: Some("__tmp_hash".to_string()),
+            action: "hashmod",
+            ..RelabelConfig::default()
+        },
+        RelabelConfig {
+            source_labels: vec!["__tmp_hash".to_string()],
+            regex: Some(index.to_string()),
+            action: "keep",
+            ..RelabelConfig::default()
+        },
+    ]
 }
 
 pub(crate) fn scrape_job(

@@ -1,0 +1,970 @@
+//! Recording and alerting rules, one rule file per service and environment
+//! (`prometheus/<env>/rules/<service>.yml`).
+//!
+//! What a service gets, in this order of groups (each at most
+//! [`MAX_RULES_PER_GROUP`] rules, the Mimir/Thanos ruler limit):
+//!
+//! 1. `<service>-requests`: request rate, error ratio and latency
+//!    p50/p90/p99 over 5 minutes, by `job, env` and, when the framework has
+//!    a route label, by route too (`job_env:requests:rate5m`,
+//!    `job_env_route:request_errors:ratio_rate5m`, ...), from the
+//!    framework's metrics in [`crate::model::metrics`].
+//! 2. `<service>-alerts`: [`alerts::SERVICE_UNAVAILABLE`] and, with an
+//!    ingress, [`alerts::PROXY_ERRORS`].
+//! 3. Per SLO, Sloth-compatible `slo:*` recordings (the SLI error ratio over
+//!    every burn-rate window and over the SLO window; objective, error
+//!    budget, burn rates, remaining budget) and four
+//!    [`alerts::ERROR_BUDGET_BURN`] alerts, one per burn-rate tier and speed.
+//!
+//! Alongside the rules, [`service_rules`] describes every alert it emitted
+//! ([`EmittedAlert`]) so that [`super::unit_tests`] can generate promtool
+//! tests that expect exactly these labels and annotations.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use super::promql::{quote, regex_literal, template_literal};
+use crate::model::alerts;
+use crate::model::metrics::{self, RequestMetrics};
+use crate::model::slo::{BurnWindow, Tier, burn_windows, sli_windows};
+use crate::model::{Indicator, Ingress, Model, Service, ServiceEnvironment, Slo};
+use crate::spec::units::format_number;
+use crate::spec::{Duration, IngressKind};
+use crate::validate::promql::render as render_window;
+
+/// Mimir and Thanos rulers evaluate a group sequentially on one core; they
+/// recommend (and some deployments enforce) small groups.
+pub const MAX_RULES_PER_GROUP: usize = 20;
+
+/// The window of the request recordings and of the reverse-proxy alert.
+pub const RATE_WINDOW: Duration = Duration::from_mins(5);
+
+/// How long the reverse-proxy error ratio must stay above its threshold.
+pub const PROXY_ERRORS_FOR: Duration = Duration::from_mins(2);
+
+/// The `sloth_mode` of `sloth_slo_info`: where the SLO recordings came from.
+pub const SLOTH_MODE: &str = "obsgen";
+
+/// A Prometheus rule file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFile {
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
+
+/// A recording or alerting rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    pub expr: Expr,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Duration>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
+}
+
+/// A PromQL expression, written as a YAML block literal so that long
+/// expressions are never folded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr(pub String);
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde_saphyr::LitStr(&self.0).serialize(serializer)
+    }
+}
+
+/// An alert's annotations, in the order people read them. The same type
+/// holds the templates (in a rule) and their expansion (in a test).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotations {
+    pub summary: String,
+    pub description: String,
+    pub dashboard_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
+}
+
+/// A piece of an alert template.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    /// Literal text (escaped on the way into the template).
+    Text(String),
+    /// The alert's value as a percentage (`humanizePercentage`).
+    ValuePercent,
+    /// A label of the expression's result.
+    Label(&'static str),
+}
+
+/// An alert annotation, kept as pieces so that the rule (a Go template) and
+/// the test's expectation (its expansion) come from one definition.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Template(Vec<Piece>);
+
+impl Template {
+    fn text(mut self, text: impl Into<String>) -> Self {
+        self.0.push(Piece::Text(text.into()));
+        self
+    }
+    fn value_percent(mut self) -> Self {
+        self.0.push(Piece::ValuePercent);
+        self
+    }
+    fn label(mut self, name: &'static str) -> Self {
+        self.0.push(Piece::Label(name));
+        self
+    }
+
+    /// The Prometheus template.
+    pub fn source(&self) -> String {
+        self.0
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => template_literal(text),
+                Piece::ValuePercent => "{{ $value | humanizePercentage }}".to_string(),
+                Piece::Label(name) => format!("{{{{ $labels.{name} }}}}"),
+            })
+            .collect()
+    }
+
+    /// What Prometheus expands the template to.
+    pub fn expand(&self, value: f64, labels: &BTreeMap<String, String>) -> String {
+        self.0
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.clone(),
+                Piece::ValuePercent => format!("{}%", go_g4(value * 100.0)),
+                Piece::Label(name) => labels.get(*name).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+/// Go's `%.4g` for the moderate values alerts print (humanizePercentage).
+fn go_g4(value: f64) -> String {
+    format_number(round_significant(value, 4))
+}
+
+/// Rounds to `digits` significant digits.
+pub(crate) fn round_significant(value: f64, digits: i32) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1 - magnitude);
+    (value * scale).round() / scale
+}
+
+/// Removes float noise (`0.9990000000000001` → `0.999`).
+pub(crate) fn tidy(value: f64) -> f64 {
+    (value * 1e12).round() / 1e12
+}
+
+/// A number as PromQL and YAML read it.
+pub(crate) fn number(value: f64) -> String {
+    format_number(tidy(value))
+}
+
+/// What kind of alert, with the parameters its tests need.
+#[derive(Debug, Clone)]
+pub enum AlertKind {
+    /// Every target down, or none at all.
+    Unavailable,
+    /// Too many 5xx through the ingress.
+    ProxyErrors { ingress: Ingress, threshold: f64 },
+    /// An SLO's error budget burns faster than `window.factor`.
+    Burn {
+        slo: Slo,
+        window: BurnWindow,
+        threshold: f64,
+    },
+}
+
+/// An alert as emitted, described for test generation.
+#[derive(Debug, Clone)]
+pub struct EmittedAlert {
+    pub name: &'static str,
+    pub kind: AlertKind,
+    pub expr: String,
+    pub hold: Duration,
+    /// The rule's static labels, as the alert carries them (unescaped).
+    pub labels: BTreeMap<String, String>,
+    /// The labels the expression itself yields.
+    pub output_labels: BTreeMap<String, String>,
+    pub summary: Template,
+    pub description: Template,
+    pub dashboard_url: String,
+    pub runbook_url: Option<String>,
+}
+
+impl EmittedAlert {
+    /// The alerting rule.
+    pub fn rule(&self) -> Rule {
+        Rule {
+            record: None,
+            alert: Some(self.name.to_string()),
+            expr: Expr(self.expr.clone()),
+            hold: Some(self.hold),
+            labels: self
+                .labels
+                .iter()
+                .map(|(name, value)| (name.clone(), template_literal(value)))
+                .collect(),
+            annotations: Some(Annotations {
+                summary: self.summary.source(),
+                description: self.description.source(),
+                dashboard_url: template_literal(&self.dashboard_url),
+                runbook_url: self.runbook_url.as_deref().map(template_literal),
+            }),
+        }
+    }
+
+    /// Every label of the firing alert (without `alertname`).
+    pub fn expected_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.output_labels.clone();
+        labels.extend(self.labels.clone());
+        labels
+    }
+
+    /// The annotations of the firing alert whose value is `value`.
+    pub fn expected_annotations(&self, value: f64) -> Annotations {
+        let labels = self.output_labels.clone();
+        Annotations {
+            summary: self.summary.expand(value, &labels),
+            description: self.description.expand(value, &labels),
+            dashboard_url: self.dashboard_url.clone(),
+            runbook_url: self.runbook_url.clone(),
+        }
+    }
+}
+
+/// A service's rules in one environment.
+#[derive(Debug, Clone)]
+pub struct ServiceRules {
+    pub file: RuleFile,
+    pub alerts: Vec<EmittedAlert>,
+}
+
+/// The path of a service's rule file.
+pub fn rule_path(env: &str, service: &str) -> String {
+    format!("prometheus/{env}/rules/{service}.yml")
+}
+
+/// Builds the rules of `service` in `env`.
+pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment) -> ServiceRules {
+    let request = metrics::for_framework(service.framework).server;
+    let mut groups = Vec::new();
+    push_group(
+        &mut groups,
+        format!("{}-requests", service.name),
+        request_recordings(service, env, &request),
+    );
+
+    let mut emitted = vec![unavailable(model, service, env)];
+    if let Some(ingress) = &service.ingress {
+        emitted.push(proxy_errors(model, service, env, ingress));
+    }
+    push_group(
+        &mut groups,
+        format!("{}-alerts", service.name),
+        emitted.iter().map(EmittedAlert::rule).collect(),
+    );
+
+    for slo in &service.slos {
+        let prefix = format!("{}-slo-{}", service.name, slo.name);
+        push_group(
+            &mut groups,
+            format!("{prefix}-sli"),
+            sli_recordings(service, env, slo, &request),
+        );
+        push_group(
+            &mut groups,
+            format!("{prefix}-meta"),
+            meta_recordings(service, env, slo),
+        );
+        let burns: Vec<EmittedAlert> = burn_windows(slo.window)
+            .iter()
+            .map(|window| burn_alert(model, service, env, slo, window))
+            .collect();
+        push_group(
+            &mut groups,
+            format!("{prefix}-alerts"),
+            burns.iter().map(EmittedAlert::rule).collect(),
+        );
+        emitted.extend(burns);
+    }
+    ServiceRules {
+        file: RuleFile { groups },
+        alerts: emitted,
+    }
+}
+
+/// Adds `rules` as one group, or as several numbered ones when they exceed
+/// [`MAX_RULES_PER_GROUP`].
+fn push_group(groups: &mut Vec<Group>, name: String, rules: Vec<Rule>) {
+    if rules.len() <= MAX_RULES_PER_GROUP {
+        groups.push(Group { name, rules });
+        return;
+    }
+    for (index, chunk) in rules.chunks(MAX_RULES_PER_GROUP).enumerate() {
+        groups.push(Group {
+            name: format!("{name}-{}", index + 1),
+            rules: chunk.to_vec(),
+        });
+    }
+}
+
+fn record(name: impl Into<String>, expr: String, labels: BTreeMap<String, String>) -> Rule {
+    Rule {
+        record: Some(name.into()),
+        alert: None,
+        expr: Expr(expr),
+        hold: None,
+        labels,
+        annotations: None,
+    }
+}
+
+/// `{job="checkout",env="production"}` plus extra matchers (already rendered).
+fn service_selector(service: &Service, env: &ServiceEnvironment, extra: &[String]) -> String {
+    let mut matchers = vec![
+        format!("job={}", quote(&service.name)),
+        format!("env={}", quote(&env.name)),
+    ];
+    matchers.extend(extra.iter().cloned());
+    format!("{{{}}}", matchers.join(","))
+}
+
+/// The matcher selecting failed requests.
+fn error_matcher(metrics: &RequestMetrics) -> String {
+    format!("{}=~{}", metrics.errors.label, quote(metrics.errors.regex))
+}
+
+/// The matcher selecting the latency bucket at `threshold`, whichever way
+/// the client library writes the boundary.
+pub(crate) fn le_matcher(threshold: Duration) -> String {
+    let values = metrics::le_values(threshold.as_secs_f64());
+    if values.len() == 1 {
+        format!("le={}", quote(&values[0]))
+    } else {
+        let alternatives: Vec<String> = values.iter().map(|v| regex_literal(v)).collect();
+        format!("le=~{}", quote(&alternatives.join("|")))
+    }
+}
+
+fn request_recordings(
+    service: &Service,
+    env: &ServiceEnvironment,
+    metrics: &RequestMetrics,
+) -> Vec<Rule> {
+    let all = service_selector(service, env, &[]);
+    let errors = service_selector(service, env, &[error_matcher(metrics)]);
+    let mut levels = vec![("job_env", vec!["job", "env"])];
+    if !metrics.route_labels.is_empty() {
+        let mut by = vec!["job", "env"];
+        by.extend(metrics.route_labels.iter().copied());
+        levels.push(("job_env_route", by));
+    }
+    let mut rules = Vec::new();
+    for (level, by) in levels {
+        let by_list = by.join(", ");
+        let rate = |selector: &str| {
+            format!(
+                "sum by ({by_list}) (rate({}{selector}[{RATE_WINDOW}]))",
+                metrics.requests
+            )
+        };
+        rules.push(record(
+            format!("{level}:requests:rate{RATE_WINDOW}"),
+            rate(&all),
+            BTreeMap::new(),
+        ));
+        rules.push(record(
+            format!("{level}:request_errors:ratio_rate{RATE_WINDOW}"),
+            // `or 0 * total`: no 5xx series yet means a ratio of 0, not no data.
+            format!(
+                "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
+                rate(&errors),
+                rate(&all),
+                rate(&all)
+            ),
+            BTreeMap::new(),
+        ));
+        for (name, quantile) in [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")] {
+            rules.push(record(
+                format!("{level}:request_duration_seconds:{name}_rate{RATE_WINDOW}"),
+                format!(
+                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{all}[{RATE_WINDOW}])))",
+                    metrics.duration_bucket()
+                ),
+                BTreeMap::new(),
+            ));
+        }
+    }
+    rules
+}
+
+/// The static labels every alert of the service carries in `env`.
+fn base_alert_labels(
+    service: &Service,
+    env: &ServiceEnvironment,
+    pages: bool,
+) -> BTreeMap<String, String> {
+    let mut labels = service.labels.clone();
+    labels.insert("env".to_string(), env.name.clone());
+    labels.insert("service".to_string(), service.name.clone());
+    labels.insert("team".to_string(), service.team.clone());
+    labels.insert(
+        alerts::SEVERITY.to_string(),
+        if pages {
+            alerts::SEVERITY_PAGE
+        } else {
+            alerts::SEVERITY_TICKET
+        }
+        .to_string(),
+    );
+    labels
+}
+
+fn unavailable(model: &Model, service: &Service, env: &ServiceEnvironment) -> EmittedAlert {
+    let selector = service_selector(service, env, &[]);
+    let hold = service.alerts.unavailable_for;
+    EmittedAlert {
+        name: alerts::SERVICE_UNAVAILABLE,
+        kind: AlertKind::Unavailable,
+        expr: format!("max by (job, env) (up{selector}) == 0\nor\nabsent(up{selector})"),
+        hold,
+        labels: base_alert_labels(service, env, service.pages_in(env)),
+        output_labels: BTreeMap::from([
+            ("job".to_string(), service.name.clone()),
+            ("env".to_string(), env.name.clone()),
+        ]),
+        summary: Template::default()
+            .text(format!("{} is unavailable in {}.", service.name, env.name)),
+        description: Template::default()
+            .text("Every target of job ")
+            .label("job")
+            .text(" in ")
+            .label("env")
+            .text(format!(
+                " has been down, or no target has been found, for {hold}."
+            )),
+        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        runbook_url: service.alerts.runbook_url.clone(),
+    }
+}
+
+/// The proxy's request counter, the matcher of one proxied service and the
+/// matcher of its 5xx answers.
+pub(crate) fn proxy_metrics(ingress: &Ingress) -> (&'static str, String, String) {
+    match ingress.kind {
+        IngressKind::Nginx => (
+            "nginx_ingress_controller_requests",
+            format!("ingress={}", quote(&ingress.name)),
+            format!("status=~{}", quote("5..")),
+        ),
+        IngressKind::Envoy => (
+            "envoy_cluster_upstream_rq_xx",
+            format!("envoy_cluster_name={}", quote(&ingress.name)),
+            format!("envoy_response_code_class={}", quote("5")),
+        ),
+        IngressKind::Traefik => (
+            "traefik_service_requests_total",
+            // Traefik suffixes service names with `@<provider>`.
+            format!(
+                "service=~{}",
+                quote(&format!("{}(@.+)?", regex_literal(&ingress.name)))
+            ),
+            format!("code=~{}", quote("5..")),
+        ),
+        IngressKind::Haproxy => (
+            "haproxy_backend_http_responses_total",
+            format!("proxy={}", quote(&ingress.name)),
+            format!("code={}", quote("5xx")),
+        ),
+    }
+}
+
+pub(crate) fn ingress_kind_name(kind: IngressKind) -> &'static str {
+    match kind {
+        IngressKind::Nginx => "ingress-nginx",
+        IngressKind::Envoy => "Envoy",
+        IngressKind::Traefik => "Traefik",
+        IngressKind::Haproxy => "HAProxy",
+    }
+}
+
+fn proxy_errors(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+    ingress: &Ingress,
+) -> EmittedAlert {
+    let threshold = tidy(service.alerts.proxy_error_ratio);
+    let (metric, name, errors) = proxy_metrics(ingress);
+    let percent = format!("{}%", number(threshold * 100.0));
+    let proxy = ingress_kind_name(ingress.kind);
+    EmittedAlert {
+        name: alerts::PROXY_ERRORS,
+        kind: AlertKind::ProxyErrors {
+            ingress: ingress.clone(),
+            threshold,
+        },
+        expr: format!(
+            "sum(rate({metric}{{{name},{errors}}}[{RATE_WINDOW}]))\n/\nsum(rate({metric}{{{name}}}[{RATE_WINDOW}]))\n> {}",
+            number(threshold)
+        ),
+        hold: PROXY_ERRORS_FOR,
+        labels: base_alert_labels(service, env, service.pages_in(env)),
+        output_labels: BTreeMap::new(),
+        summary: Template::default().text(format!(
+            "More than {percent} of the requests to {} through {proxy} fail in {}.",
+            service.name, env.name
+        )),
+        description: Template::default()
+            .value_percent()
+            .text(format!(
+                " of the requests to {} in {} through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent}.",
+                service.name, env.name, ingress.name
+            )),
+        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        runbook_url: service.alerts.runbook_url.clone(),
+    }
+}
+
+/// Sloth's identifying labels of an SLO (and `env`).
+pub(crate) fn slo_labels(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("env".to_string(), env.name.clone()),
+        (
+            "sloth_id".to_string(),
+            format!("{}-{}", service.name, slo.name),
+        ),
+        ("sloth_service".to_string(), service.name.clone()),
+        ("sloth_slo".to_string(), slo.name.clone()),
+    ])
+}
+
+fn slo_selector(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> String {
+    let matchers: Vec<String> = slo_labels(service, env, slo)
+        .iter()
+        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .collect();
+    format!("{{{}}}", matchers.join(","))
+}
+
+/// The name of the SLI error-ratio recording over `window`.
+pub fn sli_record(window: Duration) -> String {
+    format!("slo:sli_error:ratio_rate{window}")
+}
+
+/// The SLI error ratio over `window`, from the indicator.
+fn sli_expr(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    metrics: &RequestMetrics,
+    window: Duration,
+) -> String {
+    let all = service_selector(service, env, &[]);
+    let sum =
+        |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");
+    match &slo.indicator {
+        Indicator::Availability => {
+            let errors = service_selector(service, env, &[error_matcher(metrics)]);
+            format!(
+                "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
+                sum(metrics.requests, &errors),
+                sum(metrics.requests, &all),
+                sum(metrics.requests, &all)
+            )
+        }
+        Indicator::Latency { threshold } => {
+            let fast = service_selector(service, env, &[le_matcher(*threshold)]);
+            let count = metrics.duration_count();
+            format!(
+                "(\n  {}\n  -\n  {}\n)\n/\n{}",
+                sum(&count, &all),
+                sum(&metrics.duration_bucket(), &fast),
+                sum(&count, &all)
+            )
+        }
+        Indicator::Ratio { errors, total } => {
+            let window = window.to_string();
+            format!(
+                "(\n  {}\n)\n/\n(\n  {}\n)",
+                render_window(errors, &window),
+                render_window(total, &window)
+            )
+        }
+    }
+}
+
+fn sli_recordings(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    metrics: &RequestMetrics,
+) -> Vec<Rule> {
+    let labels = slo_labels(service, env, slo);
+    let with_window = |window: Duration| {
+        let mut labels = labels.clone();
+        labels.insert("sloth_window".to_string(), window.to_string());
+        labels
+    };
+    let mut rules: Vec<Rule> = sli_windows(slo.window)
+        .into_iter()
+        .map(|window| {
+            record(
+                sli_record(window),
+                sli_expr(service, env, slo, metrics, window),
+                with_window(window),
+            )
+        })
+        .collect();
+    // The SLO window's ratio averages the 5m one, as Sloth does: a rate over
+    // 30 days of raw series would be far too expensive.
+    let short = sli_record(RATE_WINDOW);
+    let selector = slo_selector(service, env, slo);
+    rules.push(record(
+        sli_record(slo.window),
+        format!(
+            "sum_over_time({short}{selector}[{w}])\n/ ignoring (sloth_window)\ncount_over_time({short}{selector}[{w}])",
+            w = slo.window
+        ),
+        with_window(slo.window),
+    ));
+    rules
+}
+
+fn meta_recordings(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> Vec<Rule> {
+    let labels = slo_labels(service, env, slo);
+    let selector = slo_selector(service, env, slo);
+    let days = slo.window.as_secs_f64() / 86_400.0;
+    let on = "on (sloth_id, sloth_slo, sloth_service) group_left";
+    let mut info_labels = labels.clone();
+    info_labels.insert("sloth_mode".to_string(), SLOTH_MODE.to_string());
+    info_labels.insert("sloth_objective".to_string(), number(slo.objective));
+    vec![
+        record(
+            "slo:objective:ratio",
+            format!("vector({})", number(slo.objective / 100.0)),
+            labels.clone(),
+        ),
+        record(
+            "slo:error_budget:ratio",
+            format!("vector({})", number(slo.error_budget())),
+            labels.clone(),
+        ),
+        record(
+            "slo:time_period:days",
+            format!("vector({})", number(days)),
+            labels.clone(),
+        ),
+        record(
+            "slo:current_burn_rate:ratio",
+            format!(
+                "{}{selector}\n/ {on}\nslo:error_budget:ratio{selector}",
+                sli_record(RATE_WINDOW)
+            ),
+            labels.clone(),
+        ),
+        record(
+            "slo:period_burn_rate:ratio",
+            format!(
+                "{}{selector}\n/ {on}\nslo:error_budget:ratio{selector}",
+                sli_record(slo.window)
+            ),
+            labels.clone(),
+        ),
+        record(
+            "slo:period_error_budget_remaining:ratio",
+            format!("1 - slo:period_burn_rate:ratio{selector}"),
+            labels,
+        ),
+        record("sloth_slo_info", "vector(1)".to_string(), info_labels),
+    ]
+}
+
+/// How long the error budget lasts when burning `factor` times too fast.
+fn budget_lasts(slo: &Slo, factor: f64) -> Duration {
+    let minutes = slo.window.as_secs_f64() / 60.0 / factor;
+    Duration::from_mins(minutes.round().max(1.0) as u64)
+}
+
+fn burn_alert(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    window: &BurnWindow,
+) -> EmittedAlert {
+    let budget = slo.error_budget();
+    let threshold = tidy(window.factor * budget);
+    let selector = slo_selector(service, env, slo);
+    let condition = |range: Duration| {
+        format!(
+            "max without (sloth_window) ({}{selector} > ({} * {}))",
+            sli_record(range),
+            number(window.factor),
+            number(budget)
+        )
+    };
+    let pages = window.tier == Tier::Page && service.pages_in(env);
+    let mut labels = base_alert_labels(service, env, pages);
+    labels.insert(alerts::SLO.to_string(), slo.name.clone());
+    labels.insert(
+        alerts::SLO_TIER.to_string(),
+        window.tier.as_str().to_string(),
+    );
+    labels.insert(
+        alerts::SLO_BURN.to_string(),
+        window.speed.as_str().to_string(),
+    );
+    let mut output_labels = slo_labels(service, env, slo);
+    output_labels.insert("env".to_string(), env.name.clone());
+    let what = match &slo.indicator {
+        Indicator::Availability => format!("of the requests to {} failed", service.name),
+        Indicator::Latency { threshold } => format!(
+            "of the requests to {} took longer than {threshold}",
+            service.name
+        ),
+        Indicator::Ratio { .. } => format!(
+            "of the events of the {} SLO of {} were bad",
+            slo.name, service.name
+        ),
+    };
+    let threshold_percent = format!("{}%", number(threshold * 100.0));
+    EmittedAlert {
+        name: alerts::ERROR_BUDGET_BURN,
+        kind: AlertKind::Burn {
+            slo: slo.clone(),
+            window: *window,
+            threshold,
+        },
+        // The long window first: the alert's value is its error ratio.
+        expr: format!(
+            "{}\nand\n{}",
+            condition(window.long),
+            condition(window.short)
+        ),
+        hold: window.hold,
+        labels,
+        output_labels,
+        summary: Template::default().text(format!(
+            "{} burns the error budget of its {} SLO too fast in {}.",
+            service.name, slo.name, env.name
+        )),
+        description: Template::default().value_percent().text(format!(
+            " {what} in {} over the last {}, and more than {threshold_percent} over the last {}. The error budget of the {} SLO ({}% over {}) burns {} times too fast: at this rate it is spent in {}.",
+            env.name,
+            window.long,
+            window.short,
+            slo.name,
+            number(slo.objective),
+            slo.window,
+            number(window.factor),
+            budget_lasts(slo, window.factor)
+        )),
+        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        runbook_url: service.alerts.runbook_url.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::prometheus::model_from;
+
+    const PLATFORM: &str = "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {name: p}\nspec:\n  environments:\n    - {name: staging}\n    - {name: production, production: true}\n  grafana: {url: 'https://grafana.example'}\n  teams: {t: {}}\n";
+
+    fn rules_of(service_yaml: &str, env: &str) -> ServiceRules {
+        let model = model_from(PLATFORM, &[service_yaml]);
+        let service = &model.services[0];
+        let env = service
+            .environments
+            .iter()
+            .find(|e| e.name == env)
+            .expect("env");
+        service_rules(&model, service, env)
+    }
+
+    fn severities(rules: &ServiceRules) -> Vec<(String, String)> {
+        rules
+            .alerts
+            .iter()
+            .map(|a| {
+                (
+                    format!(
+                        "{}{}",
+                        a.name,
+                        a.labels
+                            .get(alerts::SLO_TIER)
+                            .map(|t| format!("/{t}"))
+                            .unwrap_or_default()
+                    ),
+                    a.labels[alerts::SEVERITY].clone(),
+                )
+            })
+            .collect()
+    }
+
+    const PAGING: &str = "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: a, team: t}\nspec:\n  ingress: {kind: nginx}\n  slos: [{name: availability, objective: 99.9, indicator: {type: availability}}]\n  alerts: {page: true}\n";
+
+    #[test]
+    fn only_opted_in_production_pages() {
+        let production = rules_of(PAGING, "production");
+        let pages: Vec<_> = severities(&production)
+            .into_iter()
+            .filter(|(_, severity)| severity == "page")
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                "ServiceUnavailable",
+                "ReverseProxyErrorRatioHigh",
+                "ErrorBudgetBurn/page",
+                "ErrorBudgetBurn/page"
+            ]
+        );
+        let staging = rules_of(PAGING, "staging");
+        assert!(
+            severities(&staging).iter().all(|(_, s)| s == "ticket"),
+            "{:?}",
+            severities(&staging)
+        );
+        let opted_out = rules_of(&PAGING.replace("page: true", "page: false"), "production");
+        assert!(severities(&opted_out).iter().all(|(_, s)| s == "ticket"));
+    }
+
+    fn burn_exprs(rules: &ServiceRules) -> Vec<String> {
+        rules
+            .alerts
+            .iter()
+            .filter(|a| a.name == alerts::ERROR_BUDGET_BURN)
+            .map(|a| a.expr.clone())
+            .collect()
+    }
+
+    #[test]
+    fn thirty_day_factors_and_windows_are_the_workbook_ones() {
+        let exprs = burn_exprs(&rules_of(PAGING, "production"));
+        let expected = [
+            ("1h", "5m", "14.4"),
+            ("6h", "30m", "6"),
+            ("1d", "2h", "3"),
+            ("3d", "6h", "1"),
+        ];
+        for (expr, (long, short, factor)) in exprs.iter().zip(expected) {
+            assert!(
+                expr.contains(&format!("slo:sli_error:ratio_rate{long}{{"))
+                    && expr.contains(&format!("slo:sli_error:ratio_rate{short}{{"))
+                    && expr.contains(&format!("> ({factor} * 0.001)")),
+                "{expr}"
+            );
+        }
+    }
+
+    #[test]
+    fn twenty_eight_days_scale_the_factors() {
+        let service = PAGING.replace("objective: 99.9,", "objective: 99.9, window: 28d,");
+        let exprs = burn_exprs(&rules_of(&service, "production"));
+        for (expr, factor) in exprs.iter().zip(["13.44", "5.6", "2.8", "0.9333"]) {
+            assert!(expr.contains(&format!("({factor} * 0.001)")), "{expr}");
+        }
+        let rules = rules_of(&service, "production");
+        let text = crate::output::yaml::document("", &rules.file).expect("yaml");
+        assert!(text.contains("slo:sli_error:ratio_rate28d"), "{text}");
+        assert!(text.contains("vector(28)"), "{text}");
+    }
+
+    #[test]
+    fn hostile_label_values_stay_inside_their_strings() {
+        let hostile = PAGING.replace(
+            "metadata: {name: a, team: t}",
+            "metadata: {name: a, team: t, labels: {owner: \"x\\\"} or vector(1) {{ .Value }}\"}}",
+        );
+        let rules = rules_of(&hostile, "production");
+        let alert = &rules.alerts[0];
+        let rule = alert.rule();
+        assert_eq!(
+            rule.labels["owner"],
+            "x\"} or vector(1) {{ \"{{\" }} .Value }}"
+        );
+        assert_eq!(
+            alert.expected_labels()["owner"],
+            "x\"} or vector(1) {{ .Value }}"
+        );
+        // The YAML round-trips to the same value.
+        let text = crate::output::yaml::document("", &rules.file).expect("yaml");
+        let back: serde_json::Value = serde_saphyr::from_str(&text).expect("parses");
+        assert_eq!(
+            back["groups"][1]["rules"][0]["labels"]["owner"],
+            rule.labels["owner"]
+        );
+        for group in &rules.file.groups {
+            for rule in &group.rules {
+                assert!(
+                    promql_parser::parser::parse(&rule.expr.0).is_ok(),
+                    "{}",
+                    rule.expr.0
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn groups_stay_small_and_every_expression_parses() {
+        let rules = rules_of(PAGING, "production");
+        for group in &rules.file.groups {
+            assert!(group.rules.len() <= MAX_RULES_PER_GROUP, "{}", group.name);
+            for rule in &group.rules {
+                assert!(
+                    promql_parser::parser::parse(&rule.expr.0).is_ok(),
+                    "{}",
+                    rule.expr.0
+                );
+            }
+        }
+        let mut groups = Vec::new();
+        let many: Vec<Rule> = (0..45)
+            .map(|i| record(format!("r{i}"), "vector(1)".into(), BTreeMap::new()))
+            .collect();
+        push_group(&mut groups, "g".into(), many);
+        let sizes: Vec<usize> = groups.iter().map(|g| g.rules.len()).collect();
+        assert_eq!(sizes, [20, 20, 5]);
+    }
+
+    #[test]
+    fn templates_expand_like_prometheus() {
+        let template = Template::default()
+            .value_percent()
+            .text(" of {{x}} in ")
+            .label("env");
+        assert_eq!(
+            template.source(),
+            "{{ $value | humanizePercentage }} of {{ \"{{\" }}x}} in {{ $labels.env }}"
+        );
+        let labels = BTreeMap::from([("env".to_string(), "prod".to_string())]);
+        assert_eq!(
+            template.expand(0.022000000000000002, &labels),
+            "2.2% of {{x}} in prod"
+        );
+    }
+}

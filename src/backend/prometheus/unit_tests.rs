@@ -1,0 +1,443 @@
+//! promtool unit tests of the generated rules, one file per service and
+//! environment (`prometheus/<env>/tests/<service>.test.yml`).
+//!
+//! Every alert that [`super::rules`] emits gets synthetic input series and
+//! at least one case where it fires, with every label and annotation it must
+//! carry, and one where it must stay silent: just under its threshold, or
+//! before its `for:` has elapsed. The cases are derived from the same
+//! [`EmittedAlert`] descriptions the rules were built from, so changing a
+//! threshold or a hold in a rule file makes its test fail; an integration
+//! test proves that for each kind of alert.
+//!
+//! Inputs are the service's raw metrics (`up`, the framework's request
+//! counters and histograms, the proxy's counters) so the recordings are
+//! tested along with the alerts. Custom ratio SLIs are arbitrary PromQL, so
+//! their burn-rate tests start from the SLI recordings instead.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::promql::selector;
+use super::rules::{
+    AlertKind, Annotations, EmittedAlert, ServiceRules, number, proxy_metrics, round_significant,
+    sli_record, slo_labels,
+};
+use crate::model::metrics::{self, RequestMetrics, le_values};
+use crate::model::slo::sli_windows;
+use crate::model::{Indicator, Ingress, Service, ServiceEnvironment, Slo};
+use crate::spec::{Duration, IngressKind};
+
+/// Synthetic samples come once a minute.
+const STEP: Duration = Duration::from_mins(1);
+
+/// Rules are evaluated every five minutes: the slowest burn-rate tier holds
+/// for 3h, and evaluating every rule of the file once a minute for that
+/// long makes promtool slow for no gain. Rate windows of 5m still see five
+/// samples, and every check below is placed on an evaluation step.
+const EVALUATION: Duration = Duration::from_mins(5);
+
+/// Requests per minute in the synthetic series.
+const REQUESTS_PER_STEP: f64 = 1000.0;
+
+#[derive(Debug, Serialize)]
+pub struct TestFile {
+    pub rule_files: Vec<String>,
+    pub evaluation_interval: Duration,
+    /// The file's order; promtool would otherwise sort groups by name and
+    /// evaluate alerts before the recordings they read.
+    pub group_eval_order: Vec<String>,
+    pub tests: Vec<TestGroup>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestGroup {
+    pub name: String,
+    pub interval: Duration,
+    pub input_series: Vec<Series>,
+    pub alert_rule_test: Vec<AlertTest>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Series {
+    pub series: String,
+    pub values: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertTest {
+    pub eval_time: Duration,
+    pub alertname: String,
+    pub exp_alerts: Vec<ExpectedAlert>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpectedAlert {
+    pub exp_labels: BTreeMap<String, String>,
+    pub exp_annotations: Annotations,
+}
+
+/// The path of a service's test file.
+pub fn test_path(env: &str, service: &str) -> String {
+    format!("prometheus/{env}/tests/{service}.test.yml")
+}
+
+/// The tests of one rule file; `rule_file` is its path relative to the
+/// test file.
+pub fn test_file(
+    service: &Service,
+    env: &ServiceEnvironment,
+    rules: &ServiceRules,
+    rule_file: String,
+) -> TestFile {
+    let request = metrics::for_framework(service.framework).server;
+    let mut tests = Vec::new();
+    for alert in &rules.alerts {
+        match &alert.kind {
+            AlertKind::Unavailable => tests.extend(unavailable_cases(service, env, alert)),
+            AlertKind::ProxyErrors { ingress, threshold } => {
+                tests.extend(proxy_cases(alert, ingress, *threshold));
+            }
+            AlertKind::Burn { slo, window, .. } => {
+                // All tiers of one SLO are tested together: a burn fast enough
+                // for one tier also fires every slower tier.
+                if window.tier == crate::model::slo::Tier::Page
+                    && window.speed == crate::model::slo::Speed::Fast
+                {
+                    let tiers: Vec<&EmittedAlert> = rules
+                        .alerts
+                        .iter()
+                        .filter(|other| matches!(&other.kind, AlertKind::Burn { slo: s, .. } if s.name == slo.name))
+                        .collect();
+                    tests.extend(burn_cases(service, env, slo, &request, &tiers));
+                }
+            }
+        }
+    }
+    TestFile {
+        rule_files: vec![rule_file],
+        evaluation_interval: EVALUATION,
+        group_eval_order: rules.file.groups.iter().map(|g| g.name.clone()).collect(),
+        tests,
+    }
+}
+
+/// Samples of a series lasting until `end`.
+fn samples_until(end: Duration) -> u64 {
+    end.as_millis() / STEP.as_millis() + 1
+}
+
+/// The first evaluation at which an alert whose condition holds from
+/// `active` on (an evaluation step) fires after `hold`.
+fn fires_at(active: Duration, hold: Duration) -> Duration {
+    let step = EVALUATION.as_millis();
+    let due = active.as_millis() + hold.as_millis();
+    Duration::from_millis(due.div_ceil(step) * step)
+}
+
+/// Conditions built on rates become true at the first evaluation that has
+/// two samples in the window: the second evaluation step.
+const RATES_ACTIVE: Duration = EVALUATION;
+
+/// A counter growing by `per_step` every step, `count` steps long.
+fn counter(per_step: f64, count: u64) -> String {
+    format!("0+{}x{count}", number(per_step))
+}
+
+/// A gauge holding `value`.
+fn gauge(value: f64, count: u64) -> String {
+    format!("{}+0x{count}", number(value))
+}
+
+fn series(metric: &str, labels: &[(&str, &str)], values: String) -> Series {
+    Series {
+        series: format!("{metric}{}", selector(labels)),
+        values,
+    }
+}
+
+fn expect(alert: &EmittedAlert, value: f64) -> ExpectedAlert {
+    ExpectedAlert {
+        exp_labels: alert.expected_labels(),
+        exp_annotations: alert.expected_annotations(value),
+    }
+}
+
+fn unavailable_cases(
+    service: &Service,
+    env: &ServiceEnvironment,
+    alert: &EmittedAlert,
+) -> Vec<TestGroup> {
+    // `up` and `absent` hold from the very first evaluation.
+    let fired_at = fires_at(Duration::from_millis(0), alert.hold);
+    let count = samples_until(fired_at);
+    let up = |instance: &str, value: f64| {
+        series(
+            "up",
+            &[
+                ("job", &service.name),
+                ("env", &env.name),
+                ("instance", instance),
+            ],
+            gauge(value, count),
+        )
+    };
+    let test = |eval_time: Duration, expected: Vec<ExpectedAlert>| AlertTest {
+        eval_time,
+        alertname: alert.name.to_string(),
+        exp_alerts: expected,
+    };
+    vec![
+        TestGroup {
+            name: format!(
+                "{}: fires once every target has been down for {}",
+                alert.name, alert.hold
+            ),
+            interval: STEP,
+            input_series: vec![up("target-1:80", 0.0), up("target-2:80", 0.0)],
+            alert_rule_test: vec![
+                test(
+                    Duration::from_millis(fired_at.as_millis() - EVALUATION.as_millis()),
+                    vec![],
+                ),
+                test(fired_at, vec![expect(alert, 0.0)]),
+            ],
+        },
+        TestGroup {
+            name: format!("{}: fires when the job has no target at all", alert.name),
+            interval: STEP,
+            input_series: vec![series(
+                "up",
+                &[
+                    ("job", &format!("not-{}", service.name)),
+                    ("env", &env.name),
+                    ("instance", "target-1:80"),
+                ],
+                gauge(1.0, count),
+            )],
+            alert_rule_test: vec![test(fired_at, vec![expect(alert, 1.0)])],
+        },
+        TestGroup {
+            name: format!("{}: stays silent while one target is up", alert.name),
+            interval: STEP,
+            input_series: vec![up("target-1:80", 0.0), up("target-2:80", 1.0)],
+            alert_rule_test: vec![test(fired_at, vec![])],
+        },
+    ]
+}
+
+/// A ratio clearly above `threshold` (and below 1), with three significant
+/// digits so that `humanizePercentage` prints it exactly.
+fn above(threshold: f64) -> f64 {
+    round_significant((threshold * 1.1).min((1.0 + threshold) / 2.0), 3)
+}
+
+/// A ratio just under `threshold`.
+fn under(threshold: f64) -> f64 {
+    round_significant(threshold * 0.9, 3)
+}
+
+/// The labels naming the proxied service in the proxy's series, and the
+/// label distinguishing a success from a 5xx.
+fn proxy_series_labels(
+    ingress: &Ingress,
+) -> (Vec<(&'static str, String)>, &'static str, [&'static str; 2]) {
+    match ingress.kind {
+        IngressKind::Nginx => (
+            vec![("ingress", ingress.name.clone())],
+            "status",
+            ["200", "503"],
+        ),
+        IngressKind::Envoy => (
+            vec![("envoy_cluster_name", ingress.name.clone())],
+            "envoy_response_code_class",
+            ["2", "5"],
+        ),
+        IngressKind::Traefik => (
+            vec![("service", format!("{}@kubernetes", ingress.name))],
+            "code",
+            ["200", "502"],
+        ),
+        IngressKind::Haproxy => (
+            vec![("proxy", ingress.name.clone())],
+            "code",
+            ["2xx", "5xx"],
+        ),
+    }
+}
+
+fn proxy_cases(alert: &EmittedAlert, ingress: &Ingress, threshold: f64) -> Vec<TestGroup> {
+    let (metric, _, _) = proxy_metrics(ingress);
+    let (name_labels, outcome, [ok, failed]) = proxy_series_labels(ingress);
+    let eval_time = fires_at(RATES_ACTIVE, alert.hold);
+    let count = samples_until(eval_time);
+    let inputs = |ratio: f64| {
+        let errors = ratio * REQUESTS_PER_STEP;
+        [(ok, REQUESTS_PER_STEP - errors), (failed, errors)]
+            .into_iter()
+            .map(|(code, per_step)| {
+                let mut labels: Vec<(&str, &str)> =
+                    name_labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                labels.push((outcome, code));
+                labels.push(("instance", "proxy-1:10254"));
+                series(metric, &labels, counter(per_step, count))
+            })
+            .collect::<Vec<_>>()
+    };
+    let case = |ratio: f64, fires: bool| TestGroup {
+        name: format!(
+            "{}: {} at {}% 5xx (threshold {}%)",
+            alert.name,
+            if fires { "fires" } else { "stays silent" },
+            number(ratio * 100.0),
+            number(threshold * 100.0)
+        ),
+        interval: STEP,
+        input_series: inputs(ratio),
+        alert_rule_test: vec![AlertTest {
+            eval_time,
+            alertname: alert.name.to_string(),
+            exp_alerts: if fires {
+                vec![expect(alert, ratio)]
+            } else {
+                vec![]
+            },
+        }],
+    };
+    vec![case(above(threshold), true), case(under(threshold), false)]
+}
+
+/// The values of the outcome label for a success and for a failure.
+fn outcomes(request: &RequestMetrics) -> [&'static str; 2] {
+    if request.errors.label == "grpc_code" {
+        ["OK", "Unavailable"]
+    } else {
+        ["200", "500"]
+    }
+}
+
+/// Input series making the SLI error ratio of `slo` equal `ratio`.
+fn sli_inputs(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    request: &RequestMetrics,
+    ratio: f64,
+    count: u64,
+) -> Vec<Series> {
+    let base = [
+        ("job", service.name.as_str()),
+        ("env", env.name.as_str()),
+        ("instance", "target-1:80"),
+    ];
+    let bad = ratio * REQUESTS_PER_STEP;
+    match &slo.indicator {
+        Indicator::Availability => {
+            let [ok, failed] = outcomes(request);
+            [(ok, REQUESTS_PER_STEP - bad), (failed, bad)]
+                .into_iter()
+                .map(|(code, per_step)| {
+                    let mut labels = base.to_vec();
+                    labels.push((request.errors.label, code));
+                    series(request.requests, &labels, counter(per_step, count))
+                })
+                .collect()
+        }
+        Indicator::Latency { threshold } => {
+            let le = le_values(threshold.as_secs_f64());
+            // The last spelling (`1.0` for whole seconds) proves the
+            // matcher accepts both.
+            let le = le.last().cloned().unwrap_or_default();
+            let mut bucket = base.to_vec();
+            bucket.push(("le", &le));
+            vec![
+                series(
+                    &request.duration_count(),
+                    &base,
+                    counter(REQUESTS_PER_STEP, count),
+                ),
+                series(
+                    &request.duration_bucket(),
+                    &bucket,
+                    counter(REQUESTS_PER_STEP - bad, count),
+                ),
+            ]
+        }
+        Indicator::Ratio { .. } => {
+            let labels = slo_labels(service, env, slo);
+            sli_windows(slo.window)
+                .into_iter()
+                .map(|window| {
+                    let window = window.to_string();
+                    let mut labels: Vec<(&str, &str)> = labels
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    labels.push(("sloth_window", &window));
+                    series(&sli_record_of(&window), &labels, gauge(ratio, count))
+                })
+                .collect()
+        }
+    }
+}
+
+fn sli_record_of(window: &str) -> String {
+    Duration::parse(window)
+        .map(sli_record)
+        .unwrap_or_else(|_| format!("slo:sli_error:ratio_rate{window}"))
+}
+
+/// Each tier is checked at the first evaluation after its own `for:` has
+/// elapsed, when the slower tiers (with longer holds) are still pending:
+/// the test expects the tiers that are over their threshold *and* past
+/// their hold, which pins both the threshold and the hold of every tier.
+fn burn_cases(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    request: &RequestMetrics,
+    tiers: &[&EmittedAlert],
+) -> Vec<TestGroup> {
+    let threshold_of = |alert: &EmittedAlert| match &alert.kind {
+        AlertKind::Burn { threshold, .. } => *threshold,
+        _ => f64::INFINITY,
+    };
+    let mut groups = Vec::new();
+    for alert in tiers {
+        let AlertKind::Burn { window, .. } = &alert.kind else {
+            continue;
+        };
+        let eval_time = fires_at(RATES_ACTIVE, alert.hold);
+        let count = samples_until(eval_time);
+        let threshold = threshold_of(alert);
+        for (ratio, fires) in [(above(threshold), true), (under(threshold), false)] {
+            let expected: Vec<ExpectedAlert> = tiers
+                .iter()
+                .filter(|other| {
+                    threshold_of(other) < ratio && fires_at(RATES_ACTIVE, other.hold) <= eval_time
+                })
+                .map(|other| expect(other, ratio))
+                .collect();
+            groups.push(TestGroup {
+                name: format!(
+                    "{} {} {}/{}: {} at an error ratio of {}% (threshold {}%)",
+                    alert.name,
+                    slo.name,
+                    window.tier.as_str(),
+                    window.speed.as_str(),
+                    if fires { "fires" } else { "stays silent" },
+                    number(ratio * 100.0),
+                    number(threshold * 100.0)
+                ),
+                interval: STEP,
+                input_series: sli_inputs(service, env, slo, request, ratio, count),
+                alert_rule_test: vec![AlertTest {
+                    eval_time,
+                    alertname: alert.name.to_string(),
+                    exp_alerts: expected,
+                }],
+            });
+        }
+    }
+    groups
+}

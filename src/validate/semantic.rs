@@ -200,7 +200,11 @@ pub fn check_platform(
             (&team.slack, &team.email, &team.webhook),
         );
         if let Some(hours) = &team.working_hours {
-            check_weekdays(&mut report, &format!("{pointer}/working_hours/weekdays"), hours.weekdays.as_deref());
+            check_weekdays(
+                &mut report,
+                &format!("{pointer}/working_hours/weekdays"),
+                hours.weekdays.as_deref(),
+            );
         }
     }
     if let Some(fallback) = spec.alerting.as_ref().and_then(|a| a.fallback.as_ref()) {
@@ -229,7 +233,9 @@ fn check_receivers(
     let alerting = spec.alerting.as_ref();
     if let Some(slack) = slack
         && slack.api_url_file.is_none()
-        && alerting.and_then(|a| a.slack_api_url_file.as_ref()).is_none()
+        && alerting
+            .and_then(|a| a.slack_api_url_file.as_ref())
+            .is_none()
     {
         report
             .error(&format!("{pointer}/slack"), "Slack needs a webhook URL file")
@@ -242,7 +248,10 @@ fn check_receivers(
             .expected("`spec.alerting.smtp` with `smarthost` and `from`");
     }
     if let Some(webhook) = webhook {
-        let after_scheme = webhook.url.split_once("://").map_or(webhook.url.as_str(), |(_, rest)| rest);
+        let after_scheme = webhook
+            .url
+            .split_once("://")
+            .map_or(webhook.url.as_str(), |(_, rest)| rest);
         let authority = after_scheme.split('/').next().unwrap_or_default();
         if authority.contains('@') || webhook.url.contains('?') {
             report
@@ -257,7 +266,15 @@ fn check_receivers(
 /// Alertmanager's weekday ranges: `monday:friday`, `saturday`, or a
 /// comma-separated list of those.
 fn check_weekdays(report: &mut Reporter<'_>, pointer: &str, weekdays: Option<&str>) {
-    const DAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+    const DAYS: [&str; 7] = [
+        "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+    ];
     let Some(text) = weekdays else { return };
     let valid = text.split(',').map(str::trim).all(|part| {
         let mut days = part.split(':');

@@ -57,10 +57,7 @@ impl Backend for AlertmanagerBackend {
         let header = header::hash_comment(&[&sources]);
 
         let mut output = OutputSet::new();
-        output.add(
-            CONFIG_PATH,
-            yaml::document(&header, &config(model))?,
-        )?;
+        output.add(CONFIG_PATH, yaml::document(&header, &config(model))?)?;
         output.add(
             TEMPLATES_PATH,
             format!(
@@ -100,4 +97,3 @@ pub fn config(model: &Model) -> Config {
         time_intervals: routes::time_intervals(model),
     }
 }
-

@@ -311,7 +311,10 @@ fn walk_strings<'a>(value: &'a Value, key: &str, out: &mut Vec<(String, &'a str)
                 // one with credentials or a query string in it.
                 if k == "url" {
                     let url = v.as_str().unwrap_or_default();
-                    assert!(!url.contains('@') && !url.contains('?'), "`{url}` may carry a secret");
+                    assert!(
+                        !url.contains('@') && !url.contains('?'),
+                        "`{url}` may carry a secret"
+                    );
                 }
                 walk_strings(v, k, out);
             }

@@ -363,3 +363,132 @@ pub(crate) fn scrape_job(
     }
     job
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::build::Sourced;
+    use serde_json::Value;
+
+    const PLATFORM: &str = r#"
+apiVersion: obsgen.dev/v1
+kind: Platform
+metadata: {name: p}
+spec:
+  environments:
+    - {name: staging}
+    - {name: production, production: true, namespace: prod}
+  prometheus: {discovery: kubernetes, pod_label: app.kubernetes.io/name}
+  teams: {payments: {}}
+"#;
+
+    fn model(service: &str) -> Model {
+        let platform = Sourced {
+            source: "obsgen.yaml".into(),
+            spec: serde_saphyr::from_str(PLATFORM).unwrap(),
+        };
+        let service = Sourced {
+            source: "services/s.yaml".into(),
+            spec: serde_saphyr::from_str(service).unwrap(),
+        };
+        crate::model::build(&platform, &[service])
+    }
+
+    fn job(model: &Model, env: usize) -> Value {
+        let service = &model.services[0];
+        serde_json::to_value(scrape_job(model, service, &service.environments[env])).unwrap()
+    }
+
+    /// Debian's promtool cannot parse Kubernetes discovery (see
+    /// tests/integration/promtool.rs), so this checks the block against
+    /// the fields Prometheus documents for `kubernetes_sd_config`.
+    #[test]
+    fn kubernetes_discovery_uses_only_documented_fields() {
+        let model = model(
+            "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: checkout, team: payments, labels: {tier: critical}}\nspec: {metrics: {port: 9090}}\n",
+        );
+        let job = job(&model, 1);
+        let sd = job["kubernetes_sd_configs"].as_array().unwrap();
+        assert_eq!(sd.len(), 1);
+        let documented = [
+            "api_server",
+            "role",
+            "kubeconfig_file",
+            "namespaces",
+            "selectors",
+            "attach_metadata",
+        ];
+        for key in sd[0].as_object().unwrap().keys() {
+            assert!(
+                documented.contains(&key.as_str()),
+                "`{key}` is not a kubernetes_sd_config field"
+            );
+        }
+        assert_eq!(sd[0]["role"], "pod");
+        assert_eq!(sd[0]["namespaces"], serde_json::json!({"names": ["prod"]}));
+        for selector in sd[0]["selectors"].as_array().unwrap() {
+            for key in selector.as_object().unwrap().keys() {
+                assert!(
+                    ["role", "label", "field"].contains(&key.as_str()),
+                    "selector field `{key}`"
+                );
+            }
+            assert_eq!(
+                selector["role"], "pod",
+                "a selector's role must be the discovery role"
+            );
+            assert_eq!(selector["label"], "app.kubernetes.io/name=checkout");
+        }
+        // Pods are kept by the (sanitized) pod label and the metrics port,
+        // then labelled like every other target.
+        let relabel = job["relabel_configs"].as_array().unwrap();
+        assert_eq!(
+            relabel[0]["source_labels"][0],
+            "__meta_kubernetes_pod_label_app_kubernetes_io_name"
+        );
+        assert_eq!(relabel[0]["regex"], "checkout");
+        assert_eq!(relabel[1]["regex"], "9090");
+        let set: Vec<(&str, &str)> = relabel
+            .iter()
+            .filter(|r| r["replacement"].is_string())
+            .map(|r| {
+                (
+                    r["target_label"].as_str().unwrap(),
+                    r["replacement"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            set,
+            [
+                ("env", "production"),
+                ("service", "checkout"),
+                ("team", "payments"),
+                ("tier", "critical")
+            ]
+        );
+    }
+
+    #[test]
+    fn static_targets_carry_every_label() {
+        let model = model(
+            "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: api, team: payments, labels: {pci: \"true\"}}\nspec: {metrics: {discovery: static}, targets: {staging: [\"api-1:8080\"]}}\n",
+        );
+        let job = job(&model, 0);
+        assert_eq!(job["job_name"], "api");
+        assert_eq!(
+            job["static_configs"][0]["targets"],
+            serde_json::json!(["api-1:8080"])
+        );
+        assert_eq!(
+            job["static_configs"][0]["labels"],
+            serde_json::json!({"env": "staging", "pci": "true", "service": "api", "team": "payments"})
+        );
+        // Without explicit targets, the platform's service URL gives one.
+        let production = self::job(&model, 1);
+        assert_eq!(
+            production["static_configs"][0]["targets"],
+            serde_json::json!(["api.production.svc:8080"])
+        );
+    }
+}

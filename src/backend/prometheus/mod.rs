@@ -40,24 +40,15 @@ impl Backend for PrometheusBackend {
         } else {
             scrape::render(model, &mut output)?;
         }
-        for env in &model.platform.environments {
-            for service in &model.services {
-                let Some(service_env) = service.environments.iter().find(|e| e.name == env.name)
-                else {
-                    continue;
-                };
+        let rendered = crate::backend::per_service(&model.services, |service, output| {
+            for service_env in &service.environments {
+                let env = &service_env.name;
                 let service_rules = rules::service_rules(model, service, service_env);
                 let sources = [model.platform.source.as_str(), service.source.as_str()];
                 let rule_file = if operator {
-                    operator::render_rules(
-                        model,
-                        service,
-                        service_env,
-                        &service_rules,
-                        &mut output,
-                    )?
+                    operator::render_rules(model, service, service_env, &service_rules, output)?
                 } else {
-                    let path = rules::rule_path(&env.name, &service.name);
+                    let path = rules::rule_path(env, &service.name);
                     let text =
                         yaml::document(&header::hash_comment(&sources), &service_rules.file)?;
                     output.add(&path, text)?;
@@ -65,11 +56,13 @@ impl Backend for PrometheusBackend {
                 };
                 let tests = unit_tests::test_file(service, service_env, &service_rules, rule_file);
                 output.add(
-                    unit_tests::test_path(&env.name, &service.name),
+                    unit_tests::test_path(env, &service.name),
                     yaml::document(&header::hash_comment(&sources), &tests)?,
                 )?;
             }
-        }
+            Ok(())
+        })?;
+        output.extend(rendered)?;
         Ok(output)
     }
 }

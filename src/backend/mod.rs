@@ -43,6 +43,21 @@ pub fn render_all(model: &Model) -> Result<OutputSet, OutputError> {
     Ok(output)
 }
 
+/// Escapes a literal for Go's RE2 regex syntax, which Prometheus (relabel
+/// rules, `=~` matchers) and Alertmanager (`=~` matchers) both use: every
+/// metacharacter is backslash-escaped, so a user's name can never match
+/// more than itself.
+pub fn re2_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Below this many services, one thread renders everything: spawning
 /// threads would cost more than it saves.
 const PARALLEL_THRESHOLD: usize = 64;

@@ -2,25 +2,9 @@
 //! prune, fail, and the exit codes (0 ok, 1 invalid or stale, 2 usage or
 //! I/O error).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{TempDir, obsgen, walk};
-
-/// Every file below `dir` (hidden ones included), by relative path.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walk(dir)
-        .into_iter()
-        .map(|path| {
-            let relative = path
-                .strip_prefix(dir)
-                .expect("inside")
-                .to_string_lossy()
-                .replace('\\', "/");
-            (relative, std::fs::read(&path).expect("reading a file"))
-        })
-        .collect()
-}
+use crate::common::{TempDir, obsgen, snapshot};
 
 /// `obsgen init demo` in a fresh directory; returns (temp dir, demo path).
 fn scaffold() -> (TempDir, std::path::PathBuf) {

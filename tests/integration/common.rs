@@ -81,6 +81,21 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every file below `dir` (hidden ones included) by relative path, with its bytes.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let relative = path
+                .strip_prefix(dir)
+                .expect("inside")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (relative, std::fs::read(&path).expect("reading a file"))
+        })
+        .collect()
+}
+
 /// The result of running the obsgen binary.
 #[derive(Debug)]
 pub struct Run {

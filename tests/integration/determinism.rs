@@ -4,22 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{TempDir, copy_tree, obsgen, repo, walk};
-
-/// Every file below `dir`, by relative path.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walk(dir)
-        .into_iter()
-        .map(|path| {
-            let relative = path
-                .strip_prefix(dir)
-                .expect("inside")
-                .to_string_lossy()
-                .replace('\\', "/");
-            (relative, std::fs::read(&path).expect("reading a file"))
-        })
-        .collect()
-}
+use crate::common::{TempDir, copy_tree, obsgen, repo, snapshot, walk};
 
 fn compiled(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let (compilation, output) = obsgen::compile::compile(root).expect("compiling");
@@ -52,8 +37,8 @@ fn two_builds_of_the_same_input_are_byte_identical() {
         let _ = std::fs::remove_dir_all(dir.join("generated"));
         obsgen(dir.path(), &["build"]).success();
     }
-    let a = tree(&first.join("generated"));
-    let b = tree(&second.join("generated"));
+    let a = snapshot(&first.join("generated"));
+    let b = snapshot(&second.join("generated"));
     assert!(a.len() > 1, "the example generates files");
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (path, contents) in &a {
@@ -63,7 +48,7 @@ fn two_builds_of_the_same_input_are_byte_identical() {
     let again = obsgen(first.path(), &["build"]);
     again.success();
     assert!(!again.stdout.contains("wrote"), "{}", again.stdout);
-    assert_eq!(tree(&first.join("generated")), a);
+    assert_eq!(snapshot(&first.join("generated")), a);
     // And in-process compilation agrees with itself.
     assert_eq!(compiled(first.path()), compiled(first.path()));
 }

@@ -34,7 +34,7 @@ pub fn one_of<S: AsRef<str>>(name: &str, values: &[S]) -> Option<String> {
     }
     let alternation = values
         .iter()
-        .map(|value| regex_escape(value.as_ref()))
+        .map(|value| crate::backend::re2_literal(value.as_ref()))
         .collect::<Vec<_>>()
         .join("|");
     Some(format!("{name}=~{}", quote(&alternation)))
@@ -54,18 +54,6 @@ fn quote(value: &str) -> String {
         }
     }
     out.push('"');
-    out
-}
-
-/// A literal for Go's RE2 syntax: every metacharacter backslash-escaped.
-fn regex_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
     out
 }
 

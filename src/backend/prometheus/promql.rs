@@ -32,16 +32,7 @@ pub fn selector(matchers: &[(&str, &str)]) -> String {
 
 /// Escapes a literal for a RE2 regex (relabel `regex:` fields are anchored
 /// RE2), so a name can never match more than itself.
-pub fn regex_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::backend::re2_literal as regex_literal;
 
 /// Makes a string literal text of a Prometheus alert template (Go
 /// `text/template`): alert labels and annotations are expanded as templates,

@@ -8,5 +8,6 @@ mod common;
 mod determinism;
 mod fuzz;
 mod golden;
+mod live;
 mod promtool;
 mod schema;

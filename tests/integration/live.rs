@@ -1,0 +1,1005 @@
+//! The generated configuration run by a real Prometheus and a real
+//! Alertmanager, on loopback only.
+//!
+//! Each test writes a small repository (one production environment, one
+//! team, one `http` service with an availability SLO), compiles it, and
+//! starts the Debian `prometheus` and `alertmanager` on 127.0.0.1 with
+//! ports chosen at run time, next to two tiny HTTP servers of its own: the
+//! service's `/metrics`, and a sink standing in for Slack and for the
+//! team's webhook. Nothing leaves 127.0.0.1: the Slack URL is a file the
+//! test writes, the webhook and the dashboard and runbook links are
+//! loopback URLs, there is no PagerDuty and no e-mail, Alertmanager's
+//! clustering is off, and proxy variables are removed from the children's
+//! environment.
+//!
+//! - Prometheus scrapes the service with the labels of the contract
+//!   (`job`, `env`, `team`, `service` and the manifest's own), evaluates
+//!   every generated rule group without error, computes the recorded error
+//!   ratio from the live series, and holds the fast SLO burn alert pending.
+//! - Alertmanager routes an alert with the rules' labels to the team's
+//!   receiver and renders obsgen's templates into the Slack message and the
+//!   webhook body that reach the sink.
+//! - Prometheus itself fires `ServiceUnavailable` to Alertmanager when the
+//!   service stops answering, and resolves it when it is back.
+//!
+//! Every child is killed and reaped by a guard, every wait is bounded, and
+//! the servers' threads stop when their guards drop.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{TempDir, tool};
+
+const SERVICE: &str = "checkout";
+const TEAM: &str = "payments";
+const ENV: &str = "production";
+const CHANNEL: &str = "#payments-alerts";
+const RECEIVER: &str = "payments/notify";
+const RUNBOOK: &str = "http://127.0.0.1:9/runbooks/checkout";
+/// Every wait is bounded by this, unless it waits for a `for:` clause.
+const WAIT: Duration = Duration::from_secs(30);
+const STEP: Duration = Duration::from_millis(200);
+/// Per scrape, the service answers this many requests with 200 for each
+/// one with 500: the error ratio is exactly 1/11.
+const OK_PER_ERROR: u64 = 10;
+
+// ---------------------------------------------------------------------------
+// A tiny HTTP/1.1 server and client (`Connection: close`)
+// ---------------------------------------------------------------------------
+
+/// A request as a server received it.
+#[derive(Clone, Debug)]
+struct Request {
+    method: String,
+    path: String,
+    body: String,
+}
+
+type Handler = dyn Fn(&Request) -> (u16, String) + Send + 'static;
+
+/// A server on 127.0.0.1 (port chosen by the OS) answering every request
+/// with its handler, one connection at a time, and remembering them. The
+/// thread stops when the guard drops.
+struct HttpServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpServer {
+    fn start(handler: Box<Handler>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let port = listener.local_addr().expect("a local address").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let requests = Arc::clone(&requests);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            if let Some(request) = serve(stream, &*handler) {
+                                requests.lock().expect("the request log").push(request);
+                            }
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        Self {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("the request log").clone()
+    }
+
+    /// The JSON bodies of the POSTs to `path`, oldest first.
+    fn posts(&self, path: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == path)
+            .map(|r| {
+                serde_json::from_str(&r.body)
+                    .unwrap_or_else(|e| panic!("POST {path} is not JSON ({e}): {}", r.body))
+            })
+            .collect()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Answers one connection; `None` when the request could not be read.
+fn serve(mut stream: TcpStream, handler: &Handler) -> Option<Request> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .ok()?;
+    let (head, body) = read_message(&mut stream, true).ok()?;
+    let mut request_line = head.lines().next()?.split(' ');
+    let request = Request {
+        method: request_line.next()?.to_string(),
+        path: request_line.next()?.to_string(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let (status, text) = handler(&request);
+    let response = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        if status == 200 { "OK" } else { "Error" },
+        text.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.shutdown(Shutdown::Both);
+    Some(request)
+}
+
+/// The value of a header in a message head (case-insensitive name).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}
+
+/// A chunked body, decoded; `None` while its last chunk is missing.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        let start = line_end + 2;
+        if data.len() < start + size + 2 {
+            return None;
+        }
+        body.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+}
+
+/// Reads one HTTP message: its head and its body (by `Content-Length`,
+/// chunked, or up to the end of the stream). A request without either has
+/// no body.
+fn read_message(stream: &mut TcpStream, is_request: bool) -> io::Result<(String, Vec<u8>)> {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 16384];
+    loop {
+        let split = data.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(end) = split {
+            let head = String::from_utf8_lossy(&data[..end]).into_owned();
+            let rest = &data[end + 4..];
+            let chunked = header(&head, "transfer-encoding")
+                .is_some_and(|value| value.eq_ignore_ascii_case("chunked"));
+            match header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
+                Some(length) if rest.len() >= length => {
+                    return Ok((head, rest[..length].to_vec()));
+                }
+                Some(_) => {}
+                None if chunked => {
+                    if let Some(body) = dechunk(rest) {
+                        return Ok((head, body));
+                    }
+                }
+                None if is_request => return Ok((head, Vec::new())),
+                None => {}
+            }
+        }
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            let Some(end) = split else {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            };
+            let head = String::from_utf8_lossy(&data[..end]).into_owned();
+            return Ok((head, data[end + 4..].to_vec()));
+        }
+        data.extend_from_slice(&buffer[..read]);
+    }
+}
+
+/// `%`-encodes a query parameter.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// One request to 127.0.0.1:`port`; the status and the body.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> io::Result<(u16, String)> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let body = body.unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes())?;
+    let (head, body) = read_message(&mut stream, false)?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("no status line in {head:?}")))?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// A GET whose answer is JSON; `None` on any failure (the caller retries).
+fn get_json(port: u16, path: &str) -> Option<Value> {
+    match http(port, "GET", path, None) {
+        Ok((200, body)) => serde_json::from_str(&body).ok(),
+        _ => None,
+    }
+}
+
+/// Ports free right now (bound together, so they differ, then released).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("binding a loopback port"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("a local address").port())
+}
+
+// ---------------------------------------------------------------------------
+// Child processes and bounded waits
+// ---------------------------------------------------------------------------
+
+/// A child process, killed and reaped when dropped; its output goes to a log.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn start(name: &'static str, program: &Path, args: &[String], dir: &Path) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        let file = std::fs::File::create(&log).expect("creating a log file");
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("a second handle"))
+            .stderr(file);
+        // Loopback only: no proxy may stand between the children and us.
+        for variable in [
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+        ] {
+            command.env_remove(variable);
+        }
+        command.env("NO_PROXY", "*").env("no_proxy", "*");
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
+        Self { name, child, log }
+    }
+
+    /// The end of the log, for failure messages.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let start = text
+            .char_indices()
+            .rev()
+            .nth(6000)
+            .map_or(0, |(index, _)| index);
+        format!("--- {} log ---\n{}", self.name, &text[start..])
+    }
+
+    /// Fails at once when the process has exited.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited ({status})\n{}", self.name, self.log_tail());
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian installs Alertmanager as `prometheus-alertmanager`; other
+/// packagings as `alertmanager`.
+fn alertmanager_binary() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
+        .collect();
+    for name in ["alertmanager", "prometheus-alertmanager"] {
+        if let Some(found) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) {
+            return found;
+        }
+    }
+    panic!(
+        "`alertmanager` (or Debian's `prometheus-alertmanager`) is not installed; run `scripts/tools.sh`"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The stack: a repository, its output, the two servers and the two tools
+// ---------------------------------------------------------------------------
+
+fn platform_yaml(alertmanager_port: u16, slack_url_file: &Path, sink_port: u16) -> String {
+    format!(
+        r#"apiVersion: obsgen.dev/v1
+kind: Platform
+metadata: {{name: live}}
+spec:
+  environments:
+    - {{name: {ENV}, production: true}}
+  grafana: {{url: "http://127.0.0.1:9"}}
+  prometheus:
+    discovery: static
+    scrape_interval: 1s
+    evaluation_interval: 1s
+    alertmanagers: ["127.0.0.1:{alertmanager_port}"]
+  alerting:
+    group_wait: 1s
+    group_interval: 1s
+    repeat_interval: 1h
+  teams:
+    {TEAM}:
+      slack: {{channel: "{CHANNEL}", api_url_file: "{slack}"}}
+      webhook: {{url: "http://127.0.0.1:{sink_port}/hook"}}
+"#,
+        slack = slack_url_file.display()
+    )
+}
+
+fn service_yaml(metrics_port: u16) -> String {
+    format!(
+        r#"apiVersion: obsgen.dev/v1
+kind: Service
+metadata:
+  name: {SERVICE}
+  team: {TEAM}
+  labels: {{tier: critical}}
+spec:
+  language: go
+  framework: http
+  metrics: {{discovery: static}}
+  targets:
+    {ENV}: ["127.0.0.1:{metrics_port}"]
+  slos:
+    - name: availability
+      objective: 99.9
+      indicator: {{type: availability}}
+  alerts: {{page: false, unavailable_for: 1m, runbook_url: "{RUNBOOK}"}}
+"#
+    )
+}
+
+/// The service's exposition after `scrape` scrapes: both counters grow by
+/// a fixed amount per scrape.
+fn metrics_text(scrape: u64) -> String {
+    let mut text = String::from(
+        "# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n\
+         # TYPE http_server_request_duration_seconds histogram\n",
+    );
+    for (code, count) in [("200", OK_PER_ERROR * scrape), ("500", scrape)] {
+        let labels = format!(
+            "http_request_method=\"GET\",http_response_status_code=\"{code}\",http_route=\"/items\""
+        );
+        for (le, share) in [("0.1", count / 2), ("0.5", count), ("+Inf", count)] {
+            text.push_str(&format!(
+                "http_server_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {share}\n"
+            ));
+        }
+        text.push_str(&format!(
+            "http_server_request_duration_seconds_sum{{{labels}}} {}\n",
+            count as f64 * 0.1
+        ));
+        text.push_str(&format!(
+            "http_server_request_duration_seconds_count{{{labels}}} {count}\n"
+        ));
+    }
+    text
+}
+
+struct Stack {
+    // Dropped in this order: the tools first, then the servers, then the files.
+    prometheus: Process,
+    alertmanager: Process,
+    metrics: HttpServer,
+    sink: HttpServer,
+    /// Whether the service answers its scrapes.
+    healthy: Arc<AtomicBool>,
+    prometheus_port: u16,
+    alertmanager_port: u16,
+    out: PathBuf,
+    _dir: TempDir,
+}
+
+impl Stack {
+    fn start(label: &str) -> Self {
+        let dir = TempDir::new(label);
+        let sink = HttpServer::start(Box::new(|_| (200, "ok".to_string())));
+        let healthy = Arc::new(AtomicBool::new(true));
+        let metrics = {
+            let healthy = Arc::clone(&healthy);
+            let scrapes = AtomicU64::new(0);
+            HttpServer::start(Box::new(move |request| {
+                if request.path != "/metrics" {
+                    return (404, "not found\n".to_string());
+                }
+                if !healthy.load(Ordering::SeqCst) {
+                    return (503, "unavailable\n".to_string());
+                }
+                (
+                    200,
+                    metrics_text(scrapes.fetch_add(1, Ordering::SeqCst) + 1),
+                )
+            }))
+        };
+        let [prometheus_port, alertmanager_port] = free_ports();
+
+        let repo = dir.join("repo");
+        let slack_url = dir.join("secrets/slack-url");
+        dir.write(
+            "secrets/slack-url",
+            &format!("http://127.0.0.1:{}/slack", sink.port),
+        );
+        dir.write(
+            "repo/obsgen.yaml",
+            &platform_yaml(alertmanager_port, &slack_url, sink.port),
+        );
+        dir.write(
+            &format!("repo/services/{SERVICE}.yaml"),
+            &service_yaml(metrics.port),
+        );
+        let (compilation, output) = obsgen::compile::compile(&repo).expect("compiling");
+        let errors: Vec<_> = compilation
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "the live repository has errors: {errors:#?}"
+        );
+        let out = dir.join("out");
+        obsgen::output::write(&out, &output.expect("an output set")).expect("writing the output");
+
+        let alertmanager_data = dir.join("alertmanager-data");
+        let alertmanager = Process::start(
+            "alertmanager",
+            &alertmanager_binary(),
+            &[
+                format!(
+                    "--config.file={}",
+                    out.join("alertmanager/alertmanager.yml").display()
+                ),
+                format!("--storage.path={}", alertmanager_data.display()),
+                format!("--web.listen-address=127.0.0.1:{alertmanager_port}"),
+                format!("--web.external-url=http://127.0.0.1:{alertmanager_port}/"),
+                // Empty: no cluster, no gossip.
+                "--cluster.listen-address=".to_string(),
+                "--log.level=debug".to_string(),
+            ],
+            dir.path(),
+        );
+        let prometheus_data = dir.join("prometheus-data");
+        let prometheus = Process::start(
+            "prometheus",
+            &tool("prometheus"),
+            &[
+                format!(
+                    "--config.file={}",
+                    out.join(format!("prometheus/{ENV}/prometheus.yml"))
+                        .display()
+                ),
+                format!("--storage.tsdb.path={}", prometheus_data.display()),
+                format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
+                format!("--web.external-url=http://127.0.0.1:{prometheus_port}/"),
+            ],
+            dir.path(),
+        );
+        let mut stack = Self {
+            prometheus,
+            alertmanager,
+            metrics,
+            sink,
+            healthy,
+            prometheus_port,
+            alertmanager_port,
+            out,
+            _dir: dir,
+        };
+        for port in [prometheus_port, alertmanager_port] {
+            stack.wait("both tools to be ready", WAIT, |_| {
+                matches!(http(port, "GET", "/-/ready", None), Ok((200, _))).then_some(())
+            });
+        }
+        stack
+    }
+
+    /// Everything worth seeing when an assertion fails.
+    fn context(&self) -> String {
+        let received: Vec<String> = self
+            .sink
+            .requests()
+            .iter()
+            .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+            .collect();
+        format!(
+            "{}\n{}\n--- sink received ---\n{}\n--- scrapes: {} ---",
+            self.prometheus.log_tail(),
+            self.alertmanager.log_tail(),
+            received.join("\n"),
+            self.metrics.requests().len()
+        )
+    }
+
+    /// Polls `probe` (failing at once when a tool has died) until it yields.
+    fn wait<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut probe: impl FnMut(&Self) -> Option<T>,
+    ) -> T {
+        let start = Instant::now();
+        loop {
+            self.prometheus.assert_running();
+            self.alertmanager.assert_running();
+            if let Some(value) = probe(self) {
+                return value;
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "timed out after {limit:?} waiting for {what}\n{}",
+                    self.context()
+                );
+            }
+            std::thread::sleep(STEP);
+        }
+    }
+
+    /// An instant query's result vector; `None` until it has a series.
+    fn query(&self, promql: &str) -> Option<Vec<Value>> {
+        let answer = get_json(
+            self.prometheus_port,
+            &format!("/api/v1/query?query={}", encode(promql)),
+        )?;
+        let result = answer["data"]["result"].as_array()?.clone();
+        (!result.is_empty()).then_some(result)
+    }
+
+    /// The generated rule file of the service, as JSON.
+    fn rules_file(&self) -> Value {
+        let path = self
+            .out
+            .join(format!("prometheus/{ENV}/rules/{SERVICE}.yml"));
+        let text = std::fs::read_to_string(&path).expect("reading the generated rules");
+        serde_saphyr::from_str(&text).expect("the generated rules are YAML")
+    }
+
+    /// Prometheus' active alerts (pending or firing).
+    fn prometheus_alerts(&self) -> Option<Vec<Value>> {
+        Some(
+            get_json(self.prometheus_port, "/api/v1/alerts")?["data"]["alerts"]
+                .as_array()?
+                .clone(),
+        )
+    }
+
+    /// Waits until the service's target is up; returns its `up` series.
+    fn wait_until_up(&mut self) -> Value {
+        let query = format!("up{{job=\"{SERVICE}\"}}");
+        self.wait("the service's target to be up", WAIT, |stack| {
+            stack
+                .query(&query)?
+                .into_iter()
+                .find(|series| series["value"][1] == "1")
+        })
+    }
+}
+
+fn labels(value: &Value) -> BTreeMap<String, String> {
+    value
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn string_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn number(sample: &Value) -> f64 {
+    sample["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------
+
+#[test]
+fn prometheus_scrapes_and_evaluates_and_alertmanager_routes_and_renders() {
+    let mut stack = Stack::start("live");
+    let rules = stack.rules_file();
+
+    // 1. The target carries the contract's labels, and only those.
+    let up = stack.wait_until_up();
+    assert_eq!(
+        labels(&up["metric"]),
+        string_map(&[
+            ("__name__", "up"),
+            ("instance", &format!("127.0.0.1:{}", stack.metrics.port)),
+            ("job", SERVICE),
+            ("env", ENV),
+            ("team", TEAM),
+            ("service", SERVICE),
+            ("tier", "critical"),
+        ]),
+        "{}",
+        stack.context()
+    );
+
+    // The recording rules read the framework's metrics as the service
+    // exposes them: 1 request in 11 fails.
+    for (rule, selector) in [
+        ("job_env:request_errors:ratio_rate5m", "job=\"checkout\""),
+        ("slo:sli_error:ratio_rate5m", "sloth_service=\"checkout\""),
+    ] {
+        let query = format!("{rule}{{{selector},env=\"{ENV}\"}}");
+        let series = stack.wait(&format!("{rule} to be recorded"), WAIT, |stack| {
+            stack
+                .query(&query)?
+                .into_iter()
+                .find(|s| number(s).is_finite())
+        });
+        let ratio = number(&series);
+        assert!(
+            (ratio - 1.0 / 11.0).abs() < 1e-9,
+            "{rule} = {ratio}, expected 1/11\n{}",
+            stack.context()
+        );
+    }
+    let rate = stack
+        .query(&format!(
+            "job_env:requests:rate5m{{job=\"{SERVICE}\",env=\"{ENV}\"}}"
+        ))
+        .expect("a request rate");
+    assert!(number(&rate[0]) > 0.0, "{rate:?}");
+
+    // Every generated group is loaded, and every rule evaluates cleanly
+    // (the check is repeated after a few more evaluation intervals).
+    let mut expected_groups: Vec<String> = rules["groups"]
+        .as_array()
+        .expect("rule groups")
+        .iter()
+        .map(|g| g["name"].as_str().expect("a group name").to_string())
+        .collect();
+    expected_groups.sort();
+    let rule_count: usize = rules["groups"]
+        .as_array()
+        .expect("rule groups")
+        .iter()
+        .map(|g| g["rules"].as_array().map_or(0, Vec::len))
+        .sum();
+    let evaluated = |stack: &Stack| -> Option<Vec<Value>> {
+        let answer = get_json(stack.prometheus_port, "/api/v1/rules")?;
+        let groups = answer["data"]["groups"].as_array()?.clone();
+        let all_evaluated = groups.iter().all(|g| {
+            g["rules"].as_array().is_some_and(|rules| {
+                rules.iter().all(|r| {
+                    r["health"] != "unknown"
+                        && !r["lastEvaluation"]
+                            .as_str()
+                            .unwrap_or("0001")
+                            .starts_with("0001")
+                })
+            })
+        });
+        all_evaluated.then_some(groups)
+    };
+    stack.wait("every rule to be evaluated", WAIT, evaluated);
+    std::thread::sleep(Duration::from_millis(2500));
+    let groups = stack.wait("the rules", WAIT, evaluated);
+    let mut names: Vec<String> = groups
+        .iter()
+        .map(|g| g["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, expected_groups, "{}", stack.context());
+    let loaded: Vec<&Value> = groups
+        .iter()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(loaded.len(), rule_count);
+    let unhealthy: Vec<String> = loaded
+        .iter()
+        .filter(|r| r["health"] != "ok" || r.get("lastError").is_some_and(|e| e != ""))
+        .map(|r| format!("{} ({}): {}", r["name"], r["health"], r["lastError"]))
+        .collect();
+    assert!(
+        unhealthy.is_empty(),
+        "rules that do not evaluate cleanly:\n{}\n{}",
+        unhealthy.join("\n"),
+        stack.context()
+    );
+    for group in &groups {
+        let file = group["file"].as_str().unwrap_or_default();
+        assert!(file.ends_with(&format!("rules/{SERVICE}.yml")), "{file}");
+    }
+
+    // The alerts follow the live series: the service is up, so
+    // ServiceUnavailable is quiet; 1/11 of the requests fail, far over the
+    // 0.1 % budget, so the fast burn is pending (for 2m), with its
+    // description rendered from the value.
+    let burn = stack.wait("the fast burn alert to be pending", WAIT, |stack| {
+        stack.prometheus_alerts()?.into_iter().find(|a| {
+            a["labels"]["alertname"] == "ErrorBudgetBurn" && a["labels"]["slo_burn"] == "fast"
+        })
+    });
+    assert_eq!(burn["state"], "pending", "{burn}");
+    assert_eq!(burn["labels"]["severity"], "ticket", "{burn}");
+    let description = burn["annotations"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        description.starts_with("9.091% of the requests to checkout failed in production"),
+        "{description}"
+    );
+    let alerts = stack.prometheus_alerts().expect("Prometheus' alerts");
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["labels"]["alertname"] != "ServiceUnavailable"),
+        "{alerts:?}"
+    );
+
+    // 2. An alert with the labels and annotations of the generated
+    // ServiceUnavailable rule reaches the team's Slack channel and webhook,
+    // rendered by obsgen's templates. Its description tests Slack escaping.
+    let rule = rules["groups"]
+        .as_array()
+        .expect("rule groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .find(|r| r["alert"] == "ServiceUnavailable")
+        .expect("the ServiceUnavailable rule")
+        .clone();
+    let mut alert_labels = labels(&rule["labels"]);
+    alert_labels.insert("alertname".to_string(), "ServiceUnavailable".to_string());
+    assert_eq!(
+        alert_labels,
+        string_map(&[
+            ("alertname", "ServiceUnavailable"),
+            ("env", ENV),
+            ("service", SERVICE),
+            ("severity", "ticket"),
+            ("team", TEAM),
+            ("tier", "critical"),
+        ])
+    );
+    let summary = rule["annotations"]["summary"]
+        .as_str()
+        .expect("a summary")
+        .to_string();
+    let dashboard = rule["annotations"]["dashboard_url"]
+        .as_str()
+        .expect("a dashboard URL")
+        .to_string();
+    assert_eq!(rule["annotations"]["runbook_url"], RUNBOOK);
+    assert!(
+        dashboard.starts_with("http://127.0.0.1:9/d/"),
+        "{dashboard}"
+    );
+    let alert = json!([{
+        "labels": alert_labels,
+        "annotations": {
+            "summary": summary,
+            "description": "p99 > 5s & <rising>",
+            "dashboard_url": dashboard,
+            "runbook_url": RUNBOOK,
+        },
+    }]);
+    let (status, body) = http(
+        stack.alertmanager_port,
+        "POST",
+        "/api/v2/alerts",
+        Some(&alert.to_string()),
+    )
+    .expect("posting an alert");
+    assert_eq!(status, 200, "{body}\n{}", stack.context());
+
+    let group = stack.wait("Alertmanager to group the alert", WAIT, |stack| {
+        get_json(stack.alertmanager_port, "/api/v2/alerts/groups")?
+            .as_array()?
+            .iter()
+            .find(|g| g["labels"]["service"] == SERVICE)
+            .cloned()
+    });
+    assert_eq!(group["receiver"]["name"], RECEIVER, "{group}");
+    assert_eq!(
+        labels(&group["labels"]),
+        string_map(&[
+            ("alertname", "ServiceUnavailable"),
+            ("env", ENV),
+            ("service", SERVICE),
+        ])
+    );
+
+    let (slack, hook) = stack.wait("the Slack and webhook notifications", WAIT, |stack| {
+        let slack = stack.sink.posts("/slack").into_iter().next()?;
+        let hook = stack.sink.posts("/hook").into_iter().next()?;
+        Some((slack, hook))
+    });
+    let context = stack.context();
+    assert_eq!(slack["channel"], CHANNEL, "{slack}");
+    let attachment = &slack["attachments"][0];
+    assert_eq!(
+        attachment["title"], "[FIRING:1] ServiceUnavailable: checkout in production",
+        "{slack}"
+    );
+    assert_eq!(attachment["title_link"], dashboard.as_str(), "{slack}");
+    let text = attachment["text"].as_str().unwrap_or_default();
+    for expected in [
+        format!("*{summary}*"),
+        "p99 &gt; 5s &amp; &lt;rising&gt;".to_string(),
+        "service `checkout` · env `production` · severity `ticket`".to_string(),
+        format!("<{dashboard}|Dashboard> · <{RUNBOOK}|Runbook>"),
+    ] {
+        assert!(
+            text.contains(&expected),
+            "the Slack text lacks {expected:?}:\n{text}\n{context}"
+        );
+    }
+
+    assert_eq!(hook["receiver"], RECEIVER, "{hook}");
+    assert_eq!(hook["status"], "firing", "{hook}");
+    assert_eq!(labels(&hook["commonLabels"]), alert_labels, "{hook}");
+    assert_eq!(hook["commonAnnotations"]["summary"], summary.as_str());
+    assert_eq!(
+        hook["commonAnnotations"]["dashboard_url"],
+        dashboard.as_str()
+    );
+    assert_eq!(hook["alerts"].as_array().map_or(0, Vec::len), 1, "{hook}");
+
+    // Nothing else reached the sink: Prometheus sent no alert of its own.
+    let mut received: Vec<String> = stack
+        .sink
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    received.sort();
+    assert_eq!(received, ["/hook", "/slack"], "{context}");
+}
+
+#[test]
+fn prometheus_fires_service_unavailable_through_alertmanager_and_resolves_it() {
+    let mut stack = Stack::start("live-fire");
+    stack.wait_until_up();
+
+    // The service stops answering: after `unavailable_for` (1m, the
+    // shortest allowed) Prometheus fires ServiceUnavailable, Alertmanager
+    // notifies the team.
+    stack.healthy.store(false, Ordering::SeqCst);
+    let stopped = Instant::now();
+    let hook = stack.wait(
+        "Prometheus to fire ServiceUnavailable to Alertmanager",
+        Duration::from_secs(90),
+        |stack| {
+            stack.sink.posts("/hook").into_iter().find(|p| {
+                p["status"] == "firing" && p["commonLabels"]["alertname"] == "ServiceUnavailable"
+            })
+        },
+    );
+    let waited = stopped.elapsed();
+    assert!(
+        waited >= Duration::from_secs(60),
+        "fired after {waited:?}, before `for: 1m`"
+    );
+    let alert = &hook["alerts"][0];
+    assert_eq!(hook["receiver"], RECEIVER, "{hook}");
+    assert_eq!(
+        labels(&alert["labels"]),
+        string_map(&[
+            ("alertname", "ServiceUnavailable"),
+            ("env", ENV),
+            ("job", SERVICE),
+            ("service", SERVICE),
+            ("severity", "ticket"),
+            ("team", TEAM),
+            ("tier", "critical"),
+        ]),
+        "{hook}"
+    );
+    assert_eq!(
+        alert["annotations"]["description"],
+        "Every target of job checkout in production has been down, or no target has been found, for 1m.",
+        "{hook}"
+    );
+    let generator = alert["generatorURL"].as_str().unwrap_or_default();
+    assert!(
+        generator.starts_with(&format!("http://127.0.0.1:{}/", stack.prometheus_port)),
+        "{generator}"
+    );
+    let slack = stack.wait("the Slack notification", WAIT, |stack| {
+        stack.sink.posts("/slack").into_iter().next()
+    });
+    assert_eq!(
+        slack["attachments"][0]["title"], "[FIRING:1] ServiceUnavailable: checkout in production",
+        "{slack}"
+    );
+
+    // Back up: the alert resolves, and both receivers say so.
+    stack.healthy.store(true, Ordering::SeqCst);
+    let slack = stack.wait("the resolved notifications", WAIT, |stack| {
+        stack
+            .sink
+            .posts("/hook")
+            .iter()
+            .any(|p| p["status"] == "resolved")
+            .then(|| stack.sink.posts("/slack"))?
+            .into_iter()
+            .find(|p| {
+                p["attachments"][0]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("[RESOLVED]"))
+            })
+    });
+    let text = slack["attachments"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("checkout is unavailable in production.* (resolved)"),
+        "{text}"
+    );
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external tools obsgen's tests prove outputs with, when missing:
 #   promtool, prometheus       (Debian package `prometheus`)
-#   amtool, alertmanager       (Debian package `prometheus-alertmanager`)
+#   amtool, prometheus-alertmanager (Debian package `prometheus-alertmanager`)
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
@@ -22,6 +22,6 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   done
 fi
 
-for tool in promtool amtool; do
+for tool in promtool amtool prometheus prometheus-alertmanager; do
   command -v "$tool" >/dev/null 2>&1 || { echo "tools.sh: $tool is still missing" >&2; exit 1; }
 done

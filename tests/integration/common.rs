@@ -139,15 +139,21 @@ pub fn obsgen(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// The path of an external tool the tests need. Fails (never skips) when
-/// it is missing: `scripts/tools.sh` installs it.
+/// it is missing: `scripts/tools.sh` installs it. Debian names some binaries
+/// `prometheus-<tool>` (Alertmanager is `prometheus-alertmanager`), so that
+/// name is tried too.
 pub fn tool(name: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path)
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
-    {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return candidate;
+        .collect();
+    for candidate in [name.to_string(), format!("prometheus-{name}")] {
+        if let Some(found) = dirs
+            .iter()
+            .map(|dir| dir.join(&candidate))
+            .find(|p| p.is_file())
+        {
+            return found;
         }
     }
     panic!(

@@ -344,23 +344,6 @@ impl Drop for Process {
     }
 }
 
-/// Debian installs Alertmanager as `prometheus-alertmanager`; other
-/// packagings as `alertmanager`.
-fn alertmanager_binary() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
-        .collect();
-    for name in ["alertmanager", "prometheus-alertmanager"] {
-        if let Some(found) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) {
-            return found;
-        }
-    }
-    panic!(
-        "`alertmanager` (or Debian's `prometheus-alertmanager`) is not installed; run `scripts/tools.sh`"
-    );
-}
-
 // ---------------------------------------------------------------------------
 // The stack: a repository, its output, the two servers and the two tools
 // ---------------------------------------------------------------------------
@@ -509,7 +492,7 @@ impl Stack {
         let alertmanager_data = dir.join("alertmanager-data");
         let alertmanager = Process::start(
             "alertmanager",
-            &alertmanager_binary(),
+            &tool("alertmanager"),
             &[
                 format!(
                     "--config.file={}",

@@ -7,6 +7,7 @@
 //! their format only through that format's escaping module.
 
 pub mod alertmanager;
+pub mod grafana;
 pub mod prometheus;
 
 use crate::model::{Model, Service};
@@ -30,6 +31,7 @@ pub fn all() -> Vec<Box<dyn Backend>> {
     vec![
         Box::new(prometheus::PrometheusBackend),
         Box::new(alertmanager::AlertmanagerBackend),
+        Box::new(grafana::GrafanaBackend),
     ]
 }
 

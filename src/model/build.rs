@@ -92,10 +92,19 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         folder: grafana_spec
             .folder
             .unwrap_or_else(|| "Services".to_string()),
+        prometheus_url: grafana_spec
+            .prometheus_url
+            .unwrap_or_else(|| "http://prometheus:9090".to_string()),
     };
 
     let logging_spec = spec.logging.clone().unwrap_or_default();
     let logging = Logging {
+        kibana_url: logging_spec
+            .kibana_url
+            .clone()
+            .unwrap_or_else(|| "http://kibana:5601".to_string())
+            .trim_end_matches('/')
+            .to_string(),
         input: logging_spec
             .input
             .as_ref()
@@ -394,5 +403,22 @@ fn build_service(
         alerts,
         logs,
         loadtest,
+        dashboards: Dashboards {
+            extra_panels: spec
+                .dashboards
+                .iter()
+                .flat_map(|d| &d.extra_panels)
+                .map(|panel| ExtraPanel {
+                    title: panel.title.clone(),
+                    description: panel
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| format!("`{}`", panel.expr)),
+                    unit: panel.unit.clone().unwrap_or_else(|| "short".to_string()),
+                    expr: panel.expr.clone(),
+                    legend: panel.legend.clone().unwrap_or_default(),
+                })
+                .collect(),
+        },
     }
 }

@@ -68,11 +68,9 @@ impl Platform {
     /// uid ([`Service::dashboard_uid`]).
     pub fn dashboard_url(&self, service: &Service, env: &str) -> String {
         format!(
-            "{}/d/{}/{}?var-env={}",
+            "{}{}",
             self.grafana.url.trim_end_matches('/'),
-            service.dashboard_uid(),
-            service.name,
-            naming::url_query_escape(env)
+            service.dashboard_path(&naming::url_query_escape(env))
         )
     }
 }
@@ -106,10 +104,14 @@ pub struct Grafana {
     pub url: String,
     pub datasource_uid: String,
     pub folder: String,
+    /// What the provisioned Prometheus datasource queries.
+    pub prometheus_url: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Logging {
+    /// Kibana's base URL, without a trailing `/`.
+    pub kibana_url: String,
     pub input: LogInputKind,
     pub port: u16,
     pub elasticsearch: Option<Elasticsearch>,
@@ -228,6 +230,7 @@ pub struct Service {
     pub alerts: Alerts,
     pub logs: Logs,
     pub loadtest: Loadtest,
+    pub dashboards: Dashboards,
 }
 
 impl Service {
@@ -237,11 +240,37 @@ impl Service {
         naming::dashboard_uid(&self.name)
     }
 
+    /// The path of the service's dashboard under Grafana's root, opened on
+    /// `env` (already URL-safe, or a dashboard variable such as `${env}`).
+    /// Alerts ([`Platform::dashboard_url`]), dashboard links and the landing
+    /// page all link through here.
+    pub fn dashboard_path(&self, env: &str) -> String {
+        format!("/d/{}/{}?var-env={env}", self.dashboard_uid(), self.name)
+    }
+
+    /// The language as manifests spell it (`go`, `jvm`, ...).
+    pub fn language_name(&self) -> String {
+        spelling(self.language)
+    }
+
+    /// The framework as manifests spell it (`grpc`, `spring-boot`, ...).
+    pub fn framework_name(&self) -> String {
+        spelling(self.framework)
+    }
+
     /// Whether alerts of this service page in `env`: only when the service
     /// opted in *and* the environment is a production one.
     pub fn pages_in(&self, env: &ServiceEnvironment) -> bool {
         self.alerts.page && env.production
     }
+}
+
+/// How a spec enum is spelt in manifests (its serde name).
+fn spelling(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A service in one environment.
@@ -326,6 +355,21 @@ pub struct Logs {
     pub format: LogFormat,
     pub pattern: Option<String>,
     pub retention: Duration,
+}
+
+/// Additions to the service's dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboards {
+    pub extra_panels: Vec<ExtraPanel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtraPanel {
+    pub title: String,
+    pub description: String,
+    pub unit: String,
+    pub expr: String,
+    pub legend: String,
 }
 
 #[derive(Debug, Clone)]

@@ -27,6 +27,18 @@ pub fn dashboard_uid(service: &str) -> String {
     format!("svc-{}-{hash}", &clean[..keep])
 }
 
+/// The Elasticsearch data stream (and Kibana data view id) holding a
+/// service's logs in one environment: `logs-<service>-<env>`. `env` may be
+/// a dashboard variable (`${env}`).
+pub fn log_data_stream(service: &str, env: &str) -> String {
+    format!("logs-{service}-{env}")
+}
+
+/// The Kibana space of a team's logs.
+pub fn kibana_space(team: &str) -> String {
+    team.replace('_', "-")
+}
+
 /// FNV-1a, 32 bits: tiny, stable across platforms and releases (unlike
 /// `std`'s hasher, which is explicitly not).
 pub fn fnv1a32(bytes: &[u8]) -> u32 {

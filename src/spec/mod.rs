@@ -126,6 +126,42 @@ pub struct ServiceSpec {
     /// Load test scenarios.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loadtest: Option<LoadtestSpec>,
+    /// Additions to the service's Grafana dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboards: Option<DashboardsSpec>,
+}
+
+/// Additions to the service's dashboard.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardsSpec {
+    /// Panels of the service's own metrics, in an "Extra panels" row. Each
+    /// query is checked like obsgen's own panels: valid PromQL, scoped with
+    /// `job="<service>"` and `env="$env"`, rates over `$__rate_interval`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_panels: Vec<ExtraPanelSpec>,
+}
+
+/// A time-series panel from one PromQL query.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraPanelSpec {
+    /// The panel's title, unique on the dashboard.
+    #[schemars(length(min = 1, max = 120))]
+    pub title: String,
+    /// What the panel shows. Default: the query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A Grafana unit id (`reqps`, `s`, `bytes`, `percentunit`, ...). Default `short`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9:/._-]{1,40}$"))]
+    pub unit: Option<String>,
+    /// The PromQL query, e.g.
+    /// `sum(rate(orders_total{job="checkout",env="$env"}[$__rate_interval]))`.
+    pub expr: String,
+    /// The legend of each series, e.g. `{{method}}`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend: Option<String>,
 }
 
 #[derive(
@@ -500,6 +536,12 @@ pub struct GrafanaSpec {
     /// The folder dashboards are provisioned into. Default `Services`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
+    /// The URL Grafana's provisioned Prometheus datasource queries: a
+    /// Prometheus, or a query layer over every environment's (Thanos,
+    /// Mimir). Default `http://prometheus:9090`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub prometheus_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -507,6 +549,11 @@ pub struct GrafanaSpec {
 pub struct LoggingSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<LogInputSpec>,
+    /// Kibana's base URL, for the Logs links of dashboards. Default
+    /// `http://kibana:5601`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub kibana_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elasticsearch: Option<ElasticsearchSpec>,
 }

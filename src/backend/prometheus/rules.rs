@@ -265,11 +265,9 @@ pub fn rule_path(env: &str, service: &str) -> String {
 pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment) -> ServiceRules {
     let request = metrics::for_framework(service.framework).server;
     let mut groups = Vec::new();
-    push_group(
-        &mut groups,
-        format!("{}-requests", service.name),
-        request_recordings(service, env, &request),
-    );
+    let mut requests = request_recordings(service, env, &request);
+    requests.push(service_info(service, env));
+    push_group(&mut groups, format!("{}-requests", service.name), requests);
 
     let mut emitted = vec![unavailable(model, service, env)];
     if let Some(ingress) = &service.ingress {
@@ -308,6 +306,28 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
         file: RuleFile { groups },
         alerts: emitted,
     }
+}
+
+/// The name of the info recording: one constant series per service and
+/// environment, whose labels say what the service is. Grafana's landing
+/// page lists services from it (so it needs no file per service).
+pub const SERVICE_INFO: &str = "obsgen_service_info";
+
+/// `obsgen_service_info{service, env, team, language, framework, dashboard, <labels>} 1`.
+fn service_info(service: &Service, env: &ServiceEnvironment) -> Rule {
+    let mut labels = service.labels.clone();
+    for (key, value) in [
+        ("job", service.name.clone()),
+        ("service", service.name.clone()),
+        ("env", env.name.clone()),
+        ("team", service.team.clone()),
+        ("language", service.language_name()),
+        ("framework", service.framework_name()),
+        ("dashboard", service.dashboard_uid()),
+    ] {
+        labels.insert(key.to_string(), value);
+    }
+    record(SERVICE_INFO, "vector(1)".to_string(), labels)
 }
 
 /// Adds `rules` as one group, or as several numbered ones when they exceed

@@ -1,0 +1,515 @@
+//! The part of Grafana's dashboard JSON model that obsgen emits, as typed
+//! values.
+//!
+//! Written from Grafana's published draft-07 schemas (the foundation SDK's
+//! `dashboard`, `timeseries`, `stat`, `table`, `text`, `dashboardlist` and
+//! `prometheus` schemas, `schemaVersion` 42). Every struct denies unknown
+//! fields and lists its fields in the order they are written, so a
+//! dashboard is built once as values, serialized once, and a misspelt
+//! field cannot be generated. Optional fields are skipped when empty, so a
+//! change in a service touches only the lines it must.
+
+use serde::{Deserialize, Serialize};
+
+/// The dashboard JSON version obsgen writes.
+pub const SCHEMA_VERSION: u32 = 42;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dashboard {
+    pub uid: String,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub timezone: String,
+    pub editable: bool,
+    /// 1: a shared crosshair across panels.
+    pub graph_tooltip: u8,
+    pub time: TimeRange,
+    pub refresh: String,
+    pub schema_version: u32,
+    pub templating: Templating,
+    pub annotations: Annotations,
+    pub links: Vec<Link>,
+    pub panels: Vec<PanelOrRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Templating {
+    pub list: Vec<Variable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Annotations {
+    pub list: Vec<Annotation>,
+}
+
+/// Grafana's built-in "Annotations & Alerts" entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Annotation {
+    pub built_in: u8,
+    pub datasource: DatasourceRef,
+    pub enable: bool,
+    pub hide: bool,
+    pub icon_color: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasourceRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub uid: String,
+}
+
+impl DatasourceRef {
+    /// The dashboard's `datasource` variable: every panel queries through it.
+    pub fn templated() -> Self {
+        Self {
+            kind: "prometheus".into(),
+            uid: "${datasource}".into(),
+        }
+    }
+    pub fn grafana() -> Self {
+        Self {
+            kind: "grafana".into(),
+            uid: "-- Grafana --".into(),
+        }
+    }
+}
+
+/// A dashboard variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Variable {
+    #[serde(rename = "type")]
+    pub kind: VariableKind,
+    pub name: String,
+    pub label: String,
+    /// 0: label and value shown; 2: hidden.
+    pub hide: u8,
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource: Option<DatasourceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<VariableOption>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<VariableOption>,
+    pub multi: bool,
+    pub include_all: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_value: Option<String>,
+    /// 1: on dashboard load, 2: on time range change (query variables).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<u8>,
+    /// Datasource variables: a regex over datasource names.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub regex: String,
+    /// 1: alphabetical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VariableKind {
+    Datasource,
+    Custom,
+    Query,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableOption {
+    pub selected: bool,
+    pub text: String,
+    pub value: String,
+}
+
+/// A dashboard link (top of the dashboard), and the same shape for panel
+/// links and table data links, as Grafana's schema describes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Link {
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: LinkKind,
+    pub icon: String,
+    pub tooltip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub tags: Vec<String>,
+    pub as_dropdown: bool,
+    pub target_blank: bool,
+    pub include_vars: bool,
+    pub keep_time: bool,
+}
+
+impl Link {
+    /// A link to a URL (another dashboard, Kibana), keeping the time range.
+    pub fn url(title: impl Into<String>, tooltip: impl Into<String>, url: String) -> Self {
+        Self {
+            title: title.into(),
+            kind: LinkKind::Link,
+            icon: "dashboard".into(),
+            tooltip: tooltip.into(),
+            url: Some(url),
+            tags: Vec::new(),
+            as_dropdown: false,
+            target_blank: false,
+            include_vars: false,
+            keep_time: true,
+        }
+    }
+    /// An external link, opened in a new tab.
+    pub fn external(title: impl Into<String>, tooltip: impl Into<String>, url: String) -> Self {
+        Self {
+            icon: "external link".into(),
+            target_blank: true,
+            ..Self::url(title, tooltip, url)
+        }
+    }
+    /// Every dashboard carrying one of `tags`, as a drop-down.
+    pub fn tagged(title: impl Into<String>, tags: Vec<String>) -> Self {
+        Self {
+            title: title.into(),
+            kind: LinkKind::Dashboards,
+            icon: "external link".into(),
+            tooltip: String::new(),
+            url: None,
+            tags,
+            as_dropdown: true,
+            target_blank: false,
+            include_vars: false,
+            keep_time: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKind {
+    Link,
+    Dashboards,
+}
+
+/// A top-level entry of `panels`: a row header or a panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PanelOrRow {
+    Row(Row),
+    Panel(Box<Panel>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Row {
+    /// Always `row`.
+    #[serde(rename = "type")]
+    pub kind: RowKind,
+    pub id: u32,
+    pub title: String,
+    pub collapsed: bool,
+    pub grid_pos: GridPos,
+    /// The row's panels when collapsed; empty when expanded (they follow it).
+    pub panels: Vec<Panel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowKind {
+    Row,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridPos {
+    pub h: u32,
+    pub w: u32,
+    pub x: u32,
+    pub y: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Panel {
+    #[serde(rename = "type")]
+    pub kind: PanelKind,
+    pub id: u32,
+    pub title: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource: Option<DatasourceRef>,
+    pub grid_pos: GridPos,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<Transformation>,
+    pub field_config: FieldConfigSource,
+    pub options: PanelOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PanelKind {
+    Timeseries,
+    Stat,
+    Table,
+    Text,
+    Dashlist,
+}
+
+impl PanelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanelKind::Timeseries => "timeseries",
+            PanelKind::Stat => "stat",
+            PanelKind::Table => "table",
+            PanelKind::Text => "text",
+            PanelKind::Dashlist => "dashlist",
+        }
+    }
+}
+
+/// A Prometheus query of a panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    pub datasource: DatasourceRef,
+    pub editor_mode: String,
+    pub expr: String,
+    pub legend_format: String,
+    pub ref_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<QueryFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryFormat {
+    TimeSeries,
+    Table,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transformation {
+    pub id: String,
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldConfigSource {
+    pub defaults: FieldConfig,
+    pub overrides: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldConfig {
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_value: Option<String>,
+    pub color: FieldColor,
+    pub thresholds: Thresholds,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    pub custom: CustomFieldConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldColor {
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub mode: String,
+    pub steps: Vec<Threshold>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub color: String,
+    pub value: Option<f64>,
+}
+
+/// `fieldConfig.defaults.custom`, by panel type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomFieldConfig {
+    Timeseries(TimeseriesFieldConfig),
+    Table(TableFieldConfig),
+    None(Empty),
+}
+
+/// `{}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TimeseriesFieldConfig {
+    pub draw_style: String,
+    pub line_width: u8,
+    pub fill_opacity: u8,
+    pub show_points: String,
+    pub span_nulls: bool,
+    pub stacking: Stacking,
+    pub thresholds_style: ThresholdsStyle,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stacking {
+    pub mode: String,
+    pub group: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsStyle {
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TableFieldConfig {
+    pub align: String,
+    pub inspect: bool,
+    pub filterable: bool,
+}
+
+/// `options`, by panel type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PanelOptions {
+    Timeseries(TimeseriesOptions),
+    Stat(StatOptions),
+    Table(TableOptions),
+    Text(TextOptions),
+    Dashlist(DashlistOptions),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeseriesOptions {
+    pub legend: Legend,
+    pub tooltip: Tooltip,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Legend {
+    pub display_mode: String,
+    pub placement: String,
+    pub show_legend: bool,
+    pub calcs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tooltip {
+    pub mode: String,
+    pub sort: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StatOptions {
+    pub graph_mode: String,
+    pub color_mode: String,
+    pub justify_mode: String,
+    pub text_mode: String,
+    pub wide_layout: bool,
+    pub show_percent_change: bool,
+    pub percent_change_color_mode: String,
+    pub orientation: String,
+    pub reduce_options: ReduceOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReduceOptions {
+    pub calcs: Vec<String>,
+    pub fields: String,
+    pub values: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TableOptions {
+    pub frame_index: u32,
+    pub show_header: bool,
+    pub cell_height: String,
+    pub footer: TableFooter,
+    pub sort_by: Vec<TableSortBy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TableFooter {
+    pub show: bool,
+    pub reducer: Vec<String>,
+    pub count_rows: bool,
+    pub enable_pagination: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TableSortBy {
+    pub display_name: String,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextOptions {
+    pub mode: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DashlistOptions {
+    pub keep_time: bool,
+    pub include_vars: bool,
+    pub show_starred: bool,
+    pub show_recently_viewed: bool,
+    pub show_search: bool,
+    pub show_headings: bool,
+    pub show_folder_names: bool,
+    pub max_items: u32,
+    pub query: String,
+    pub tags: Vec<String>,
+}

@@ -358,6 +358,7 @@ pub fn check_services(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut first_of: HashMap<&str, &str> = HashMap::new();
+    let mut uid_of: HashMap<String, &str> = HashMap::new();
     let frameworks: HashMap<&str, Option<Framework>> = services
         .iter()
         .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework))
@@ -377,8 +378,20 @@ pub fn check_services(
                 .hint("service names must be unique across the repository; rename one of them");
         } else {
             first_of.insert(name, &document.source);
+            let uid = crate::model::naming::dashboard_uid(name);
+            if let Some(other) = uid_of.get(&uid) {
+                report
+                    .error(
+                        "/metadata/name",
+                        format!("the dashboard uid `{uid}` of `{name}` is also the uid of `{other}`"),
+                    )
+                    .hint("Grafana uids are at most 40 characters: shorten one of the names");
+            } else {
+                uid_of.insert(uid, name);
+            }
         }
         check_service(&mut report, platform, service, &frameworks);
+        check_dashboards(&mut report, service);
     }
 }
 
@@ -808,4 +821,40 @@ fn check_latency_bucket(
             crate::spec::units::format_number(threshold.as_secs_f64()),
             metrics.bucket_hint
         ));
+}
+
+/// Extension panels of the service's dashboard: each query passes the same
+/// lint as obsgen's own panels, scoped to this service; titles are unique.
+fn check_dashboards(report: &mut Reporter<'_>, service: &ServiceManifest) {
+    let Some(dashboards) = &service.spec.dashboards else {
+        return;
+    };
+    let mut titles = HashSet::new();
+    for (index, panel) in dashboards.extra_panels.iter().enumerate() {
+        let pointer = format!("/spec/dashboards/extra_panels/{index}");
+        if !titles.insert(panel.title.as_str()) {
+            report
+                .error(
+                    &format!("{pointer}/title"),
+                    format!("another extra panel is titled `{}`", panel.title),
+                )
+                .hint("give every panel its own title");
+        }
+        let problems =
+            crate::backend::grafana::lint::lint_query(&panel.expr, Some(&service.metadata.name));
+        if let Some(first) = problems.first() {
+            report
+                .error(&format!("{pointer}/expr"), format!("this panel query {first}"))
+                .expected(format!(
+                    "a PromQL query such as `sum(rate(orders_total{{job=\"{}\",env=\"$env\"}}[$__rate_interval]))`",
+                    service.metadata.name
+                ))
+                .found(panel.expr.clone())
+                .hint(if problems.len() > 1 {
+                    format!("also: {}", problems[1..].join("; "))
+                } else {
+                    "dashboards show one environment at a time: filter by `job` and `env=\"$env\"`, and rate over `$__rate_interval`".to_string()
+                });
+        }
+    }
 }

@@ -120,7 +120,7 @@ pub fn lint_panel(panel: &Panel) -> Vec<Violation> {
                 target.ref_id
             ));
         }
-        for problem in lint_query(&target.expr) {
+        for problem in lint_query(&target.expr, None) {
             problems.push(format!("query {}: {problem}", target.ref_id));
         }
     }
@@ -133,24 +133,24 @@ pub fn lint_panel(panel: &Panel) -> Vec<Violation> {
         .collect()
 }
 
-/// Checks one query of a service dashboard.
-pub fn lint_query(expr: &str) -> Vec<String> {
+/// Checks one query of a service dashboard; with `service`, the scoping
+/// selector must name that service.
+pub fn lint_query(expr: &str, service: Option<&str>) -> Vec<String> {
     let parsed = match parser::parse(&substitute_variables(expr)) {
         Ok(parsed) => parsed,
-        Err(error) => return vec![format!("not valid PromQL: {}", error.trim())],
+        Err(error) => return vec![format!("is not valid PromQL: {}", error.trim())],
     };
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        service,
+        ..Walk::default()
+    };
     walk.expr(&parsed, false);
     let mut problems = walk.problems;
     if !walk.scoped {
-        problems.push(
-            "no selector is scoped to the service: add `job=\"<service>\"` and `env=\"$env\"`"
-                .to_string(),
-        );
-    }
-    if (expr.contains("rate(") || expr.contains("increase(")) && !expr.contains("$__rate_interval")
-    {
-        problems.push("rates must range over `$__rate_interval`".to_string());
+        let job = service.unwrap_or("<service>");
+        problems.push(format!(
+            "is not scoped to the service: no selector has both `job=\"{job}\"` and `env=\"$env\"`"
+        ));
     }
     problems.sort();
     problems.dedup();
@@ -158,12 +158,13 @@ pub fn lint_query(expr: &str) -> Vec<String> {
 }
 
 #[derive(Default)]
-struct Walk {
+struct Walk<'a> {
+    service: Option<&'a str>,
     scoped: bool,
     problems: Vec<String>,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn expr(&mut self, expr: &Expr, in_rate: bool) {
         match expr {
             Expr::Aggregate(aggregate) => {
@@ -186,7 +187,7 @@ impl Walk {
                     let range = promql_parser::util::display_duration(&matrix.range);
                     if range != RATE_INTERVAL_STAND_IN {
                         self.problems.push(format!(
-                            "`[{range}]`: rates must range over `$__rate_interval`"
+                            "ranges a rate over `[{range}]` instead of `$__rate_interval`"
                         ));
                     }
                 }
@@ -199,7 +200,7 @@ impl Walk {
                             let name = matrix.vs.name.clone().unwrap_or_default();
                             if !is_counter(&name) {
                                 self.problems.push(format!(
-                                    "`{}` of `{name}`, which is not a counter",
+                                    "takes `{}` of `{name}`, which is not a counter",
                                     call.func.name
                                 ));
                             }
@@ -214,12 +215,13 @@ impl Walk {
 
     fn selector(&mut self, selector: &promql_parser::parser::VectorSelector, in_rate: bool) {
         let name = selector.name.clone().unwrap_or_default();
+        let service = self.service;
         let has = |label: &str| {
-            selector
-                .matchers
-                .matchers
-                .iter()
-                .any(|m| m.name == label && matches!(m.op, MatchOp::Equal))
+            selector.matchers.matchers.iter().any(|m| {
+                m.name == label
+                    && matches!(m.op, MatchOp::Equal)
+                    && service.is_none_or(|name| m.value == name)
+            })
         };
         let env =
             selector.matchers.matchers.iter().any(|m| {
@@ -231,7 +233,7 @@ impl Walk {
         let recording = name.contains(':');
         if !in_rate && !recording && is_counter(&name) {
             self.problems.push(format!(
-                "counter `{name}` outside `rate`/`increase`: its raw value only ever grows"
+                "uses the counter `{name}` outside `rate`/`increase` (its raw value only grows)"
             ));
         }
     }
@@ -249,7 +251,7 @@ mod tests {
             "1 - slo:sli_error:ratio_rate30d{sloth_service=\"a\",sloth_slo=\"b\",env=\"$env\"}",
             "histogram_quantile(0.99, sum by (le) (rate(h_bucket{job=\"a\",env=\"$env\",instance=~\"$instance\"}[$__rate_interval])))",
         ] {
-            assert_eq!(lint_query(expr), Vec::<String>::new(), "{expr}");
+            assert_eq!(lint_query(expr, Some("a")), Vec::<String>::new(), "{expr}");
         }
     }
 
@@ -270,13 +272,14 @@ mod tests {
                 "scoped",
             ),
             ("sum(rate(x_total{job=\"a\"}[$__rate_interval]))", "scoped"),
+            ("sum(rate(x_total{job=\"b\",env=\"$env\"}[$__rate_interval]))", "scoped"),
             (
                 "sum(rate(x_total{job=\"a\",env=\"$env\"}[$__rate_interval])",
                 "not valid PromQL",
             ),
         ];
         for (expr, expected) in cases {
-            let problems = lint_query(expr);
+            let problems = lint_query(expr, Some("a"));
             assert!(
                 problems.iter().any(|p| p.contains(expected)),
                 "{expr}: {problems:?}"

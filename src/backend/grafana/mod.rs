@@ -69,13 +69,22 @@ impl Backend for GrafanaBackend {
 /// A service's dashboard, extension panels included.
 pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
+    let builtin: std::collections::BTreeSet<String> =
+        lint::all_panels(&dashboard).map(|p| p.title.clone()).collect();
     let extra = service
         .dashboards
         .extra_panels
         .iter()
         .map(|extra| {
             let queries = vec![panels::Query::new(extra.expr.clone(), extra.legend.clone())];
-            panels::timeseries(&extra.title, &extra.description, &extra.unit, queries)
+            // Validation keeps extra titles unique among themselves; one
+            // that repeats a built-in panel's is told apart.
+            let title = if builtin.contains(&extra.title) {
+                format!("{} (extra)", extra.title)
+            } else {
+                extra.title.clone()
+            };
+            panels::timeseries(&title, &extra.description, &extra.unit, queries)
         })
         .map(|mut panel| {
             panel.grid_pos.w = 12;

@@ -383,7 +383,9 @@ pub fn check_services(
                 report
                     .error(
                         "/metadata/name",
-                        format!("the dashboard uid `{uid}` of `{name}` is also the uid of `{other}`"),
+                        format!(
+                            "the dashboard uid `{uid}` of `{name}` is also the uid of `{other}`"
+                        ),
                     )
                     .hint("Grafana uids are at most 40 characters: shorten one of the names");
             } else {

@@ -13,7 +13,9 @@ use crate::common;
 
 fn schema_dir() -> Option<PathBuf> {
     let dir = common::repo().join("../shared/grafana-schema");
-    dir.join("dashboard.jsonschema.json").is_file().then_some(dir)
+    dir.join("dashboard.jsonschema.json")
+        .is_file()
+        .then_some(dir)
 }
 
 /// A validator for `definition` of the schema file `name`.
@@ -77,13 +79,21 @@ fn dashboards_validate_against_grafanas_schema() {
             for panel in panels(&dashboard) {
                 let kind = panel["type"].as_str().unwrap_or_default();
                 // Grafana's id for the dashboard list panel is `dashlist`.
-                let schema_kind = if kind == "dashlist" { "dashboardlist" } else { kind };
+                let schema_kind = if kind == "dashlist" {
+                    "dashboardlist"
+                } else {
+                    kind
+                };
                 let (_, schema) = options
                     .iter()
                     .find(|(k, _)| *k == schema_kind)
                     .unwrap_or_else(|| panic!("{path}: no schema for panel type {kind}"));
                 let problems = errors(schema, &panel["options"]);
-                assert!(problems.is_empty(), "{path} {}: options {problems:#?}", panel["title"]);
+                assert!(
+                    problems.is_empty(),
+                    "{path} {}: options {problems:#?}",
+                    panel["title"]
+                );
                 let custom = &panel["fieldConfig"]["defaults"]["custom"];
                 let custom_schema = match kind {
                     "timeseries" => Some(&timeseries_custom),
@@ -92,11 +102,19 @@ fn dashboards_validate_against_grafanas_schema() {
                 };
                 if let Some(schema) = custom_schema {
                     let problems = errors(schema, custom);
-                    assert!(problems.is_empty(), "{path} {}: custom {problems:#?}", panel["title"]);
+                    assert!(
+                        problems.is_empty(),
+                        "{path} {}: custom {problems:#?}",
+                        panel["title"]
+                    );
                 }
                 for target in panel["targets"].as_array().into_iter().flatten() {
                     let problems = errors(&query_schema, target);
-                    assert!(problems.is_empty(), "{path} {}: query {problems:#?}", panel["title"]);
+                    assert!(
+                        problems.is_empty(),
+                        "{path} {}: query {problems:#?}",
+                        panel["title"]
+                    );
                 }
                 checked_panels += 1;
             }
@@ -121,7 +139,10 @@ fn the_schema_check_is_not_vacuous() {
     dashboard["panels"][1]["gridPos"]["w"] = Value::from(30);
     dashboard["panels"][1]["misspelt"] = Value::from(true);
     let problems = errors(&dashboard_schema, &dashboard);
-    assert!(!problems.is_empty(), "a 30-column panel with an unknown field passed");
+    assert!(
+        !problems.is_empty(),
+        "a 30-column panel with an unknown field passed"
+    );
 }
 
 #[test]
@@ -146,7 +167,14 @@ fn provisioning_points_at_the_generated_dashboards() {
     .expect("UTF-8");
     assert!(datasource.contains("uid: prometheus"), "{datasource}");
     assert!(output.get("grafana/dashboards/home.json").is_some());
-    let ini = String::from_utf8(output.get("grafana/grafana.ini").expect("grafana.ini").to_vec())
-        .expect("UTF-8");
-    assert!(ini.contains("default_home_dashboard_path = ${GF_PATHS_PROVISIONING}/../dashboards/home.json"));
+    let ini = String::from_utf8(
+        output
+            .get("grafana/grafana.ini")
+            .expect("grafana.ini")
+            .to_vec(),
+    )
+    .expect("UTF-8");
+    assert!(ini.contains(
+        "default_home_dashboard_path = ${GF_PATHS_PROVISIONING}/../dashboards/home.json"
+    ));
 }

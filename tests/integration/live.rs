@@ -422,7 +422,93 @@ fn metrics_text(scrape: u64) -> String {
             "http_server_request_duration_seconds_count{{{labels}}} {count}\n"
         ));
     }
+    text.push_str("# TYPE go_goroutines gauge\ngo_goroutines 12\n");
+    text.push_str(&format!(
+        "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {}\n",
+        scrape as f64 * 0.01
+    ));
     text
+}
+
+/// Every query of the service's dashboard and of the landing page, with
+/// Grafana's variables substituted as Grafana would, is accepted by the
+/// real Prometheus; the request-rate, goroutine and landing-table queries
+/// return data from the live series.
+fn check_dashboard_queries(stack: &mut Stack) {
+    let read = |path: &str| -> Value {
+        let text = std::fs::read_to_string(stack.out.join(path))
+            .unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        serde_json::from_str(&text).expect("dashboard JSON")
+    };
+    let dashboard = read(&format!("grafana/dashboards/{TEAM}/{SERVICE}.json"));
+    let home = read("grafana/dashboards/home.json");
+    let substitute = |expr: &str| {
+        expr.replace("$__rate_interval", "1m")
+            .replace("${env}", ENV)
+            .replace("$env", ENV)
+            .replace("$instance", ".*")
+    };
+    let mut queries: Vec<(String, String)> = Vec::new();
+    for board in [&dashboard, &home] {
+        for item in board["panels"].as_array().expect("panels") {
+            let inner = item["panels"].as_array().cloned().unwrap_or_default();
+            for panel in std::iter::once(item).chain(inner.iter()) {
+                for target in panel["targets"].as_array().into_iter().flatten() {
+                    let title = panel["title"].as_str().unwrap_or_default().to_string();
+                    let expr = target["expr"].as_str().expect("an expr");
+                    queries.push((title, substitute(expr)));
+                }
+            }
+        }
+    }
+    assert!(queries.len() > 20, "{} queries", queries.len());
+    // Answers with data, once the 5m recordings and rates have samples.
+    for (title, must_have_data) in [
+        ("Request rate", true),
+        ("Goroutines", true),
+        ("Services", true),
+    ] {
+        let (_, expr) = queries
+            .iter()
+            .find(|(t, _)| t == title)
+            .unwrap_or_else(|| panic!("no `{title}` panel"));
+        if must_have_data {
+            stack.wait(
+                &format!("the `{title}` panel to have data"),
+                WAIT,
+                |stack| stack.query(expr).map(|_| ()),
+            );
+        }
+    }
+    let mut failures = Vec::new();
+    for (title, expr) in &queries {
+        let answer = http(
+            stack.prometheus_port,
+            "GET",
+            &format!("/api/v1/query?query={}", encode(expr)),
+            None,
+        );
+        match answer {
+            Ok((200, body)) if body.contains("\"status\":\"success\"") => {}
+            other => failures.push(format!("{title}: {expr}\n  -> {other:?}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "dashboard queries Prometheus refused:\n{}",
+        failures.join("\n")
+    );
+    // The landing table's info series carries what the table shows.
+    let info = stack
+        .query(&format!("obsgen_service_info{{service=\"{SERVICE}\"}}"))
+        .expect("obsgen_service_info");
+    let info = labels(&info[0]["metric"]);
+    assert_eq!(info.get("language").map(String::as_str), Some("go"));
+    assert_eq!(info.get("framework").map(String::as_str), Some("http"));
+    assert_eq!(
+        info.get("dashboard").map(String::as_str),
+        Some("svc-checkout")
+    );
 }
 
 struct Stack {
@@ -761,6 +847,9 @@ fn prometheus_scrapes_and_evaluates_and_alertmanager_routes_and_renders() {
         let file = group["file"].as_str().unwrap_or_default();
         assert!(file.ends_with(&format!("rules/{SERVICE}.yml")), "{file}");
     }
+
+    // The generated dashboards' queries run against this Prometheus.
+    check_dashboard_queries(&mut stack);
 
     // The alerts follow the live series: the service is up, so
     // ServiceUnavailable is quiet; 1/11 of the requests fail, far over the

@@ -272,7 +272,10 @@ mod tests {
                 "scoped",
             ),
             ("sum(rate(x_total{job=\"a\"}[$__rate_interval]))", "scoped"),
-            ("sum(rate(x_total{job=\"b\",env=\"$env\"}[$__rate_interval]))", "scoped"),
+            (
+                "sum(rate(x_total{job=\"b\",env=\"$env\"}[$__rate_interval]))",
+                "scoped",
+            ),
             (
                 "sum(rate(x_total{job=\"a\",env=\"$env\"}[$__rate_interval])",
                 "not valid PromQL",

@@ -69,8 +69,9 @@ impl Backend for GrafanaBackend {
 /// A service's dashboard, extension panels included.
 pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
-    let builtin: std::collections::BTreeSet<String> =
-        lint::all_panels(&dashboard).map(|p| p.title.clone()).collect();
+    let builtin: std::collections::BTreeSet<String> = lint::all_panels(&dashboard)
+        .map(|p| p.title.clone())
+        .collect();
     let extra = service
         .dashboards
         .extra_panels

@@ -20,6 +20,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use obsgen::backend::Backend as _;
 use obsgen::{backend, load, model, output, validate};
 
 const TEAMS: [&str; 3] = ["payments", "fulfilment", "web"];
@@ -28,13 +29,15 @@ const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
 /// `OBSGEN_BENCH_JSONNET_EVERY` overrides it, 0 for none.
 const JSONNET_EVERY: usize = 50;
 
-const STAGES: [&str; 6] = [
+const STAGES: [&str; 7] = [
     "load",
     "validate",
     "model::build",
     "backend::render_all",
     "output::write (fresh)",
     "output::write (unchanged)",
+    // Part of render_all, timed alone: its µs/service is µs per dashboard.
+    "grafana dashboards (alone)",
 ];
 
 fn main() {
@@ -176,6 +179,14 @@ fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunRe
             "an unchanged tree rewrites nothing"
         );
         assert_eq!(summary.unchanged, set.len());
+
+        let started = Instant::now();
+        let dashboards = backend::grafana::GrafanaBackend
+            .render(&backend::RenderContext { model: &model })
+            .expect("rendering dashboards");
+        samples[6].push(started.elapsed());
+        black_box(&dashboards);
+        drop(dashboards);
 
         black_box((&loaded, &validated, &model, &set));
         // Dropping is not part of any stage; neither is cleaning up.

@@ -35,4 +35,15 @@
       indicator: { type: 'ratio', errors: errors, total: total },
     },
   },
+
+  // Helpers for dashboard libraries (`dashboards.jsonnet`).
+  dashboards:: {
+    // A time-series panel from one PromQL query.
+    panel(title, expr, unit='short', description=null, legend=null):: {
+      title: title,
+      expr: expr,
+      unit: unit,
+    } + (if description == null then {} else { description: description })
+      + (if legend == null then {} else { legend: legend }),
+  },
 }

@@ -87,6 +87,9 @@ pub struct Document {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub platform: Option<Document>,
+    /// The platform's dashboard library (`<grafana.library>/dashboards.jsonnet`),
+    /// evaluated, when the platform names one.
+    pub dashboard_library: Option<Document>,
     pub services: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
@@ -134,6 +137,8 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         &mut loaded,
     );
 
+    load_dashboard_library(root, &mut loaded);
+
     let pattern = loaded
         .platform
         .as_ref()
@@ -171,6 +176,69 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         loaded.services.extend(document);
     }
     Ok(loaded)
+}
+
+/// The file a dashboard library folder must hold.
+pub const DASHBOARD_LIBRARY_FILE: &str = "dashboards.jsonnet";
+
+/// Evaluates `<grafana.library>/dashboards.jsonnet` once, when the platform
+/// names a library folder; a folder that leaves the repository or holds no
+/// such file is a diagnostic at `spec.grafana.library`.
+fn load_dashboard_library(root: &Path, loaded: &mut Loaded) {
+    let Some(platform) = &loaded.platform else {
+        return;
+    };
+    let Some(folder) = platform
+        .value
+        .pointer("/spec/grafana/library")
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let position = platform.positions.value("/spec/grafana/library");
+    let folder = folder.trim_end_matches('/');
+    let inside = !folder.is_empty()
+        && !folder.starts_with('/')
+        && folder
+            .split('/')
+            .all(|part| !part.is_empty() && part != "..");
+    let relative = format!("{folder}/{DASHBOARD_LIBRARY_FILE}");
+    let path = root.join(&relative);
+    let problem = if !inside {
+        Some((
+            "the library folder must be a folder of the repository",
+            "a relative path such as `grafana-library`",
+        ))
+    } else if !path.is_file() {
+        Some((
+            "the library folder has no `dashboards.jsonnet`",
+            "a folder holding `dashboards.jsonnet`",
+        ))
+    } else {
+        None
+    };
+    if let Some((message, expected)) = problem {
+        loaded.diagnostics.push(
+            Diagnostic::error(PLATFORM_FILE, message)
+                .at(position.line, position.column)
+                .path("spec.grafana.library")
+                .expected(expected)
+                .hint(
+                    "copy obsgen's `library/dashboards.jsonnet` into the folder and add your rows",
+                ),
+        );
+        return;
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let document = load_bytes(&relative, &path, bytes, root, loaded);
+            loaded.dashboard_library = document;
+        }
+        Err(error) => loaded.diagnostics.push(Diagnostic::error(
+            relative,
+            format!("the dashboard library cannot be read: {error}"),
+        )),
+    }
 }
 
 /// Below this many manifests per thread, threads cost more than they save.

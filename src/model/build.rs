@@ -95,6 +95,16 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         prometheus_url: grafana_spec
             .prometheus_url
             .unwrap_or_else(|| "http://prometheus:9090".to_string()),
+        library_rows: grafana_spec
+            .library_rows
+            .iter()
+            .map(|row| LibraryRow {
+                title: row.title.clone(),
+                languages: row.languages.clone(),
+                frameworks: row.frameworks.clone(),
+                panels: row.panels.iter().map(extra_panel).collect(),
+            })
+            .collect(),
     };
 
     let logging_spec = spec.logging.clone().unwrap_or_default();
@@ -408,17 +418,22 @@ fn build_service(
                 .dashboards
                 .iter()
                 .flat_map(|d| &d.extra_panels)
-                .map(|panel| ExtraPanel {
-                    title: panel.title.clone(),
-                    description: panel
-                        .description
-                        .clone()
-                        .unwrap_or_else(|| format!("`{}`", panel.expr)),
-                    unit: panel.unit.clone().unwrap_or_else(|| "short".to_string()),
-                    expr: panel.expr.clone(),
-                    legend: panel.legend.clone().unwrap_or_default(),
-                })
+                .map(extra_panel)
                 .collect(),
         },
+    }
+}
+
+/// A panel from one PromQL query, with the defaults of `docs/manifest.md`.
+fn extra_panel(panel: &spec::ExtraPanelSpec) -> ExtraPanel {
+    ExtraPanel {
+        title: panel.title.clone(),
+        description: panel
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("`{}`", panel.expr)),
+        unit: panel.unit.clone().unwrap_or_else(|| "short".to_string()),
+        expr: panel.expr.clone(),
+        legend: panel.legend.clone().unwrap_or_default(),
     }
 }

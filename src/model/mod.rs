@@ -106,6 +106,28 @@ pub struct Grafana {
     pub folder: String,
     /// What the provisioned Prometheus datasource queries.
     pub prometheus_url: String,
+    /// The platform's dashboard library: rows added to service dashboards.
+    pub library_rows: Vec<LibraryRow>,
+}
+
+/// A row of the platform's dashboard library. `{{service}}` in its panels'
+/// `expr`, `title` and `description` stands for the service's name.
+#[derive(Debug, Clone)]
+pub struct LibraryRow {
+    pub title: String,
+    /// Empty: every language.
+    pub languages: Vec<Language>,
+    /// Empty: every framework.
+    pub frameworks: Vec<Framework>,
+    pub panels: Vec<ExtraPanel>,
+}
+
+impl LibraryRow {
+    /// Whether the row is for `service`.
+    pub fn applies_to(&self, service: &Service) -> bool {
+        (self.languages.is_empty() || self.languages.contains(&service.language))
+            && (self.frameworks.is_empty() || self.frameworks.contains(&service.framework))
+    }
 }
 
 #[derive(Debug, Clone)]

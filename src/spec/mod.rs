@@ -533,8 +533,10 @@ pub struct GrafanaSpec {
     /// The uid of the Prometheus datasource. Default `prometheus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datasource_uid: Option<String>,
-    /// The folder dashboards are provisioned into. Default `Services`.
+    /// The Grafana folder of the landing dashboard (service dashboards go
+    /// into one folder per team). Default `Services`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$"))]
     pub folder: Option<String>,
     /// The URL Grafana's provisioned Prometheus datasource queries: a
     /// Prometheus, or a query layer over every environment's (Thanos,
@@ -542,6 +544,41 @@ pub struct GrafanaSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^https?://\S+$"))]
     pub prometheus_url: Option<String>,
+    /// A folder of the repository holding the platform's own dashboard
+    /// library, `dashboards.jsonnet` (a copy of obsgen's
+    /// `library/dashboards.jsonnet`): rows of panels added to every
+    /// service's dashboard, or to those of some languages or frameworks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// The rows of that library, once evaluated (validation fills this in
+    /// from `dashboards.jsonnet`; it is not a field of `obsgen.yaml`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub library_rows: Vec<LibraryRowSpec>,
+}
+
+/// What a dashboard library (`dashboards.jsonnet`) evaluates to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardLibrarySpec {
+    /// Rows added after obsgen's own, in this order.
+    #[serde(default)]
+    pub rows: Vec<LibraryRowSpec>,
+}
+
+/// A row of library panels. `{{service}}` in a panel's `expr`, `title` and
+/// `description` is replaced with the service's name.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryRowSpec {
+    pub title: String,
+    /// Only services of these languages get the row (default: every language).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<Language>,
+    /// Only services of these frameworks get the row (default: every framework).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<Framework>,
+    pub panels: Vec<ExtraPanelSpec>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

@@ -6,6 +6,7 @@
 //! The result carries the documents that passed, so `build` compiles
 //! exactly what was validated.
 
+pub mod dashboard_library;
 pub mod promql;
 pub mod schema;
 pub mod semantic;
@@ -40,9 +41,16 @@ pub fn validate(loaded: &Loaded) -> Validated {
     let mut diagnostics = loaded.diagnostics.clone();
 
     let platform = loaded.platform.as_ref().and_then(|document| {
-        let spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
-        if let Some(spec) = &spec {
+        let mut spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
+        if let Some(spec) = &mut spec {
             semantic::check_platform(document, spec, &mut diagnostics);
+            if let (Some(library), Some(grafana)) =
+                (&loaded.dashboard_library, spec.spec.grafana.as_mut())
+            {
+                grafana.library_rows =
+                    dashboard_library::check(library, &loaded.sources, &mut diagnostics)
+                        .unwrap_or_default();
+            }
         }
         spec.map(|spec| (document, spec))
     });

@@ -128,6 +128,7 @@ pub fn check_platform(
     if let Some(url) = &spec.service_url {
         check_service_url(&mut report, "/spec/service_url", url);
     }
+    check_grafana_folder(&mut report, platform);
     if let Some(prometheus) = &spec.prometheus {
         let interval = prometheus
             .scrape_interval
@@ -220,6 +221,32 @@ pub fn check_platform(
 /// Receivers need their secrets as files and their transport configured:
 /// Slack a webhook URL file, e-mail an SMTP relay, a webhook a URL that
 /// carries no credentials (Alertmanager writes it into its config inline).
+/// The platform's Grafana folder holds the landing page beside one folder
+/// per team: it must not be a team's.
+fn check_grafana_folder(report: &mut Reporter<'_>, platform: &PlatformManifest) {
+    let Some(folder) = platform
+        .spec
+        .grafana
+        .as_ref()
+        .and_then(|g| g.folder.as_ref())
+    else {
+        return;
+    };
+    if platform
+        .spec
+        .teams
+        .keys()
+        .any(|team| team.eq_ignore_ascii_case(folder))
+    {
+        report
+            .error(
+                "/spec/grafana/folder",
+                format!("the folder `{folder}` is also a team's folder"),
+            )
+            .hint("each team's dashboards get a folder named after the team: pick another name");
+    }
+}
+
 fn check_receivers(
     report: &mut Reporter<'_>,
     pointer: &str,

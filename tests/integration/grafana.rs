@@ -166,7 +166,11 @@ fn provisioning_points_at_the_generated_dashboards() {
     )
     .expect("UTF-8");
     assert!(datasource.contains("uid: prometheus"), "{datasource}");
-    assert!(output.get("grafana/dashboards/home.json").is_some());
+    assert!(
+        output
+            .get("grafana/dashboards/Services/home.json")
+            .is_some()
+    );
     let ini = String::from_utf8(
         output
             .get("grafana/grafana.ini")
@@ -175,6 +179,6 @@ fn provisioning_points_at_the_generated_dashboards() {
     )
     .expect("UTF-8");
     assert!(ini.contains(
-        "default_home_dashboard_path = ${GF_PATHS_PROVISIONING}/../dashboards/home.json"
+        "default_home_dashboard_path = ${GF_PATHS_PROVISIONING}/../dashboards/Services/home.json"
     ));
 }

@@ -441,7 +441,7 @@ fn check_dashboard_queries(stack: &mut Stack) {
         serde_json::from_str(&text).expect("dashboard JSON")
     };
     let dashboard = read(&format!("grafana/dashboards/{TEAM}/{SERVICE}.json"));
-    let home = read("grafana/dashboards/home.json");
+    let home = read("grafana/dashboards/Services/home.json");
     let substitute = |expr: &str| {
         expr.replace("$__rate_interval", "1m")
             .replace("${env}", ENV)

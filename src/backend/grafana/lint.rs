@@ -195,15 +195,13 @@ impl Walk<'_> {
             Expr::Call(call) => {
                 let rate = matches!(call.func.name, "rate" | "irate" | "increase");
                 for arg in &call.args.args {
-                    if rate {
-                        if let Expr::MatrixSelector(matrix) = arg.as_ref() {
-                            let name = matrix.vs.name.clone().unwrap_or_default();
-                            if !is_counter(&name) {
-                                self.problems.push(format!(
-                                    "takes `{}` of `{name}`, which is not a counter",
-                                    call.func.name
-                                ));
-                            }
+                    if rate && let Expr::MatrixSelector(matrix) = arg.as_ref() {
+                        let name = matrix.vs.name.clone().unwrap_or_default();
+                        if !is_counter(&name) {
+                            self.problems.push(format!(
+                                "takes `{}` of `{name}`, which is not a counter",
+                                call.func.name
+                            ));
                         }
                     }
                     self.expr(arg, rate);

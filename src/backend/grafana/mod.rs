@@ -27,15 +27,25 @@ pub mod queries;
 pub mod runtime;
 pub mod service_dashboard;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backend::{Backend, RenderContext};
-use crate::model::{Model, Service};
+use crate::model::{ExtraPanel, Model, Service};
 use crate::output::{OutputError, OutputSet};
+use crate::validate::dashboard_library::SERVICE_PLACEHOLDER;
 use dashboard_json::Dashboard;
 
-/// The landing dashboard's file, under `grafana/dashboards/`.
+/// The landing dashboard's file name, in the platform's folder.
 pub const HOME_FILE: &str = "home.json";
+
+/// `grafana/dashboards/<folder>/home.json`: the file provider makes the
+/// platform's folder of it.
+pub fn home_file(model: &Model) -> String {
+    format!(
+        "grafana/dashboards/{}/{HOME_FILE}",
+        model.platform.grafana.folder
+    )
+}
 
 pub struct GrafanaBackend;
 
@@ -48,10 +58,7 @@ impl Backend for GrafanaBackend {
         let model = context.model;
         let mut output = OutputSet::new();
         provisioning::render(model, &mut output)?;
-        output.add(
-            format!("grafana/dashboards/{HOME_FILE}"),
-            to_json(&landing::dashboard(model))?,
-        )?;
+        output.add(home_file(model), to_json(&landing::dashboard(model))?)?;
         let called_by = callers(model);
         let rendered = crate::backend::per_service(&model.services, |service, output| {
             let callers = called_by
@@ -66,35 +73,63 @@ impl Backend for GrafanaBackend {
     }
 }
 
-/// A service's dashboard, extension panels included.
+/// The first row id of the platform library's rows; each takes 100 ids.
+const LIBRARY_ROWS: u32 = 9000;
+
+/// A service's dashboard, extension panels included: the platform
+/// library's rows for the service, then the manifest's extra panels.
 pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
-    let builtin: std::collections::BTreeSet<String> = lint::all_panels(&dashboard)
+    let mut titles: BTreeSet<String> = lint::all_panels(&dashboard)
         .map(|p| p.title.clone())
         .collect();
-    let extra = service
-        .dashboards
-        .extra_panels
+    let mut row_id = LIBRARY_ROWS;
+    for row in &model.platform.grafana.library_rows {
+        if !row.applies_to(service) {
+            continue;
+        }
+        let panels = extension_panels(&row.panels, Some(&service.name), &mut titles);
+        service_dashboard::add_row(&mut dashboard, layout::RowId(row_id), &row.title, panels);
+        row_id += 100;
+    }
+    let extra = extension_panels(&service.dashboards.extra_panels, None, &mut titles);
+    service_dashboard::add_row(
+        &mut dashboard,
+        service_dashboard::EXTRA,
+        "Extra panels",
+        extra,
+    );
+    dashboard
+}
+
+/// Panels from one-query specs. Validation keeps their queries lint-clean
+/// and their titles unique within a row; a title already on the dashboard
+/// gets ` (extra)` appended. With `service`, `{{service}}` is replaced.
+fn extension_panels(
+    specs: &[ExtraPanel],
+    service: Option<&str>,
+    titles: &mut BTreeSet<String>,
+) -> Vec<dashboard_json::Panel> {
+    let fill = |text: &str| match service {
+        Some(name) => text.replace(SERVICE_PLACEHOLDER, name),
+        None => text.to_string(),
+    };
+    specs
         .iter()
-        .map(|extra| {
-            let queries = vec![panels::Query::new(extra.expr.clone(), extra.legend.clone())];
-            // Validation keeps extra titles unique among themselves; one
-            // that repeats a built-in panel's is told apart.
-            let title = if builtin.contains(&extra.title) {
-                format!("{} (extra)", extra.title)
-            } else {
-                extra.title.clone()
-            };
-            panels::timeseries(&title, &extra.description, &extra.unit, queries)
-        })
-        .map(|mut panel| {
+        .map(|spec| {
+            let mut title = fill(&spec.title);
+            while titles.contains(&title) {
+                title.push_str(" (extra)");
+            }
+            titles.insert(title.clone());
+            let queries = vec![panels::Query::new(fill(&spec.expr), spec.legend.clone())];
+            let mut panel =
+                panels::timeseries(&title, &fill(&spec.description), &spec.unit, queries);
             panel.grid_pos.w = 12;
             panel.grid_pos.h = 8;
             panel
         })
-        .collect();
-    service_dashboard::add_extra_row(&mut dashboard, extra);
-    dashboard
+        .collect()
 }
 
 /// `grafana/dashboards/<team>/<service>.json`.
@@ -131,8 +166,6 @@ pub fn to_json(dashboard: &Dashboard) -> Result<Vec<u8>, OutputError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::dashboard_json::{PanelKind, PanelOrRow};
     use super::*;
     use crate::backend::prometheus::rules;
@@ -227,7 +260,10 @@ mod tests {
                 "Runtime (go)",
                 "Framework (grpc)",
                 "Container",
-                "Logs"
+                "Logs",
+                // The example platform's library (examples/acme/grafana-library).
+                "Go scheduler",
+                "Scrape health",
             ]
         );
         let titles = panel_titles(checkout);
@@ -253,6 +289,9 @@ mod tests {
                 "checkout lacks {expected}: {titles:?}"
             );
         }
+        // Library rows follow the service's language: storefront is Node.
+        assert!(!row_titles(get("storefront")).contains(&"Go scheduler".to_string()));
+        assert!(titles.contains("OS threads"));
         // Every language and framework of the example gets its own panels.
         for service in &model.services {
             let titles = panel_titles(get(&service.name));

@@ -117,8 +117,8 @@ pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> 
     output.add(
         GRAFANA_INI,
         format!(
-            "{header}# Merge into grafana.ini, or set GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.\n[dashboards]\ndefault_home_dashboard_path = ${{GF_PATHS_PROVISIONING}}/../dashboards/{}\n",
-            super::HOME_FILE
+            "{header}# Merge into grafana.ini, or set GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.\n[dashboards]\ndefault_home_dashboard_path = ${{GF_PATHS_PROVISIONING}}/../{}\n",
+            super::home_file(model).trim_start_matches("grafana/")
         ),
     )?;
     Ok(())

@@ -872,13 +872,14 @@ pub fn markdown_text(value: &str) -> String {
     out
 }
 
-/// Appends extension panels (already linted) as their own row.
-pub fn add_extra_row(dashboard: &mut Dashboard, extra: Vec<Panel>) {
+/// Appends extension panels (already linted) as their own row, below
+/// everything else.
+pub fn add_row(dashboard: &mut Dashboard, id: RowId, title: &str, extra: Vec<Panel>) {
     if extra.is_empty() {
         return;
     }
     let mut layout = Layout::new();
-    layout.row(EXTRA, "Extra panels", false);
+    layout.row(id, title, false);
     for panel in extra {
         let w = panel.grid_pos.w.max(1);
         let h = panel.grid_pos.h.max(1);

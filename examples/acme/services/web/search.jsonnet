@@ -20,6 +20,7 @@ obsgen.service(job, 'web', 'Full-text search over the catalogue.') + {
         'sum(rate(search_results_total{job="%s"}[{{window}}])) by (env)' % job,
       ),
     ],
+    dashboards: { extra_panels: (import 'search-panels.libsonnet')(job) },
     logs: {
       format: 'grok',
       pattern: '%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message}',

@@ -286,12 +286,10 @@ impl PanelKind {
     }
 }
 
-/// A Prometheus query of a panel.
+/// A Prometheus query of a panel (it queries the panel's datasource).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
-    pub datasource: DatasourceRef,
-    pub editor_mode: String,
     pub expr: String,
     pub legend_format: String,
     pub ref_id: String,
@@ -336,8 +334,12 @@ pub struct FieldConfig {
     pub max: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_value: Option<String>,
-    pub color: FieldColor,
-    pub thresholds: Thresholds,
+    /// Grafana's default (the classic palette) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<FieldColor>,
+    /// Only where a threshold is drawn or colours a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     pub custom: CustomFieldConfig,
@@ -380,20 +382,11 @@ pub struct Empty {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TimeseriesFieldConfig {
-    pub draw_style: String,
-    pub line_width: u8,
     pub fill_opacity: u8,
     pub show_points: String,
-    pub span_nulls: bool,
-    pub stacking: Stacking,
-    pub thresholds_style: ThresholdsStyle,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Stacking {
-    pub mode: String,
-    pub group: String,
+    /// Present when a threshold is drawn (`dashed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds_style: Option<ThresholdsStyle>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

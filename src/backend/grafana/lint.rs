@@ -2,8 +2,8 @@
 //! matter for generated dashboards, applied to obsgen's own panels and to
 //! extension panels alike.
 //!
-//! - the datasource is the dashboard's `datasource` variable, in every
-//!   panel and every query;
+//! - the datasource is the dashboard's `datasource` variable in every
+//!   panel (queries inherit their panel's);
 //! - every query parses as PromQL once Grafana's variables are substituted;
 //! - every query is scoped to the service: some selector matches `job` (or
 //!   `sloth_service`, the SLO recordings' service label) together with
@@ -114,12 +114,6 @@ pub fn lint_panel(panel: &Panel) -> Vec<Violation> {
         }
     }
     for target in &panel.targets {
-        if target.datasource.uid != "${datasource}" {
-            problems.push(format!(
-                "query {}: its datasource is not `${{datasource}}`",
-                target.ref_id
-            ));
-        }
         for problem in lint_query(&target.expr, None) {
             problems.push(format!("query {}: {problem}", target.ref_id));
         }

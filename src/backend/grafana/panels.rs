@@ -8,9 +8,9 @@
 use super::dashboard_json::{
     CustomFieldConfig, DashlistOptions, DatasourceRef, Empty, FieldColor, FieldConfig,
     FieldConfigSource, GridPos, Legend, Link, Panel, PanelKind, PanelOptions, QueryFormat,
-    ReduceOptions, Stacking, StatOptions, TableFieldConfig, TableFooter, TableOptions, TableSortBy,
-    Target, TextOptions, Threshold, Thresholds, ThresholdsStyle, TimeseriesFieldConfig,
-    TimeseriesOptions, Tooltip, Transformation,
+    ReduceOptions, StatOptions, TableFieldConfig, TableFooter, TableOptions, TableSortBy, Target,
+    TextOptions, Threshold, Thresholds, ThresholdsStyle, TimeseriesFieldConfig, TimeseriesOptions,
+    Tooltip, Transformation,
 };
 
 /// A PromQL query and the legend of its series.
@@ -47,8 +47,6 @@ fn targets(queries: Vec<Query>, table: bool) -> Vec<Target> {
         .into_iter()
         .enumerate()
         .map(|(index, query)| Target {
-            datasource: DatasourceRef::templated(),
-            editor_mode: "code".into(),
             expr: query.expr,
             legend_format: query.legend,
             ref_id: ref_id(index),
@@ -91,10 +89,8 @@ fn field_config(unit: &str, custom: CustomFieldConfig) -> FieldConfig {
         min: None,
         max: None,
         no_value: None,
-        color: FieldColor {
-            mode: "palette-classic".into(),
-        },
-        thresholds: thresholds(&[]),
+        color: None,
+        thresholds: None,
         links: Vec::new(),
         custom,
     }
@@ -134,16 +130,9 @@ fn panel(
 /// A graph over time.
 pub fn timeseries(title: &str, description: &str, unit: &str, queries: Vec<Query>) -> Panel {
     let custom = CustomFieldConfig::Timeseries(TimeseriesFieldConfig {
-        draw_style: "line".into(),
-        line_width: 1,
         fill_opacity: 10,
         show_points: "never".into(),
-        span_nulls: false,
-        stacking: Stacking {
-            mode: "none".into(),
-            group: "A".into(),
-        },
-        thresholds_style: ThresholdsStyle { mode: "off".into() },
+        thresholds_style: None,
     });
     panel(
         PanelKind::Timeseries,
@@ -175,9 +164,11 @@ pub fn timeseries_with_threshold(
     threshold: f64,
 ) -> Panel {
     let mut panel = timeseries(title, description, unit, queries);
-    panel.field_config.defaults.thresholds = thresholds(&[(threshold, "red")]);
+    panel.field_config.defaults.thresholds = Some(thresholds(&[(threshold, "red")]));
     if let CustomFieldConfig::Timeseries(custom) = &mut panel.field_config.defaults.custom {
-        custom.thresholds_style.mode = "dashed".into();
+        custom.thresholds_style = Some(ThresholdsStyle {
+            mode: "dashed".into(),
+        });
     }
     panel
 }
@@ -192,8 +183,10 @@ pub fn stat(
     steps: &[(f64, &str)],
 ) -> Panel {
     let mut defaults = field_config(unit, CustomFieldConfig::None(Empty {}));
-    defaults.color.mode = "thresholds".into();
-    defaults.thresholds = thresholds(steps);
+    defaults.color = Some(FieldColor {
+        mode: "thresholds".into(),
+    });
+    defaults.thresholds = Some(thresholds(steps));
     defaults.no_value = Some("no data".into());
     panel(
         PanelKind::Stat,
@@ -228,7 +221,13 @@ pub fn stat_low_is_bad(
     steps: &[(f64, &str)],
 ) -> Panel {
     let mut panel = stat(title, description, unit, queries, steps);
-    if let Some(first) = panel.field_config.defaults.thresholds.steps.first_mut() {
+    if let Some(first) = panel
+        .field_config
+        .defaults
+        .thresholds
+        .as_mut()
+        .and_then(|t| t.steps.first_mut())
+    {
         first.color = "red".into();
     }
     panel
@@ -267,7 +266,6 @@ pub fn table(
             filterable: true,
         }),
     );
-    defaults.color.mode = "thresholds".into();
     defaults.decimals = Some(3);
     defaults.links = links;
     let mut panel = panel(

@@ -32,16 +32,16 @@ pub struct Change {
 pub fn changes(out_dir: &Path, set: &OutputSet) -> Result<Vec<Change>, OutputError> {
     let plan = super::write::plan(out_dir, set)?;
     let mut changes = Vec::new();
-    for (path, contents, old) in plan.puts {
+    for put in plan.puts {
         changes.push(Change {
-            path: path.to_string(),
-            kind: if old.is_some() {
+            path: put.path.to_string(),
+            kind: if put.old.is_some() {
                 ChangeKind::Modified
             } else {
                 ChangeKind::Added
             },
-            old: old.unwrap_or_default(),
-            new: contents.to_vec(),
+            old: put.old.unwrap_or_default(),
+            new: put.contents.to_vec(),
         });
     }
     for (path, old) in plan.deletes {

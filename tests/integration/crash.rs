@@ -29,6 +29,10 @@ type Tree = BTreeMap<String, Vec<u8>>;
 /// staging and from the commit make sure they land in the write phase
 /// however short it is, so a larger repository would only cost time.
 const ROUNDS: usize = 12;
+/// On a slow or busy machine, the test stops after this long, once it has
+/// killed at least [`MIN_ROUNDS`] builds (two from each starting point).
+const BUDGET: Duration = Duration::from_secs(30);
+const MIN_ROUNDS: usize = 6;
 const JOURNAL: &str = ".obsgen-journal";
 const STAGING: &str = ".obsgen-staging-";
 
@@ -243,45 +247,83 @@ fn recover_in_process(out: &Path) {
     obsgen::output::recover(&lock).expect("recovering");
 }
 
+/// How long the phases of an uninterrupted build take on this machine.
+#[derive(Debug)]
+struct Phases {
+    total: Duration,
+    /// From the first staged file to the commit.
+    staging: Duration,
+    /// From the commit to the end of the process.
+    switch: Duration,
+}
+
+impl Phases {
+    fn measure(scenario: &Scenario) -> Self {
+        scenario.restore_old();
+        let start = Instant::now();
+        let mut child = scenario.build(&[]);
+        let staged = wait_for(&mut child, || has_staging(&scenario.out));
+        let staging_start = start.elapsed();
+        let journal = scenario.out.join(JOURNAL);
+        let committed = wait_for(&mut child, || journal.exists());
+        let commit = start.elapsed();
+        assert!(child.wait().expect("a full build").success());
+        let total = start.elapsed();
+        assert!(
+            scenario.assert_whole("an uninterrupted build", false),
+            "an uninterrupted build writes the new tree"
+        );
+        assert!(
+            staged && committed,
+            "the build was seen staging and committing"
+        );
+        let at_least = Duration::from_millis(1);
+        Phases {
+            total,
+            staging: (commit - staging_start).max(at_least),
+            switch: (total - commit).max(at_least),
+        }
+    }
+}
+
 #[test]
 fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
     let scenario = Scenario::new("crash-kill", 60);
     let started = Instant::now();
+    let phases = Phases::measure(&scenario);
     // How the kills landed: before writing, while staging, after the
     // commit, or too late (the build had finished).
     let mut landed = BTreeMap::<&str, usize>::new();
-    for round in 0..ROUNDS {
+    let mut rounds = 0;
+    while rounds < ROUNDS && !(rounds >= MIN_ROUNDS && started.elapsed() > BUDGET) {
+        let round = rounds;
+        rounds += 1;
         scenario.restore_old();
         let mut child = scenario.build(&[]);
-        // A spread of delays (golden-ratio sequence), from three starting
-        // points: the start of the process, the first staged file, the
-        // commit. Only the first is blind; the others make sure kills land
-        // in the short write phase on any machine.
-        let fraction = (round as f64 * 0.618_034 + 0.1).fract();
+        // A spread of delays (golden-ratio sequence) over each phase of the
+        // measured build, from three starting points: the start of the
+        // process, the first staged file, the commit. Only the first is
+        // blind; the others make sure kills land in the short write phase
+        // on any machine.
+        let fraction = (round as f64 * 0.618_034 + 0.1).fract() * 1.2;
         let what = match round % 3 {
             0 => {
-                std::thread::sleep(scenario.build_time.mul_f64(fraction * 1.2));
-                format!(
-                    "round {round}: killed {:.0}% into the build",
-                    fraction * 120.0
-                )
+                let delay = phases.total.mul_f64(fraction);
+                std::thread::sleep(delay);
+                format!("round {round}: killed {delay:?} into the build")
             }
             1 => {
                 wait_for(&mut child, || has_staging(&scenario.out));
-                std::thread::sleep(Duration::from_micros((fraction * 40_000.0) as u64));
-                format!(
-                    "round {round}: killed {:.1} ms after staging began",
-                    fraction * 40.0
-                )
+                let delay = phases.staging.mul_f64(fraction);
+                std::thread::sleep(delay);
+                format!("round {round}: killed {delay:?} after staging began")
             }
             _ => {
                 let journal = scenario.out.join(JOURNAL);
                 wait_for(&mut child, || journal.exists());
-                std::thread::sleep(Duration::from_micros((fraction * 15_000.0) as u64));
-                format!(
-                    "round {round}: killed {:.1} ms after the commit",
-                    fraction * 15.0
-                )
+                let delay = phases.switch.mul_f64(fraction);
+                std::thread::sleep(delay);
+                format!("round {round}: killed {delay:?} after the commit")
             }
         };
         let _ = child.kill();
@@ -319,7 +361,7 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
         }
     }
     eprintln!(
-        "{ROUNDS} kills in {:.1} s: {landed:?}",
+        "{rounds} kills in {:.1} s ({phases:?}): {landed:?}",
         started.elapsed().as_secs_f64()
     );
     for kind in ["while staging", "after commit"] {

@@ -5,8 +5,10 @@ use anyhow::Context;
 use super::{Cli, Format, exit, output_dir, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    // A wrong `--out` is a usage error, reported before compiling.
-    output_dir::checked(cli)?;
+    // A wrong `--out` is a usage error, reported before compiling. An
+    // existing output directory is locked for the whole run, so that a
+    // second run waits before it compiles; a new one once it is created.
+    let locked = output_dir::open(cli, false)?;
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
@@ -14,8 +16,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         eprintln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
-    let lock = output_dir::open(cli, true)?
-        .context("the output directory exists once it has been created")?;
+    let lock = match locked {
+        Some(lock) => lock,
+        None => output_dir::open(cli, true)?
+            .context("the output directory exists once it has been created")?,
+    };
     let summary = crate::output::write_locked(&lock, &output)
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
     match cli.format {

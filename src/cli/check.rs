@@ -7,14 +7,15 @@ use super::{Cli, Format, exit, output_dir, report, stdout_colour};
 use crate::output::{changes, render_unified};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    output_dir::checked(cli)?;
+    // Locked for the whole run; `None` when there is no output yet.
+    let locked = output_dir::open(cli, false)?;
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let Some(output) = output else {
         return Ok(exit::INVALID);
     };
-    let found = match output_dir::open(cli, false)? {
+    let found = match locked {
         Some(lock) => changes(lock.path(), &output)
             .with_context(|| format!("comparing with `{}`", lock.path().display()))?,
         None => changes(&cli.out_dir(), &output)?,

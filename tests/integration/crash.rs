@@ -424,11 +424,11 @@ fn an_abort_at_every_write_step_leaves_the_old_or_the_new_tree() {
 
 #[test]
 fn concurrent_builds_into_one_directory_end_in_one_whole_tree() {
-    let scenario = Scenario::new("crash-concurrent", 40);
+    let scenario = Scenario::new("crash-concurrent", 20);
     // A second repository at the old revision, building into the same
     // directory as the first (which is at the new revision).
     let other = TempDir::new("crash-concurrent-other");
-    write_repo(other.path(), 0..40, "a");
+    write_repo(other.path(), 0..20, "a");
     let out = scenario.out.to_string_lossy().into_owned();
     for round in 0..2 {
         scenario.restore_old();
@@ -441,21 +441,25 @@ fn concurrent_builds_into_one_directory_end_in_one_whole_tree() {
                 .spawn()
                 .expect("starting obsgen build")
         };
-        // The old revision's build has less to write; start it second so
-        // that the two write phases overlap.
+        // Started together, they compile at the same time: all but the
+        // first to lock the directory must wait.
         let children = [
             spawn(&scenario.root),
             spawn(other.path()),
             spawn(&scenario.root),
         ];
+        let mut waited = 0;
         for child in children {
             let output = child.wait_with_output().expect("waiting for obsgen");
+            let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(
                 output.status.success(),
-                "round {round}: a concurrent build failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                "round {round}: a concurrent build failed:\n{stderr}"
             );
+            waited += usize::from(stderr.contains("waiting for another obsgen run"));
         }
+        // The runs overlapped, and took turns.
+        assert!(waited >= 1, "round {round}: no build waited for another");
         let tree = snapshot(&scenario.out);
         assert!(
             tree == scenario.old || tree == scenario.new,

@@ -468,6 +468,9 @@ fn finish_journal(out_dir: &Path, steps: &mut Steps) -> Result<Finished, OutputE
                 let target = out_dir.join(path);
                 // Only the very bytes the plan recognised as obsgen's.
                 let Some(existing) = read_regular(&target)? else {
+                    // Deleted by a run killed before it removed the folders
+                    // the deletion emptied.
+                    remove_empty_parents(out_dir, &target);
                     continue;
                 };
                 if content_hash(&existing) != *hash {

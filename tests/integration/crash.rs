@@ -369,7 +369,7 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
 
 #[test]
 fn an_abort_at_every_write_step_leaves_the_old_or_the_new_tree() {
-    let scenario = Scenario::new("crash-steps", 2);
+    let scenario = Scenario::new("crash-steps", 1);
     let mut committed_seen = 0;
     for step in 0.. {
         assert!(step < 500, "the build never finished");

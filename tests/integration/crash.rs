@@ -9,10 +9,11 @@
 //! the new one whenever the killed build had committed — and `check` exits
 //! 0 exactly when it is the new one.
 //!
-//! Three ways in: real `SIGKILL`s at many delays on a synthetic repository
-//! of sixty services, over five hundred files (some timed from the start, some from the moment
-//! staging or the switch begins), a deterministic abort at every single
-//! write step of a smaller build, and concurrent builds into one directory.
+//! Three ways in: real `SIGKILL`s at many points of a build of a synthetic
+//! repository of sixty services, over five hundred files (some timed from
+//! the start, some placed by progress through staging or through the
+//! switch), a deterministic abort at every single write step of a smaller
+//! build, and concurrent builds into one directory.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -25,8 +26,8 @@ use crate::common::{TempDir, obsgen, snapshot};
 type Tree = BTreeMap<String, Vec<u8>>;
 
 /// Kills per run of the SIGKILL test. Each costs a debug-build compile of
-/// the sixty services (about a second on an idle core); the kills timed from
-/// staging and from the commit make sure they land in the write phase
+/// the sixty services (about a second on an idle core); the kills placed by
+/// progress through staging and through the switch land in the write phase
 /// however short it is, so a larger repository would only cost time.
 const ROUNDS: usize = 12;
 /// On a slow or busy machine, the test stops after this long, once it has
@@ -242,50 +243,36 @@ fn recover_in_process(out: &Path) {
     obsgen::output::recover(&lock).expect("recovering");
 }
 
-/// How long the phases of an uninterrupted build take on this machine.
-#[derive(Debug)]
-struct Phases {
-    total: Duration,
-    /// From the first staged file to the commit.
-    staging: Duration,
-    /// From the commit to the end of the process.
-    switch: Duration,
-}
-
-impl Phases {
-    fn measure(scenario: &Scenario) -> Self {
-        scenario.restore_old();
-        let start = Instant::now();
-        let mut child = scenario.build(&[]);
-        let staged = wait_for(&mut child, || has_staging(&scenario.out));
-        let staging_start = start.elapsed();
-        let journal = scenario.out.join(JOURNAL);
-        let committed = wait_for(&mut child, || journal.exists());
-        let commit = start.elapsed();
-        assert!(child.wait().expect("a full build").success());
-        let total = start.elapsed();
-        assert!(
-            scenario.assert_whole("an uninterrupted build", false),
-            "an uninterrupted build writes the new tree"
-        );
-        assert!(
-            staged && committed,
-            "the build was seen staging and committing"
-        );
-        let at_least = Duration::from_millis(1);
-        Phases {
-            total,
-            staging: (commit - staging_start).max(at_least),
-            switch: (total - commit).max(at_least),
-        }
-    }
+/// How many files are in the staging folder (0 when there is none).
+fn staged_files(out: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING))
+        .filter_map(|e| std::fs::read_dir(e.path()).ok())
+        .map(Iterator::count)
+        .sum()
 }
 
 #[test]
 fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
     let scenario = Scenario::new("crash-kill", 60);
     let started = Instant::now();
-    let phases = Phases::measure(&scenario);
+    // The files the switch stages: every new or changed file, the index
+    // included.
+    let to_stage = scenario
+        .new
+        .iter()
+        .filter(|(path, contents)| scenario.old.get(*path) != Some(*contents))
+        .count();
+    scenario.restore_old();
+    let timer = Instant::now();
+    assert!(scenario.build(&[]).wait().expect("a build").success());
+    let total = timer.elapsed();
+    assert!(scenario.assert_whole("an uninterrupted build", false));
+
     // How the kills landed: before writing, while staging, after the
     // commit, or too late (the build had finished).
     let mut landed = BTreeMap::<&str, usize>::new();
@@ -295,30 +282,33 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
         rounds += 1;
         scenario.restore_old();
         let mut child = scenario.build(&[]);
-        // A spread of delays (golden-ratio sequence) over each phase of the
-        // measured build, from three starting points: the start of the
-        // process, the first staged file, the commit. Only the first is
-        // blind; the others make sure kills land in the short write phase
-        // on any machine.
-        let fraction = (round as f64 * 0.618_034 + 0.1).fract() * 1.2;
+        // A spread of points (golden-ratio sequence) in three ways: a delay
+        // over the time a whole build takes (blind), and progress through
+        // staging and through the switch (so that kills land in the short
+        // write phase on any machine, however busy).
+        let fraction = (round as f64 * 0.618_034 + 0.1).fract();
+        let journal = scenario.out.join(JOURNAL);
         let what = match round % 3 {
             0 => {
-                let delay = phases.total.mul_f64(fraction);
+                let delay = total.mul_f64(fraction * 1.2);
                 std::thread::sleep(delay);
                 format!("round {round}: killed {delay:?} into the build")
             }
             1 => {
-                wait_for(&mut child, || has_staging(&scenario.out));
-                let delay = phases.staging.mul_f64(fraction);
-                std::thread::sleep(delay);
-                format!("round {round}: killed {delay:?} after staging began")
+                let target = ((to_stage as f64 * fraction) as usize).max(1);
+                wait_for(&mut child, || {
+                    staged_files(&scenario.out) >= target || journal.exists()
+                });
+                format!("round {round}: killed after staging {target} of {to_stage} files")
             }
             _ => {
-                let journal = scenario.out.join(JOURNAL);
-                wait_for(&mut child, || journal.exists());
-                let delay = phases.switch.mul_f64(fraction);
-                std::thread::sleep(delay);
-                format!("round {round}: killed {delay:?} after the commit")
+                let left = (to_stage as f64 * (1.0 - fraction)) as usize;
+                wait_for(&mut child, || {
+                    journal.exists() && staged_files(&scenario.out) <= left
+                });
+                format!(
+                    "round {round}: killed after the commit, with {left} of {to_stage} files to switch"
+                )
             }
         };
         let _ = child.kill();
@@ -356,7 +346,7 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
         }
     }
     eprintln!(
-        "{rounds} kills in {:.1} s ({phases:?}): {landed:?}",
+        "{rounds} kills in {:.1} s: {landed:?}",
         started.elapsed().as_secs_f64()
     );
     for kind in ["while staging", "after commit"] {

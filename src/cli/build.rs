@@ -2,9 +2,13 @@
 
 use anyhow::Context;
 
-use super::{Cli, Format, exit, report};
+use super::{Cli, Format, exit, output_dir, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    // A wrong `--out` is a usage error, reported before compiling. An
+    // existing output directory is locked for the whole run, so that a
+    // second run waits before it compiles; a new one once it is created.
+    let locked = output_dir::open(cli, false)?;
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
@@ -12,9 +16,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         eprintln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
-    let out_dir = cli.out_dir();
-    let summary = crate::output::write(&out_dir, &output)
-        .with_context(|| format!("writing `{}`", out_dir.display()))?;
+    let lock = match locked {
+        Some(lock) => lock,
+        None => output_dir::open(cli, true)?
+            .context("the output directory exists once it has been created")?,
+    };
+    let summary = crate::output::write_locked(&lock, &output)
+        .with_context(|| format!("writing `{}`", lock.path().display()))?;
     match cli.format {
         Format::Json => println!(
             "{}",
@@ -22,6 +30,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 "written": summary.written,
                 "removed": summary.removed,
                 "unchanged": summary.unchanged,
+                "kept": summary.kept,
             })
         ),
         Format::Text => {
@@ -30,6 +39,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             }
             for path in &summary.removed {
                 println!("removed {}{path}", cli.out_prefix());
+            }
+            for path in &summary.kept {
+                eprintln!(
+                    "kept    {}{path}: no longer generated, but edited or not obsgen's, so not deleted",
+                    cli.out_prefix()
+                );
             }
             println!(
                 "{} files: {} written, {} unchanged, {} removed",

@@ -2,19 +2,23 @@
 
 use anyhow::Context;
 
-use super::{Cli, Format, exit, report, stdout_colour};
+use super::{Cli, Format, exit, output_dir, report, stdout_colour};
 use crate::output::{ChangeKind, changes, render_unified};
 
 pub fn run(cli: &Cli, exit_code: bool) -> anyhow::Result<u8> {
+    // Locked for the whole run; `None` when there is no output yet.
+    let locked = output_dir::open(cli, false)?;
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let Some(output) = output else {
         return Ok(exit::INVALID);
     };
-    let out_dir = cli.out_dir();
-    let found = changes(&out_dir, &output)
-        .with_context(|| format!("comparing with `{}`", out_dir.display()))?;
+    let found = match locked {
+        Some(lock) => changes(lock.path(), &output)
+            .with_context(|| format!("comparing with `{}`", lock.path().display()))?,
+        None => changes(&cli.out_dir(), &output)?,
+    };
     match cli.format {
         Format::Json => {
             let files: Vec<_> = found

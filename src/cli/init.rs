@@ -1,11 +1,13 @@
 //! `obsgen init`: a working starting point. Writes only files that do not
 //! exist yet, so running it in an existing repository is harmless.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 use super::exit;
+use crate::output::OutputError;
 
 /// The scaffold: path → contents, from `templates/init/`.
 const FILES: &[(&str, &str)] = &[
@@ -25,21 +27,70 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
+    // Check every file before writing any: a refusal leaves nothing half
+    // scaffolded.
+    let mut to_write = Vec::new();
     for (relative, contents) in FILES {
         let path = dir.join(relative);
-        if path.exists() {
-            println!("kept    {} (exists)", path.display());
-            continue;
+        if let Some(link) = symlinked_folder(&dir, relative) {
+            bail!(
+                "not writing `{}`: `{}` is a symbolic link, and obsgen init writes only inside `{}`",
+                path.display(),
+                link.display(),
+                dir.display()
+            );
         }
+        // `symlink_metadata`, not `exists`: a dangling symbolic link
+        // "does not exist", but writing through it would create its target,
+        // wherever that is.
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                println!("kept    {} (a symbolic link; not followed)", path.display());
+            }
+            Ok(_) => println!("kept    {} (exists)", path.display()),
+            Err(_) => to_write.push((path, contents)),
+        }
+    }
+    for (path, contents) in to_write {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating `{}`", parent.display()))?;
         }
-        std::fs::write(&path, contents).with_context(|| format!("writing `{}`", path.display()))?;
+        // `create_new` refuses any existing name, a symbolic link included,
+        // should one appear since the check above.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|error| OutputError::Io {
+                action: "creating",
+                path: path.display().to_string(),
+                error,
+            })?;
+        file.write_all(contents.as_bytes())
+            .map_err(|error| OutputError::Io {
+                action: "writing",
+                path: path.display().to_string(),
+                error,
+            })?;
         println!("created {}", path.display());
     }
     println!(
         "next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile"
     );
     Ok(exit::OK)
+}
+
+/// The first folder between `dir` and `relative` that is a symbolic link.
+fn symlinked_folder(dir: &Path, relative: &str) -> Option<PathBuf> {
+    let mut current = dir.to_path_buf();
+    let mut components = relative.split('/').peekable();
+    while let Some(component) = components.next() {
+        components.peek()?;
+        current.push(component);
+        if std::fs::symlink_metadata(&current).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Some(current);
+        }
+    }
+    None
 }

@@ -6,7 +6,9 @@
 mod build;
 mod check;
 mod diff;
+mod error_text;
 mod init;
+mod output_dir;
 mod schema;
 mod validate;
 
@@ -91,12 +93,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
-            let mut source = error.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
+            eprint!("{}", error_text::error_text(&error));
             ExitCode::from(exit::USAGE)
         }
     }

@@ -8,13 +8,16 @@
 
 pub mod diff;
 pub mod header;
+pub mod lock;
+pub mod ownership;
 pub mod write;
 pub mod yaml;
 
 use std::collections::BTreeMap;
 
 pub use diff::{Change, ChangeKind, changes, render_unified};
-pub use write::{INDEX_FILE, WriteSummary, read_index, write};
+pub use lock::{LOCK_TIMEOUT, OutputLock, lock, timeout_from_env};
+pub use write::{INDEX_FILE, Recovery, WriteSummary, read_index, recover, write, write_locked};
 
 /// Why a file could not be added or the tree could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +28,58 @@ pub enum OutputError {
     Duplicate { path: String },
     #[error("serializing a generated file: {0}")]
     Serialize(String),
-    #[error("{action} `{path}`: {source}")]
+    #[error("{action} `{path}`: {}", describe_io(error))]
     Io {
         action: &'static str,
         path: String,
-        #[source]
-        source: std::io::Error,
+        /// Not a `#[source]`: its message is already in this one, and a
+        /// cause chain would print it twice.
+        error: std::io::Error,
     },
+    #[error(
+        "refusing to overwrite {} that obsgen did not generate: {}; move {} out of the way and run obsgen again",
+        plural(files.len(), "a file", "files"),
+        files.join(", "),
+        plural(files.len(), "it", "them")
+    )]
+    NotOurs { files: Vec<String> },
+    #[error(
+        "another obsgen run is still using `{path}` after {seconds} s; try again when it has finished (`OBSGEN_LOCK_TIMEOUT` sets how many seconds to wait)"
+    )]
+    Locked { path: String, seconds: f64 },
+    #[error(
+        "`{path}` (the record of an interrupted build) is damaged; delete it and the `.obsgen-staging-*` folders next to it, then build again"
+    )]
+    DamagedJournal { path: String },
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
+}
+
+/// An I/O error in plain words: the operating system's message without
+/// Rust's `(os error N)` suffix.
+pub fn describe_io(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_string(),
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::AlreadyExists => "it already exists".to_string(),
+        ErrorKind::NotADirectory => "a part of the path is a file, not a directory".to_string(),
+        ErrorKind::IsADirectory => "it is a directory".to_string(),
+        ErrorKind::StorageFull => "no space left on the device".to_string(),
+        ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_string(),
+        ErrorKind::CrossesDevices => {
+            "it is on another file system than the output directory".to_string()
+        }
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+                None => text,
+            }
+        }
+    }
 }
 
 /// Generated files by relative path (`/`-separated), sorted.

@@ -292,9 +292,35 @@ mod tests {
         // Library rows follow the service's language: storefront is Node.
         assert!(!row_titles(get("storefront")).contains(&"Go scheduler".to_string()));
         assert!(titles.contains("OS threads"));
-        // Every language and framework of the example gets its own panels.
+        // Every language and framework of the example gets its own rows.
         for service in &model.services {
-            let titles = panel_titles(get(&service.name));
+            let dashboard = get(&service.name);
+            let rows = row_titles(dashboard);
+            assert!(
+                rows.contains(&format!("Runtime ({})", service.language_name())),
+                "{rows:?}"
+            );
+            assert!(
+                rows.contains(&format!("Framework ({})", service.framework_name())),
+                "{rows:?}"
+            );
+            let framework_row = dashboard
+                .panels
+                .iter()
+                .position(
+                    |item| matches!(item, PanelOrRow::Row(r) if r.title.starts_with("Framework")),
+                )
+                .expect("a framework row");
+            let PanelOrRow::Row(row) = &dashboard.panels[framework_row] else {
+                panic!("a row")
+            };
+            assert!(row.panels.len() >= 2, "{}: {:?}", service.name, row.title);
+            assert!(
+                dashboard
+                    .tags
+                    .contains(&service_dashboard::team_tag(&service.team))
+            );
+            let titles = panel_titles(dashboard);
             let runtime = runtime::panels(service.language, service.framework);
             for panel in runtime {
                 assert!(

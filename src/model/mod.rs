@@ -36,7 +36,7 @@ impl Model {
         self.services
             .binary_search_by(|service| service.name.as_str().cmp(name))
             .ok()
-            .map(|index| &self.services[index])
+            .and_then(|index| self.services.get(index))
     }
     pub fn team(&self, name: &str) -> Option<&Team> {
         self.platform.teams.iter().find(|team| team.name == name)

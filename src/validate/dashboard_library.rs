@@ -83,10 +83,9 @@ pub fn check(
                         .path(format!("{path}.expr"))
                         .expected("a query scoped with `job=\"{{service}}\"` and `env=\"$env\"`, rates over `$__rate_interval`")
                         .found(panel.expr.clone())
-                        .hint(if problems.len() > 1 {
-                            format!("also: {}", problems[1..].join("; "))
-                        } else {
-                            "`{{service}}` becomes each service's name".to_string()
+                        .hint(match problems.get(1..).filter(|rest| !rest.is_empty()) {
+                            Some(rest) => format!("also: {}", rest.join("; ")),
+                            None => "`{{service}}` becomes each service's name".to_string(),
                         }),
                 );
             }

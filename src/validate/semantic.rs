@@ -879,10 +879,11 @@ fn check_dashboards(report: &mut Reporter<'_>, service: &ServiceManifest) {
                     service.metadata.name
                 ))
                 .found(panel.expr.clone())
-                .hint(if problems.len() > 1 {
-                    format!("also: {}", problems[1..].join("; "))
-                } else {
+                .hint(match problems.get(1..).filter(|rest| !rest.is_empty()) {
+                    Some(rest) => format!("also: {}", rest.join("; ")),
+                    None => {
                     "dashboards show one environment at a time: filter by `job` and `env=\"$env\"`, and rate over `$__rate_interval`".to_string()
+                    }
                 });
         }
     }

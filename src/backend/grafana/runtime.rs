@@ -63,35 +63,38 @@ fn expand(template: &str, selector: &Selector) -> String {
     out.replace("{rate}", RATE_INTERVAL)
 }
 
-const PROCESS: &[RuntimePanel] = &[
-    RuntimePanel {
-        title: "CPU",
-        description: "CPU time used by the process, in cores (`process_cpu_seconds_total`).",
-        unit: unit::CORES,
-        queries: &[(
-            "sum by (instance) (rate(process_cpu_seconds_total{sel}[{rate}]))",
-            "{{instance}}",
-        )],
-    },
-    RuntimePanel {
-        title: "Resident memory",
-        description: "Resident set size of the process (`process_resident_memory_bytes`).",
-        unit: unit::BYTES,
-        queries: &[(
-            "sum by (instance) (process_resident_memory_bytes{sel})",
-            "{{instance}}",
-        )],
-    },
-    RuntimePanel {
-        title: "Open file descriptors",
-        description: "Open file descriptors against the limit (`process_open_fds`, `process_max_fds`).",
-        unit: unit::COUNT,
-        queries: &[
-            ("sum by (instance) (process_open_fds{sel})", "{{instance}}"),
-            ("min(process_max_fds{sel})", "limit"),
-        ],
-    },
-];
+const CPU: RuntimePanel = RuntimePanel {
+    title: "CPU",
+    description: "CPU time used by the process, in cores (`process_cpu_seconds_total`).",
+    unit: unit::CORES,
+    queries: &[(
+        "sum by (instance) (rate(process_cpu_seconds_total{sel}[{rate}]))",
+        "{{instance}}",
+    )],
+};
+
+const RESIDENT_MEMORY: RuntimePanel = RuntimePanel {
+    title: "Resident memory",
+    description: "Resident set size of the process (`process_resident_memory_bytes`).",
+    unit: unit::BYTES,
+    queries: &[(
+        "sum by (instance) (process_resident_memory_bytes{sel})",
+        "{{instance}}",
+    )],
+};
+
+const OPEN_FDS: RuntimePanel = RuntimePanel {
+    title: "Open file descriptors",
+    description: "Open file descriptors against the limit (`process_open_fds`, `process_max_fds`).",
+    unit: unit::COUNT,
+    queries: &[
+        ("sum by (instance) (process_open_fds{sel})", "{{instance}}"),
+        ("min(process_max_fds{sel})", "limit"),
+    ],
+};
+
+/// What every client library exposes about the process.
+const PROCESS: &[RuntimePanel] = &[CPU, RESIDENT_MEMORY, OPEN_FDS];
 
 const GO: &[RuntimePanel] = &[
     RuntimePanel {
@@ -234,8 +237,8 @@ const PYTHON: &[RuntimePanel] = &[
             "generation {{generation}}",
         )],
     },
-    PROCESS[1],
-    PROCESS[2],
+    RESIDENT_MEMORY,
+    OPEN_FDS,
 ];
 
 const NODE: &[RuntimePanel] = &[
@@ -325,7 +328,7 @@ pub fn panels(language: Language, framework: Framework) -> Vec<RuntimePanel> {
     // Every client library but Python's (listed above) and Node's exposes
     // process CPU; add it where the language table does not already have it.
     if !panels.iter().any(|panel| panel.title == "CPU") {
-        panels.push(PROCESS[0]);
+        panels.push(CPU);
     }
     panels
 }

@@ -289,6 +289,19 @@ mod tests {
                 "checkout lacks {expected}: {titles:?}"
             );
         }
+        // Calls are counted by the client instrumentation of their protocol:
+        // checkout (gRPC) calls the Django inventory and postgres over HTTP.
+        let expr_of = |title: &str| {
+            lint::all_panels(checkout)
+                .find(|p| p.title == title)
+                .and_then(|p| p.targets.first())
+                .map(|t| t.expr.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            expr_of("Calls to inventory").contains("http_client_request_duration_seconds_count")
+        );
+        assert!(expr_of("Calls to postgres").contains("server_address=~"));
         // Library rows follow the service's language: storefront is Node.
         assert!(!row_titles(get("storefront")).contains(&"Go scheduler".to_string()));
         assert!(titles.contains("OS threads"));

@@ -21,7 +21,7 @@ use super::runtime;
 use crate::backend::prometheus::rules::{ingress_kind_name, proxy_metrics, sli_record};
 use crate::model::metrics::{self, RequestMetrics};
 use crate::model::{Indicator, Model, Service, naming};
-use crate::spec::{Discovery, Framework};
+use crate::spec::{Discovery, Framework, Protocol};
 
 /// The landing dashboard's uid; every service dashboard links back to it.
 pub const HOME_UID: &str = "obsgen-home";
@@ -434,8 +434,8 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
         return;
     }
     layout.row(CLIENTS, "Client requests", false);
-    let client = metrics::for_framework(service.framework).client;
     for dependency in &service.dependencies {
+        let client = client_metrics(service.framework, dependency.protocol);
         let target = if dependency.internal {
             model.service(&dependency.name)
         } else {
@@ -488,6 +488,19 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
             24,
             (2 + list.len() as u32).min(12),
         );
+    }
+}
+
+/// The client metrics of calls over `protocol` from a service of
+/// `framework`: gRPC calls are counted by the gRPC client interceptors;
+/// HTTP calls by the framework's own HTTP client instrumentation, or the
+/// OpenTelemetry HTTP client conventions when the framework is gRPC.
+/// Frameworks whose libraries instrument no client get `None`.
+fn client_metrics(framework: Framework, protocol: Protocol) -> Option<RequestMetrics> {
+    match (protocol, framework) {
+        (Protocol::Grpc, _) => metrics::for_framework(Framework::Grpc).client,
+        (Protocol::Http, Framework::Grpc) => metrics::for_framework(Framework::Http).client,
+        (Protocol::Http, framework) => metrics::for_framework(framework).client,
     }
 }
 

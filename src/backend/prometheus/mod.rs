@@ -18,7 +18,7 @@ pub mod operator;
 pub mod promql;
 pub mod rules;
 pub mod scrape;
-pub mod unit_tests;
+pub mod promtool_cases;
 
 use crate::backend::{Backend, RenderContext};
 use crate::output::{OutputError, OutputSet, header, yaml};
@@ -54,9 +54,9 @@ impl Backend for PrometheusBackend {
                     output.add(&path, text)?;
                     format!("../rules/{}.yml", service.name)
                 };
-                let tests = unit_tests::test_file(service, service_env, &service_rules, rule_file);
+                let tests = promtool_cases::test_file(service, service_env, &service_rules, rule_file);
                 output.add(
-                    unit_tests::test_path(env, &service.name),
+                    promtool_cases::test_path(env, &service.name),
                     yaml::document(&header::hash_comment(&sources), &tests)?,
                 )?;
             }

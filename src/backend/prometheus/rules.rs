@@ -17,7 +17,7 @@
 //!    [`alerts::ERROR_BUDGET_BURN`] alerts, one per burn-rate tier and speed.
 //!
 //! Alongside the rules, [`service_rules`] describes every alert it emitted
-//! ([`EmittedAlert`]) so that [`super::unit_tests`] can generate promtool
+//! ([`EmittedAlert`]) so that [`super::promtool_cases`] can generate promtool
 //! tests that expect exactly these labels and annotations.
 
 use std::collections::BTreeMap;

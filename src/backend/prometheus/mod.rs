@@ -16,9 +16,9 @@
 
 pub mod operator;
 pub mod promql;
+pub mod promtool_cases;
 pub mod rules;
 pub mod scrape;
-pub mod promtool_cases;
 
 use crate::backend::{Backend, RenderContext};
 use crate::output::{OutputError, OutputSet, header, yaml};
@@ -54,7 +54,8 @@ impl Backend for PrometheusBackend {
                     output.add(&path, text)?;
                     format!("../rules/{}.yml", service.name)
                 };
-                let tests = promtool_cases::test_file(service, service_env, &service_rules, rule_file);
+                let tests =
+                    promtool_cases::test_file(service, service_env, &service_rules, rule_file);
                 output.add(
                     promtool_cases::test_path(env, &service.name),
                     yaml::document(&header::hash_comment(&sources), &tests)?,

@@ -304,7 +304,7 @@ fn build_service(
             description: slo.description.clone(),
             indicator: match &slo.indicator {
                 IndicatorSpec::Availability {} => Indicator::Availability,
-                IndicatorSpec::Latency { threshold } => Indicator::Latency {
+                IndicatorSpec::Latency { threshold, .. } => Indicator::Latency {
                     threshold: *threshold,
                 },
                 IndicatorSpec::Ratio { errors, total } => Indicator::Ratio {

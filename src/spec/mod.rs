@@ -183,6 +183,11 @@ pub struct MetricsSpec {
     /// Overrides the platform's scrape interval for this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrape_interval: Option<Duration>,
+    /// The latency histogram's bucket boundaries in seconds, when the
+    /// service configures its own (`[0.05, 0.1, 0.3, 1]`). Latency SLO
+    /// thresholds must be one of them. Default: the client library's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<f64>,
 }
 
 #[derive(
@@ -275,7 +280,13 @@ pub enum IndicatorSpec {
     /// The share of requests that did not fail, from the framework's request metrics.
     Availability {},
     /// The share of requests faster than `threshold`, from the framework's latency histogram.
-    Latency { threshold: Duration },
+    Latency {
+        threshold: Duration,
+        /// The histogram's bucket boundaries in seconds, when they differ
+        /// from `metrics.buckets` and the library's defaults.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buckets: Vec<f64>,
+    },
     /// Custom PromQL: `errors` / `total`, each with `{{window}}` where the range goes.
     Ratio { errors: String, total: String },
 }

@@ -9,8 +9,8 @@ use crate::diagnostics::{Diagnostic, closest};
 use crate::load::{Document, field_path, yaml::escape_pointer};
 use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
 use crate::spec::{
-    Discovery, Duration, Framework, IndicatorSpec, LogFormat, PlatformManifest, Protocol,
-    ServiceManifest,
+    Discovery, Duration, Framework, IndicatorSpec, Language, LogFormat, PlatformManifest,
+    Protocol, ServiceManifest, ServiceSpec,
 };
 
 use super::promql;
@@ -610,7 +610,7 @@ fn check_service(
         }
         match &slo.indicator {
             IndicatorSpec::Availability {} => {}
-            IndicatorSpec::Latency { threshold } => {
+            IndicatorSpec::Latency { threshold, buckets } => {
                 if threshold.as_millis() == 0 || *threshold > Duration::from_mins(10) {
                     report
                         .error(
@@ -620,7 +620,7 @@ fn check_service(
                         .expected("between `1ms` and `10m`")
                         .found(threshold.to_string());
                 } else {
-                    check_latency_bucket(report, &pointer, spec.framework, *threshold);
+                    check_latency_bucket(report, &pointer, spec, *threshold, buckets);
                 }
             }
             IndicatorSpec::Ratio { errors, total } => {
@@ -772,40 +772,84 @@ fn check_service(
 }
 
 /// The latency SLI counts requests in the histogram bucket whose `le` is
-/// the threshold: warn when the framework's histogram has no such boundary
-/// by default, since the SLI would then see no fast request at all.
+/// the threshold: without a boundary there the SLI is empty and its alerts
+/// can never fire. Declared buckets (per SLO, then `metrics.buckets`) must
+/// contain the threshold; otherwise the client library's defaults should,
+/// and a service that pages must not rely on a boundary nobody declared.
 fn check_latency_bucket(
     report: &mut Reporter<'_>,
     pointer: &str,
-    framework: Option<Framework>,
+    spec: &ServiceSpec,
     threshold: Duration,
+    slo_buckets: &[f64],
 ) {
-    let metrics = crate::model::metrics::for_framework(framework.unwrap_or(Framework::Http)).server;
-    if metrics.is_default_bucket(threshold.as_secs_f64()) {
+    let seconds = threshold.as_secs_f64();
+    let format = |bounds: &[f64]| -> String {
+        bounds
+            .iter()
+            .map(|b| crate::spec::units::format_number(*b))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = format!(
+        "{threshold} ({} s)",
+        crate::spec::units::format_number(seconds)
+    );
+    let declared = if slo_buckets.is_empty() {
+        spec.metrics
+            .as_ref()
+            .map(|m| m.buckets.as_slice())
+            .unwrap_or_default()
+    } else {
+        slo_buckets
+    };
+    if !declared.is_empty() {
+        if declared.iter().any(|b| (b - seconds).abs() < 1e-9) {
+            return;
+        }
+        report
+            .error(
+                &format!("{pointer}/indicator/threshold"),
+                format!("`{threshold}` is not one of the service's declared bucket boundaries"),
+            )
+            .expected(format!("one of the declared boundaries (seconds): {}", format(declared)))
+            .found(found)
+            .hint("the SLI counts requests in the bucket whose `le` is the threshold: add the boundary to the histogram and to `buckets`, or pick a threshold among them");
         return;
     }
-    let bounds: Vec<String> = metrics
-        .default_buckets
-        .iter()
-        .map(|b| crate::spec::units::format_number(*b))
-        .collect();
-    let diagnostic = report.warning(
-        &format!("{pointer}/indicator/threshold"),
-        format!(
-            "`{threshold}` is not a default bucket boundary of `{}`",
-            metrics.duration
-        ),
+    let metrics = crate::model::metrics::for_service(
+        spec.framework.unwrap_or(Framework::Http),
+        spec.language.unwrap_or(Language::Other),
+    )
+    .server;
+    if metrics.is_default_bucket(seconds) {
+        return;
+    }
+    let pages = spec.alerts.as_ref().and_then(|a| a.page).unwrap_or(false);
+    let message = format!(
+        "`{threshold}` is not a default bucket boundary of `{}` ({})",
+        metrics.duration, metrics.buckets.library
     );
+    let location = format!("{pointer}/indicator/threshold");
+    let diagnostic = if pages {
+        report.error(&location, format!("{message}: the SLO's alerts could never page"))
+    } else {
+        report.warning(&location, message)
+    };
     diagnostic
-        .expected(if bounds.is_empty() {
-            "a bucket boundary configured in the service (this library has no round default buckets)".to_string()
+        .expected(if metrics.buckets.bounds.is_empty() {
+            "a bucket boundary configured in the service and declared in `metrics.buckets` (this library has no round default buckets)".to_string()
         } else {
-            format!("one of the default boundaries (seconds): {}", bounds.join(", "))
+            format!(
+                "one of the default boundaries (seconds): {}; or boundaries declared in `metrics.buckets`",
+                format(metrics.buckets.bounds)
+            )
         })
-        .found(format!("{threshold} ({} s)", crate::spec::units::format_number(threshold.as_secs_f64())))
+        .found(found)
         .hint(format!(
-            "the SLI counts requests in the bucket `le=\"{}\"`: {}",
-            crate::spec::units::format_number(threshold.as_secs_f64()),
-            metrics.bucket_hint
+            "the SLI counts requests in the bucket `le=\"{}\"`: {}, then declare the boundaries, e.g. `metrics: {{buckets: [0.1, {}, 1]}}`",
+            crate::spec::units::format_number(seconds),
+            metrics.bucket_hint,
+            crate::spec::units::format_number(seconds),
         ));
 }

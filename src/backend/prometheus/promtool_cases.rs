@@ -348,12 +348,14 @@ fn sli_inputs(
             // The last spelling (`1.0` for whole seconds) proves the
             // matcher accepts both.
             let le = le.last().cloned().unwrap_or_default();
-            let mut bucket = base.to_vec();
+            let mut timed = base.to_vec();
+            timed.extend(request.latency_matchers.iter().copied());
+            let mut bucket = timed.clone();
             bucket.push(("le", &le));
             vec![
                 series(
                     &request.duration_count(),
-                    &base,
+                    &timed,
                     counter(REQUESTS_PER_STEP, count),
                 ),
                 series(

@@ -346,6 +346,16 @@ fn service_selector(service: &Service, env: &ServiceEnvironment, extra: &[String
     format!("{{{}}}", matchers.join(","))
 }
 
+/// The matchers latency reads (`grpc_type="unary"`: streams last as long
+/// as they are open and are not requests to time).
+fn latency_matchers(metrics: &RequestMetrics) -> Vec<String> {
+    metrics
+        .latency_matchers
+        .iter()
+        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .collect()
+}
+
 /// The matcher selecting failed requests.
 fn error_matcher(metrics: &RequestMetrics) -> String {
     format!("{}=~{}", metrics.errors.label, quote(metrics.errors.regex))
@@ -369,6 +379,7 @@ fn request_recordings(
     metrics: &RequestMetrics,
 ) -> Vec<Rule> {
     let all = service_selector(service, env, &[]);
+    let timed = service_selector(service, env, &latency_matchers(metrics));
     let errors = service_selector(service, env, &[error_matcher(metrics)]);
     let mut levels = vec![("job_env", vec!["job", "env"])];
     if !metrics.route_labels.is_empty() {
@@ -405,7 +416,7 @@ fn request_recordings(
             rules.push(record(
                 format!("{level}:request_duration_seconds:{name}_rate{RATE_WINDOW}"),
                 format!(
-                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{all}[{RATE_WINDOW}])))",
+                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{timed}[{RATE_WINDOW}])))",
                     metrics.duration_bucket()
                 ),
                 BTreeMap::new(),
@@ -595,7 +606,11 @@ fn sli_expr(
             )
         }
         Indicator::Latency { threshold } => {
-            let fast = service_selector(service, env, &[le_matcher(*threshold)]);
+            let timed = latency_matchers(metrics);
+            let mut fast_matchers = timed.clone();
+            fast_matchers.push(le_matcher(*threshold));
+            let fast = service_selector(service, env, &fast_matchers);
+            let all = service_selector(service, env, &timed);
             let count = metrics.duration_count();
             format!(
                 "(\n  {}\n  -\n  {}\n)\n/\n{}",
@@ -949,6 +964,29 @@ mod tests {
         push_group(&mut groups, "g".into(), many);
         let sizes: Vec<usize> = groups.iter().map(|g| g.rules.len()).collect();
         assert_eq!(sizes, [20, 20, 5]);
+    }
+
+    #[test]
+    fn grpc_latency_selects_unary_calls_only() {
+        let grpc = "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: g, team: t}\nspec:\n  language: go\n  framework: grpc\n  slos: [{name: latency, objective: 99, indicator: {type: latency, threshold: 250ms}}]\n";
+        let rules = rules_of(grpc, "production");
+        let exprs: Vec<&str> = rules
+            .file
+            .groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter(|r| r.expr.0.contains("grpc_server_handling_seconds"))
+            .map(|r| r.expr.0.as_str())
+            .collect();
+        assert!(!exprs.is_empty());
+        for expr in exprs {
+            for selector in expr.split("grpc_server_handling_seconds").skip(1) {
+                assert!(
+                    selector.split('}').next().unwrap_or("").contains("grpc_type=\"unary\""),
+                    "{expr}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use super::print::{errln, outln};
 use super::{Cli, Format, exit, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
@@ -9,35 +10,35 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let Some(output) = output else {
-        eprintln!("nothing written: fix the errors above; the previous output is unchanged");
+        errln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
     let out_dir = cli.out_dir();
     let summary = crate::output::write(&out_dir, &output)
         .with_context(|| format!("writing `{}`", out_dir.display()))?;
     match cli.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::json!({
                 "written": summary.written,
                 "removed": summary.removed,
                 "unchanged": summary.unchanged,
             })
-        ),
+        )?,
         Format::Text => {
             for path in &summary.written {
-                println!("wrote   {}{path}", cli.out_prefix());
+                outln!("wrote   {}{path}", cli.out_prefix())?;
             }
             for path in &summary.removed {
-                println!("removed {}{path}", cli.out_prefix());
+                outln!("removed {}{path}", cli.out_prefix())?;
             }
-            println!(
+            outln!(
                 "{} files: {} written, {} unchanged, {} removed",
                 output.len(),
                 summary.written.len(),
                 summary.unchanged,
                 summary.removed.len()
-            );
+            )?;
         }
     }
     Ok(exit::OK)

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 
+use super::print::{errln, out, outln};
 use super::{Cli, Format, exit, report, stdout_colour};
 use crate::output::{changes, render_unified};
 
@@ -22,14 +23,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match cli.format {
         Format::Json => {
             let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
-            println!("{}", serde_json::json!({ "stale": paths }));
+            outln!("{}", serde_json::json!({ "stale": paths }))?;
         }
         Format::Text => {
-            print!(
+            out!(
                 "{}",
                 render_unified(&found, &cli.out_prefix(), stdout_colour())
-            );
-            eprintln!(
+            )?;
+            errln!(
                 "{} is stale: {} files differ; run `obsgen build` and commit the result",
                 cli.out_prefix(),
                 found.len()

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::exit;
+use super::print::outln;
 
 /// The scaffold: path → contents, from `templates/init/`.
 const FILES: &[(&str, &str)] = &[
@@ -28,7 +29,7 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
     for (relative, contents) in FILES {
         let path = dir.join(relative);
         if path.exists() {
-            println!("kept    {} (exists)", path.display());
+            outln!("kept    {} (exists)", path.display())?;
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -36,10 +37,10 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
                 .with_context(|| format!("creating `{}`", parent.display()))?;
         }
         std::fs::write(&path, contents).with_context(|| format!("writing `{}`", path.display()))?;
-        println!("created {}", path.display());
+        outln!("created {}", path.display())?;
     }
-    println!(
+    outln!(
         "next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile"
-    );
+    )?;
     Ok(exit::OK)
 }

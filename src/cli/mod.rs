@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod diff;
 mod init;
+pub(crate) mod print;
 mod schema;
 mod validate;
 
@@ -91,10 +92,10 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            print::errln!("error: {error}");
             let mut source = error.source();
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                print::errln!("  caused by: {cause}");
                 source = cause.source();
             }
             ExitCode::from(exit::USAGE)
@@ -137,13 +138,14 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
         return;
     }
     match cli.format {
-        Format::Json => eprint!("{}", diagnostics::render_json(&compilation.diagnostics)),
+        Format::Json => print::stderr(&diagnostics::render_json(&compilation.diagnostics)),
         Format::Text => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            eprint!(
-                "{}",
-                diagnostics::render_text(&compilation.diagnostics, &compilation.sources, colour)
-            );
+            print::stderr(&diagnostics::render_text(
+                &compilation.diagnostics,
+                &compilation.sources,
+                colour,
+            ));
         }
     }
 }

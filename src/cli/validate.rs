@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use super::print::outln;
 use super::{Cli, Format, exit, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
@@ -11,7 +12,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let valid = !compilation.has_errors();
     if cli.format == Format::Text && valid {
         let services = compilation.model.as_ref().map_or(0, |m| m.services.len());
-        println!("{services} services valid");
+        outln!("{services} services valid")?;
     }
     Ok(if valid { exit::OK } else { exit::INVALID })
 }

@@ -95,7 +95,9 @@ pub struct BucketTable {
 pub const CLIENT_GOLANG: BucketTable = BucketTable {
     library: "client_golang",
     source: "prometheus/histogram.go `DefBuckets`",
-    bounds: &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+    bounds: &[
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ],
 };
 
 /// client_python's `Histogram.DEFAULT_BUCKETS` (`prometheus_client/metrics.py`).
@@ -113,14 +115,18 @@ pub const CLIENT_PYTHON: BucketTable = BucketTable {
 pub const CLIENT_JAVA: BucketTable = BucketTable {
     library: "client_java",
     source: "prometheus-metrics-core `Histogram.Builder.DEFAULT_CLASSIC_UPPER_BOUNDS`",
-    bounds: &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+    bounds: &[
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ],
 };
 
 /// prom-client's (Node.js) default histogram buckets (`lib/histogram.js`).
 pub const PROM_CLIENT: BucketTable = BucketTable {
     library: "prom-client",
     source: "lib/histogram.js default `buckets`",
-    bounds: &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+    bounds: &[
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ],
 };
 
 /// prometheus-net's `Histogram.DefaultBuckets` (.NET).
@@ -147,8 +153,7 @@ pub const DJANGO_PROMETHEUS: BucketTable = BucketTable {
     library: "django-prometheus",
     source: "django_prometheus/conf.py `PROMETHEUS_LATENCY_BUCKETS`",
     bounds: &[
-        0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 25.0, 50.0,
-        75.0,
+        0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 25.0, 50.0, 75.0,
     ],
 };
 
@@ -165,8 +170,8 @@ pub const PROMETHEUS_NET_ASPNETCORE: BucketTable = BucketTable {
     library: "prometheus-net.AspNetCore",
     source: "HttpRequestDurationMiddleware `Histogram.ExponentialBuckets(0.001, 2, 16)`",
     bounds: &[
-        0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048,
-        4.096, 8.192, 16.384, 32.768,
+        0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096,
+        8.192, 16.384, 32.768,
     ],
 };
 
@@ -219,7 +224,6 @@ pub fn for_service(framework: Framework, language: Language) -> FrameworkMetrics
     }
     metrics
 }
-
 
 const OTEL_HTTP_CLIENT: RequestMetrics = RequestMetrics {
     library: "OpenTelemetry HTTP client semantic conventions",
@@ -448,7 +452,9 @@ mod tests {
         let go = for_service(Framework::Grpc, Language::Go).server;
         assert_eq!(
             go.buckets.bounds,
-            [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+            [
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
+            ]
         );
         for python_only in [0.075, 0.75, 7.5] {
             assert!(!go.is_default_bucket(python_only), "{python_only}");
@@ -465,7 +471,12 @@ mod tests {
     fn grpc_latency_is_unary_only() {
         let grpc = for_framework(Framework::Grpc);
         assert_eq!(grpc.server.latency_matchers, [("grpc_type", "unary")]);
-        assert!(for_framework(Framework::Http).server.latency_matchers.is_empty());
+        assert!(
+            for_framework(Framework::Http)
+                .server
+                .latency_matchers
+                .is_empty()
+        );
     }
 
     #[test]

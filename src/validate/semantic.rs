@@ -9,8 +9,8 @@ use crate::diagnostics::{Diagnostic, closest};
 use crate::load::{Document, field_path, yaml::escape_pointer};
 use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
 use crate::spec::{
-    Discovery, Duration, Framework, IndicatorSpec, Language, LogFormat, PlatformManifest,
-    Protocol, ServiceManifest, ServiceSpec,
+    Discovery, Duration, Framework, IndicatorSpec, Language, LogFormat, PlatformManifest, Protocol,
+    ServiceManifest, ServiceSpec,
 };
 
 use super::promql;
@@ -832,7 +832,10 @@ fn check_latency_bucket(
     );
     let location = format!("{pointer}/indicator/threshold");
     let diagnostic = if pages {
-        report.error(&location, format!("{message}: the SLO's alerts could never page"))
+        report.error(
+            &location,
+            format!("{message}: the SLO's alerts could never page"),
+        )
     } else {
         report.warning(&location, message)
     };

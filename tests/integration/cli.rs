@@ -348,3 +348,31 @@ fn validate_reports_a_valid_repository() {
     assert_eq!(run.stdout, "1 services valid\n");
     assert_eq!(run.stderr, "");
 }
+
+/// `obsgen diff | head -1`: the reader goes away; that is a normal end
+/// (exit 0 for diff, 1 for a stale check), not a panic (exit 101).
+#[test]
+fn a_closed_stdout_pipe_is_a_normal_end() {
+    let (_dir, demo) = scaffold();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+            .args(args)
+            .current_dir(&demo)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("running obsgen");
+        // Close the reading end before obsgen writes a byte.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("waiting for obsgen");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (output.status.code(), stderr)
+    };
+    assert_eq!(run(&["diff"]).0, Some(0));
+    assert_eq!(run(&["diff", "--exit-code"]).0, Some(1));
+    assert_eq!(run(&["check"]).0, Some(1));
+    assert_eq!(run(&["schema"]).0, Some(0));
+    assert_eq!(run(&["validate"]).0, Some(0));
+    assert_eq!(run(&["--format", "json", "diff"]).0, Some(0));
+}

@@ -982,7 +982,11 @@ mod tests {
         for expr in exprs {
             for selector in expr.split("grpc_server_handling_seconds").skip(1) {
                 assert!(
-                    selector.split('}').next().unwrap_or("").contains("grpc_type=\"unary\""),
+                    selector
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .contains("grpc_type=\"unary\""),
                     "{expr}"
                 );
             }

@@ -77,3 +77,13 @@ fn committed_schemas_accept_the_shipped_manifests_and_reject_a_typo() {
     });
     assert!(!service.is_valid(&typo));
 }
+
+/// Debian's promtool cannot check Kubernetes discovery: the README says
+/// which promtool a user needs for a full check.
+#[test]
+fn the_readme_says_which_promtool_checks_kubernetes_discovery() {
+    let readme = std::fs::read_to_string(crate::common::repo().join("README.md")).expect("README");
+    assert!(readme.contains("Which promtool checks Kubernetes discovery"));
+    assert!(readme.contains("kubernetes_sd_configs"));
+    assert!(readme.contains("https://prometheus.io/download/"));
+}

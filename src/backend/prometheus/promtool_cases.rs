@@ -32,7 +32,7 @@ use crate::spec::{Duration, IngressKind};
 const STEP: Duration = Duration::from_mins(1);
 
 /// Rules are evaluated every five minutes: the slowest burn-rate tier holds
-/// for 3h, and evaluating every rule of the file once a minute for that
+/// for 1h, and evaluating every rule of the file once a minute for that
 /// long makes promtool slow for no gain. Rate windows of 5m still see five
 /// samples, and every check below is placed on an evaluation step.
 const EVALUATION: Duration = Duration::from_mins(5);

@@ -317,6 +317,9 @@ pub struct Alerts {
     pub page: bool,
     /// As a ratio, e.g. `0.03`.
     pub proxy_error_ratio: f64,
+    /// Requests per second through the proxy below which its error ratio
+    /// is not alerted on.
+    pub proxy_min_rps: f64,
     pub unavailable_for: Duration,
     pub runbook_url: Option<String>,
 }

@@ -150,7 +150,10 @@ mod tests {
             .collect();
         assert_eq!(holds, ["2m", "15m", "1h", "1h"]);
         let docs = include_str!("../../docs/alerts.md");
-        assert!(docs.contains("Sloth emits no `for:`"), "docs/alerts.md must say the holds are obsgen's");
+        assert!(
+            docs.contains("Sloth emits no `for:`"),
+            "docs/alerts.md must say the holds are obsgen's"
+        );
     }
 
     #[test]

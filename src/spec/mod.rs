@@ -301,6 +301,12 @@ pub struct AlertsSpec {
     /// answered 5xx over 5 minutes. Default `3%`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_error_ratio: Option<Percent>,
+    /// The reverse-proxy alert stays silent below this many requests per
+    /// second through the proxy (over 5 minutes), so that one 5xx among a
+    /// handful of requests cannot page. Default `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub proxy_min_rps: Option<f64>,
     /// How long the service must be fully unavailable before alerting. Default `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable_for: Option<Duration>,

@@ -95,8 +95,28 @@ pub fn test_file(
     for alert in &rules.alerts {
         match &alert.kind {
             AlertKind::Unavailable => tests.extend(unavailable_cases(service, env, alert)),
-            AlertKind::ProxyErrors { ingress, threshold } => {
-                tests.extend(proxy_cases(alert, ingress, *threshold));
+            AlertKind::ProxyErrors {
+                ingress,
+                threshold,
+                min_rps,
+            } => {
+                tests.extend(proxy_cases(env, alert, ingress, *threshold, *min_rps));
+            }
+            AlertKind::IndicatorMissing { .. } => {
+                // All SLOs together: they share the alert name, and promtool
+                // compares every alert of that name.
+                let first = rules
+                    .alerts
+                    .iter()
+                    .position(|a| matches!(a.kind, AlertKind::IndicatorMissing { .. }));
+                if first.is_some_and(|index| std::ptr::eq(&rules.alerts[index], alert)) {
+                    tests.extend(indicator_missing_cases(
+                        service,
+                        env,
+                        &request,
+                        &rules.alerts,
+                    ));
+                }
             }
             AlertKind::Burn { slo, window, .. } => {
                 // All tiers of one SLO are tested together: a burn fast enough
@@ -266,23 +286,50 @@ fn proxy_series_labels(
     }
 }
 
-fn proxy_cases(alert: &EmittedAlert, ingress: &Ingress, threshold: f64) -> Vec<TestGroup> {
+/// The label keeping one environment's proxy series (see
+/// [`super::rules::proxy_env_scopes`]), with this environment's value and
+/// another one's.
+fn proxy_scope(ingress: &Ingress, env: &ServiceEnvironment) -> (&'static str, String, String) {
+    match ingress.kind {
+        IngressKind::Nginx => (
+            "exported_namespace",
+            env.namespace.clone(),
+            format!("not-{}", env.namespace),
+        ),
+        _ => ("env", env.name.clone(), format!("not-{}", env.name)),
+    }
+}
+
+fn proxy_cases(
+    env: &ServiceEnvironment,
+    alert: &EmittedAlert,
+    ingress: &Ingress,
+    threshold: f64,
+    min_rps: f64,
+) -> Vec<TestGroup> {
     let (metric, _, _) = proxy_metrics(ingress);
     let (name_labels, outcome, [ok, failed]) = proxy_series_labels(ingress);
+    let (scope_label, this_env, other_env) = proxy_scope(ingress, env);
     let eval_time = fires_at(RATES_ACTIVE, alert.hold);
     let count = samples_until(eval_time);
-    let inputs = |ratio: f64| {
-        let errors = ratio * REQUESTS_PER_STEP;
-        [(ok, REQUESTS_PER_STEP - errors), (failed, errors)]
+    let inputs = |ratio: f64, requests_per_step: f64, scope: &str| {
+        let errors = ratio * requests_per_step;
+        [(ok, requests_per_step - errors), (failed, errors)]
             .into_iter()
             .map(|(code, per_step)| {
                 let mut labels: Vec<(&str, &str)> =
                     name_labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 labels.push((outcome, code));
+                labels.push((scope_label, scope));
                 labels.push(("instance", "proxy-1:10254"));
                 series(metric, &labels, counter(per_step, count))
             })
             .collect::<Vec<_>>()
+    };
+    let check = |expected: Vec<ExpectedAlert>| AlertTest {
+        eval_time,
+        alertname: alert.name.to_string(),
+        exp_alerts: expected,
     };
     let case = |ratio: f64, fires: bool| TestGroup {
         name: format!(
@@ -293,18 +340,55 @@ fn proxy_cases(alert: &EmittedAlert, ingress: &Ingress, threshold: f64) -> Vec<T
             number(threshold * 100.0)
         ),
         interval: STEP,
-        input_series: inputs(ratio),
-        alert_rule_test: vec![AlertTest {
-            eval_time,
-            alertname: alert.name.to_string(),
-            exp_alerts: if fires {
-                vec![expect(alert, ratio)]
-            } else {
-                vec![]
-            },
-        }],
+        input_series: inputs(ratio, REQUESTS_PER_STEP, &this_env),
+        alert_rule_test: if fires {
+            vec![
+                // Pending, not yet firing, one evaluation before its hold ends.
+                AlertTest {
+                    eval_time: Duration::from_millis(
+                        eval_time.as_millis() - EVALUATION.as_millis(),
+                    ),
+                    alertname: alert.name.to_string(),
+                    exp_alerts: vec![],
+                },
+                check(vec![expect(alert, ratio)]),
+            ]
+        } else {
+            vec![check(vec![])]
+        },
     };
-    vec![case(above(threshold), true), case(under(threshold), false)]
+    let high = above(threshold);
+    let mut groups = vec![
+        case(high, true),
+        case(under(threshold), false),
+        TestGroup {
+            name: format!(
+                "{}: stays silent at {}% 5xx in another environment ({scope_label}=\"{other_env}\")",
+                alert.name,
+                number(high * 100.0)
+            ),
+            interval: STEP,
+            input_series: inputs(high, REQUESTS_PER_STEP, &other_env),
+            alert_rule_test: vec![check(vec![])],
+        },
+    ];
+    if min_rps > 0.0 {
+        // Half the minimum rate: a high ratio of too few requests.
+        let per_step = min_rps * STEP.as_secs_f64() / 2.0;
+        groups.push(TestGroup {
+            name: format!(
+                "{}: stays silent at {}% 5xx of {} requests per second (minimum {})",
+                alert.name,
+                number(high * 100.0),
+                number(min_rps / 2.0),
+                number(min_rps)
+            ),
+            interval: STEP,
+            input_series: inputs(high, per_step, &this_env),
+            alert_rule_test: vec![check(vec![])],
+        });
+    }
+    groups
 }
 
 /// The values of the outcome label for a success and for a failure.
@@ -442,4 +526,84 @@ fn burn_cases(
         }
     }
     groups
+}
+
+/// SLOIndicatorMissing fires once the service has been up for its hold
+/// without the indicators' series, and stays silent while they exist or
+/// while the service is down (ServiceUnavailable's business).
+fn indicator_missing_cases(
+    service: &Service,
+    env: &ServiceEnvironment,
+    request: &RequestMetrics,
+    all_alerts: &[EmittedAlert],
+) -> Vec<TestGroup> {
+    let alerts: Vec<(&Slo, &EmittedAlert)> = all_alerts
+        .iter()
+        .filter_map(|alert| match &alert.kind {
+            AlertKind::IndicatorMissing { slo } => Some((slo, alert)),
+            _ => None,
+        })
+        .collect();
+    let Some((_, first)) = alerts.first() else {
+        return Vec::new();
+    };
+    let name = first.name;
+    let fired_at = fires_at(Duration::from_millis(0), first.hold);
+    let count = samples_until(fired_at);
+    let up = |value: f64| {
+        series(
+            "up",
+            &[
+                ("job", &service.name),
+                ("env", &env.name),
+                ("instance", "target-1:80"),
+            ],
+            gauge(value, count),
+        )
+    };
+    let test = |eval_time: Duration, expected: Vec<ExpectedAlert>| AlertTest {
+        eval_time,
+        alertname: name.to_string(),
+        exp_alerts: expected,
+    };
+    let before = Duration::from_millis(fired_at.as_millis() - EVALUATION.as_millis());
+    let every: Vec<ExpectedAlert> = alerts.iter().map(|(_, a)| expect(a, 1.0)).collect();
+    // Custom ratio SLIs are arbitrary PromQL: no synthetic series feed
+    // their `total` query, so they stay missing in the third case.
+    let mut present = vec![up(1.0)];
+    let mut still_missing = Vec::new();
+    for (slo, alert) in &alerts {
+        if matches!(slo.indicator, Indicator::Ratio { .. }) {
+            still_missing.push(expect(alert, 1.0));
+        } else {
+            for input in sli_inputs(service, env, slo, request, 0.0, count) {
+                if !present.iter().any(|p: &Series| p.series == input.series) {
+                    present.push(input);
+                }
+            }
+        }
+    }
+    vec![
+        TestGroup {
+            name: format!(
+                "{name}: fires once the service has been up without the indicators' series for {}",
+                first.hold
+            ),
+            interval: STEP,
+            input_series: vec![up(1.0)],
+            alert_rule_test: vec![test(before, vec![]), test(fired_at, every)],
+        },
+        TestGroup {
+            name: format!("{name}: stays silent while the service is down"),
+            interval: STEP,
+            input_series: vec![up(0.0)],
+            alert_rule_test: vec![test(fired_at, vec![])],
+        },
+        TestGroup {
+            name: format!("{name}: stays silent while the indicators' series exist"),
+            interval: STEP,
+            input_series: present,
+            alert_rule_test: vec![test(fired_at, still_missing)],
+        },
+    ]
 }

@@ -82,6 +82,10 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
+        alertmanager: spec
+            .alertmanager
+            .as_ref()
+            .and_then(|am| crate::model::AlertmanagerUrl::parse(&am.url)),
     };
 
     let grafana_spec = spec.grafana.clone().unwrap_or_default();

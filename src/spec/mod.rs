@@ -440,8 +440,21 @@ pub struct PlatformSpec {
     pub logging: Option<LoggingSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerting: Option<AlertingSpec>,
+    /// The Alertmanager obsgen configures, where every Prometheus sends
+    /// its alerts (unless `prometheus.alertmanagers` lists others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<AlertmanagerSpec>,
     /// The teams that own services, with their alert receivers.
     pub teams: BTreeMap<String, TeamSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerSpec {
+    /// Where Prometheus reaches it: `http://alertmanager.monitoring.svc:9093`
+    /// (scheme, host, port and an optional path prefix).
+    #[schemars(regex(pattern = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"))]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

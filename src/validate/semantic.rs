@@ -128,6 +128,7 @@ pub fn check_platform(
     if let Some(url) = &spec.service_url {
         check_service_url(&mut report, "/spec/service_url", url);
     }
+    check_alertmanager_target(&mut report, spec);
     if let Some(prometheus) = &spec.prometheus {
         let interval = prometheus
             .scrape_interval
@@ -767,6 +768,36 @@ fn check_service(
                         .found(request.path.clone());
                 }
             }
+        }
+    }
+}
+
+/// Prometheus sends alerts only to the Alertmanagers its `alerting:` block
+/// names: without `alertmanager.url` (or `prometheus.alertmanagers`) every
+/// alert obsgen generates fires into the void.
+fn check_alertmanager_target(report: &mut Reporter<'_>, spec: &crate::spec::PlatformSpec) {
+    let prometheus = spec.prometheus.clone().unwrap_or_default();
+    if prometheus.output == Some(crate::spec::PrometheusOutput::Operator)
+        || !prometheus.alertmanagers.is_empty()
+    {
+        return;
+    }
+    match &spec.alertmanager {
+        Some(am) if crate::model::AlertmanagerUrl::parse(&am.url).is_none() => {
+            report
+                .error("/spec/alertmanager/url", "not an Alertmanager URL")
+                .expected("`http://` or `https://`, a host and port, and an optional path, e.g. `http://alertmanager.monitoring.svc:9093`")
+                .found(am.url.clone());
+        }
+        Some(_) => {}
+        None => {
+            report
+                .warning(
+                    "/spec",
+                    "no Alertmanager: the generated prometheus.yml has no `alerting:` block, so every alert fires and notifies nobody",
+                )
+                .expected("`alertmanager: {url: http://alertmanager.monitoring.svc:9093}` (the Alertmanager obsgen configures), or `prometheus.alertmanagers`")
+                .hint("add `alertmanager.url` to obsgen.yaml; `obsgen init` writes one");
         }
     }
 }

@@ -376,3 +376,51 @@ fn a_closed_stdout_pipe_is_a_normal_end() {
     assert_eq!(run(&["validate"]).0, Some(0));
     assert_eq!(run(&["--format", "json", "diff"]).0, Some(0));
 }
+
+/// A new repository's Prometheus sends its alerts to the Alertmanager
+/// obsgen configures; without one, validation says alerts go nowhere.
+#[test]
+fn prometheus_is_connected_to_alertmanager_from_the_first_run() {
+    let (_dir, demo) = scaffold();
+    let valid = obsgen(&demo, &["validate"]);
+    valid.success();
+    assert!(!valid.stderr.contains("warning"), "{}", valid.stderr);
+    obsgen(&demo, &["build"]).success();
+    let config =
+        std::fs::read_to_string(demo.join("generated/prometheus/production/prometheus.yml"))
+            .expect("prometheus.yml");
+    let value: serde_json::Value = serde_saphyr::from_str(&config).expect("YAML");
+    assert_eq!(
+        value["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
+        "alertmanager.monitoring.svc:9093",
+        "{config}"
+    );
+
+    edit(
+        &demo.join("obsgen.yaml"),
+        "    url: http://alertmanager.monitoring.svc:9093\n",
+        "    url: https://am.example.com:9443/alertmanager/\n",
+    );
+    obsgen(&demo, &["build"]).success();
+    let config =
+        std::fs::read_to_string(demo.join("generated/prometheus/production/prometheus.yml"))
+            .expect("prometheus.yml");
+    let value: serde_json::Value = serde_saphyr::from_str(&config).expect("YAML");
+    let am = &value["alerting"]["alertmanagers"][0];
+    assert_eq!(am["scheme"], "https", "{config}");
+    assert_eq!(am["path_prefix"], "/alertmanager", "{config}");
+    assert_eq!(am["static_configs"][0]["targets"][0], "am.example.com:9443");
+
+    edit(
+        &demo.join("obsgen.yaml"),
+        "  alertmanager:\n    url: https://am.example.com:9443/alertmanager/\n",
+        "",
+    );
+    let warned = obsgen(&demo, &["validate"]);
+    warned.success();
+    assert!(
+        warned.stderr.contains("warning") && warned.stderr.contains("notifies nobody"),
+        "{}",
+        warned.stderr
+    );
+}

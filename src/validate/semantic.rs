@@ -353,16 +353,22 @@ fn check_label_name(report: &mut Reporter<'_>, pointer: &str, name: &str) {
 }
 
 /// Checks every service against the platform and the other services.
+/// `invalid` names the services whose manifests failed the schema: they
+/// exist, their own errors are reported, and depending on them is no error.
 pub fn check_services(
     platform: Option<&PlatformManifest>,
     services: &[(&Document, &ServiceManifest)],
+    invalid: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut first_of: HashMap<&str, &str> = HashMap::new();
-    let frameworks: HashMap<&str, Option<Framework>> = services
-        .iter()
-        .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework))
-        .collect();
+    let mut frameworks: HashMap<&str, Option<Framework>> =
+        invalid.iter().map(|name| (*name, None)).collect();
+    frameworks.extend(
+        services
+            .iter()
+            .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework)),
+    );
     for (document, service) in services {
         let mut report = Reporter {
             document,

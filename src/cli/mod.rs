@@ -9,6 +9,7 @@ mod diff;
 mod init;
 pub(crate) mod print;
 mod schema;
+mod test;
 mod validate;
 
 use std::io::IsTerminal;
@@ -65,6 +66,8 @@ pub enum Command {
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
     Check,
+    /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
+    Test,
     /// Print the JSON Schema of a manifest kind.
     Schema {
         /// `service` (default) or `platform`.
@@ -112,6 +115,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Diff { exit_code } => diff::run(cli, *exit_code),
         Command::Check => check::run(cli),
         Command::Schema { kind } => schema::run(*kind),
+        Command::Test => test::run(cli),
     }
 }
 

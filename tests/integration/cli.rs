@@ -424,3 +424,75 @@ fn prometheus_is_connected_to_alertmanager_from_the_first_run() {
         warned.stderr
     );
 }
+
+/// `obsgen test` runs the generated promtool tests and routing cases with
+/// the tools on PATH, fails when a generated rule no longer meets its
+/// tests, and says which tool is missing.
+#[test]
+fn obsgen_test_runs_the_generated_tests_with_the_real_tools() {
+    let (_dir, demo) = scaffold();
+    // The tools the tests need, on PATH.
+    let promtool = crate::common::tool("promtool");
+    let amtool = crate::common::tool("amtool");
+    let bin = TempDir::new("cli-tools");
+    for tool in [&promtool, &amtool] {
+        let name = tool
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .replace("prometheus-", "");
+        std::os::unix::fs::symlink(tool, bin.join(&name)).expect("linking a tool");
+    }
+    let run = |path: &Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+            .arg("test")
+            .current_dir(&demo)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("running obsgen test");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = run(bin.path());
+    assert_eq!(code, Some(2), "before a build: {stderr}");
+    assert!(stderr.contains("obsgen build"), "{stderr}");
+
+    obsgen(&demo, &["build"]).success();
+    let routes = std::fs::read_to_string(demo.join("generated/alertmanager/tests/routes.tsv"))
+        .expect("routes.tsv");
+    assert!(routes.contains("`obsgen test` runs them all"), "{routes}");
+    assert!(!routes.contains("scripts/test-routes.sh"));
+
+    let (code, stdout, stderr) = run(bin.path());
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("obsgen test: 4 promtool test files (4 passed, 0 failed), ")
+            && summary.ends_with(" passed, 0 failed)"),
+        "{stdout}"
+    );
+
+    // A rule that no longer meets its tests.
+    let rules = demo.join("generated/prometheus/production/rules/hello.yml");
+    let text = std::fs::read_to_string(&rules).expect("rules");
+    std::fs::write(&rules, text.replace(") == 0\n", ") < 2\n")).expect("writing");
+    let (code, stdout, _) = run(bin.path());
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL prometheus/production/tests/hello.test.yml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(2 passed, 2 failed)") || stdout.contains("(3 passed, 1 failed)"),
+        "{stdout}"
+    );
+
+    let empty = TempDir::new("cli-no-tools");
+    let (code, _, stderr) = run(empty.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`promtool` is not on PATH"), "{stderr}");
+}

@@ -7,19 +7,28 @@ use super::print::{errln, out, outln};
 use super::{Cli, Format, exit, report, stdout_colour};
 use crate::output::{changes, render_unified};
 
-pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
-    report(cli, &compilation);
     let Some(output) = output else {
+        report(cli, &compilation);
         return Ok(exit::INVALID);
     };
     let out_dir = cli.out_dir();
     let found = changes(&out_dir, &output)
         .with_context(|| format!("comparing with `{}`", out_dir.display()))?;
     if found.is_empty() {
+        // Up to date: a pre-commit hook should stay quiet, so warnings
+        // are one line unless asked for.
+        if verbose || cli.format == Format::Json {
+            report(cli, &compilation);
+        } else if let Some(summary) = crate::diagnostics::warnings_summary(&compilation.diagnostics)
+        {
+            errln!("{summary}");
+        }
         return Ok(exit::OK);
     }
+    report(cli, &compilation);
     match cli.format {
         Format::Json => {
             let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();

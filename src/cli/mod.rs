@@ -65,7 +65,11 @@ pub enum Command {
         exit_code: bool,
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
-    Check,
+    Check {
+        /// Show every warning even when the output is up to date (otherwise one summary line).
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
     Test,
     /// Print the JSON Schema of a manifest kind.
@@ -113,7 +117,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Validate => validate::run(cli),
         Command::Build => build::run(cli),
         Command::Diff { exit_code } => diff::run(cli, *exit_code),
-        Command::Check => check::run(cli),
+        Command::Check { verbose } => check::run(cli, *verbose),
         Command::Schema { kind } => schema::run(*kind),
         Command::Test => test::run(cli),
     }

@@ -496,3 +496,30 @@ fn obsgen_test_runs_the_generated_tests_with_the_real_tools() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("`promtool` is not on PATH"), "{stderr}");
 }
+
+/// An up-to-date `check` (a pre-commit hook) sums its warnings up in one
+/// line; `--verbose` shows them.
+#[test]
+fn an_up_to_date_check_sums_warnings_up_in_one_line() {
+    let (_dir, demo) = scaffold();
+    edit(
+        &demo.join("obsgen.yaml"),
+        "  alertmanager:\n    url: http://alertmanager.monitoring.svc:9093\n",
+        "",
+    );
+    obsgen(&demo, &["build"]).success();
+    let quiet = obsgen(&demo, &["check"]);
+    quiet.success();
+    assert_eq!(
+        quiet.stderr,
+        "1 warning; `obsgen validate` (or `obsgen check --verbose`) shows them\n"
+    );
+    assert_eq!(quiet.stdout, "");
+    let verbose = obsgen(&demo, &["check", "--verbose"]);
+    verbose.success();
+    assert!(
+        verbose.stderr.contains("notifies nobody"),
+        "{}",
+        verbose.stderr
+    );
+}

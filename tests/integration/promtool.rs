@@ -247,6 +247,9 @@ fn mutation_repo(extra_labels: &str) -> TempDir {
     dir
 }
 
+/// A text replaced in a rule file: (from, to, how many times `from` occurs).
+type Edit = (String, String, usize);
+
 /// Each mutation of a generated rule file that changes what an alert means
 /// (a threshold, a window, the `and` of the two windows, a `for:` hold, the
 /// error budget, the proxy's traffic guard or environment) must make some
@@ -274,7 +277,7 @@ fn generated_tests_fail_when_a_rule_is_mutated() {
     let long = format!("max without (sloth_window) ({}", availability("1h"));
     let short_5m = format!("max without (sloth_window) ({}", availability("5m"));
     // (alert kind, [(text in the rule file, its mutation, occurrences)])
-    let mutations: Vec<(&str, Vec<(String, String, usize)>)> = vec![
+    let mutations: Vec<(&str, Vec<Edit>)> = vec![
         (
             "ServiceUnavailable threshold",
             vec![(") == 0\n".into(), ") < 2\n".into(), 1)],

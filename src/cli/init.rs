@@ -40,7 +40,7 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
         outln!("created {}", path.display())?;
     }
     outln!(
-        "next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile"
+        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile"
     )?;
     Ok(exit::OK)
 }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -19,7 +19,7 @@ pub enum Severity {
 }
 
 /// One problem in one place of one manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// The manifest, relative to the root.
@@ -194,6 +194,64 @@ fn summary(errors: usize, warnings: usize) -> String {
         (e, 0) => plural(e, "error"),
         (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
     }
+}
+
+/// What `obsgen validate --format json` prints on stdout, valid or not:
+/// one document, like linters' JSON reports. Its JSON Schema is committed
+/// as `schema/validate-report.schema.json`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ValidationReport {
+    /// True when there is no error (warnings allowed).
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Service manifests validated; 0 when the repository is invalid.
+    pub services: usize,
+    /// Every diagnostic, sorted by file, line and column; empty when clean.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ValidationReport {
+    pub fn new(diagnostics: &[Diagnostic], services: usize) -> Self {
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        Self {
+            valid: errors == 0,
+            errors,
+            warnings: diagnostics.len() - errors,
+            services,
+            diagnostics: diagnostics.to_vec(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string()) + "\n"
+    }
+
+    /// The JSON Schema of the report.
+    pub fn schema_text() -> String {
+        let mut value = schemars::schema_for!(ValidationReport).to_value();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "$id".to_string(),
+                serde_json::Value::String(
+                    "https://obsgen.dev/schema/v1/validate-report.schema.json".to_string(),
+                ),
+            );
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    }
+}
+
+/// One line for warnings nobody asked to see in full (`obsgen check` when
+/// the output is up to date).
+pub fn warnings_summary(diagnostics: &[Diagnostic]) -> Option<String> {
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count();
+    (warnings > 0).then(|| {
+        format!(
+            "{}; `obsgen validate` (or `obsgen check --verbose`) shows them",
+            summary(0, warnings)
+        )
+    })
 }
 
 /// Renders diagnostics as a JSON array.

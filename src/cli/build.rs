@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use super::print::{errln, outln};
 use super::{Cli, Format, exit, output_dir, report};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
@@ -13,7 +14,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     report(cli, &compilation);
     let Some(output) = output else {
-        eprintln!("nothing written: fix the errors above; the previous output is unchanged");
+        errln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
     let lock = match locked {
@@ -24,7 +25,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let summary = crate::output::write_locked(&lock, &output)
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
     match cli.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::json!({
                 "written": summary.written,
@@ -32,27 +33,27 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 "unchanged": summary.unchanged,
                 "kept": summary.kept,
             })
-        ),
+        )?,
         Format::Text => {
             for path in &summary.written {
-                println!("wrote   {}{path}", cli.out_prefix());
+                outln!("wrote   {}{path}", cli.out_prefix())?;
             }
             for path in &summary.removed {
-                println!("removed {}{path}", cli.out_prefix());
+                outln!("removed {}{path}", cli.out_prefix())?;
             }
             for path in &summary.kept {
-                eprintln!(
+                errln!(
                     "kept    {}{path}: no longer generated, but edited or not obsgen's, so not deleted",
                     cli.out_prefix()
                 );
             }
-            println!(
+            outln!(
                 "{} files: {} written, {} unchanged, {} removed",
                 output.len(),
                 summary.written.len(),
                 summary.unchanged,
                 summary.removed.len()
-            );
+            )?;
         }
     }
     Ok(exit::OK)

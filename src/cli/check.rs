@@ -3,16 +3,17 @@
 
 use anyhow::Context;
 
+use super::print::{errln, out, outln};
 use super::{Cli, Format, exit, output_dir, report, stdout_colour};
 use crate::output::{changes, render_unified};
 
-pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
     // Locked for the whole run; `None` when there is no output yet.
     let locked = output_dir::open(cli, false)?;
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
-    report(cli, &compilation);
     let Some(output) = output else {
+        report(cli, &compilation);
         return Ok(exit::INVALID);
     };
     let found = match locked {
@@ -21,19 +22,28 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         None => changes(&cli.out_dir(), &output)?,
     };
     if found.is_empty() {
+        // Up to date: a pre-commit hook should stay quiet, so warnings
+        // are one line unless asked for.
+        if verbose || cli.format == Format::Json {
+            report(cli, &compilation);
+        } else if let Some(summary) = crate::diagnostics::warnings_summary(&compilation.diagnostics)
+        {
+            errln!("{summary}");
+        }
         return Ok(exit::OK);
     }
+    report(cli, &compilation);
     match cli.format {
         Format::Json => {
             let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
-            println!("{}", serde_json::json!({ "stale": paths }));
+            outln!("{}", serde_json::json!({ "stale": paths }))?;
         }
         Format::Text => {
-            print!(
+            out!(
                 "{}",
                 render_unified(&found, &cli.out_prefix(), stdout_colour())
-            );
-            eprintln!(
+            )?;
+            errln!(
                 "{} is stale: {} files differ; run `obsgen build` and commit the result",
                 cli.out_prefix(),
                 found.len()

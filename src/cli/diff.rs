@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use super::print::{out, outln};
 use super::{Cli, Format, exit, output_dir, report, stdout_colour};
 use crate::output::{ChangeKind, changes, render_unified};
 
@@ -34,12 +35,12 @@ pub fn run(cli: &Cli, exit_code: bool) -> anyhow::Result<u8> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(files));
+            outln!("{}", serde_json::Value::Array(files))?;
         }
-        Format::Text => print!(
+        Format::Text => out!(
             "{}",
             render_unified(&found, &cli.out_prefix(), stdout_colour())
-        ),
+        )?,
     }
     Ok(if exit_code && !found.is_empty() {
         exit::INVALID

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::exit;
+use super::print::outln;
 use crate::output::OutputError;
 
 /// The scaffold: path → contents, from `templates/init/`.
@@ -45,9 +46,9 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
         // wherever that is.
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                println!("kept    {} (a symbolic link; not followed)", path.display());
+                outln!("kept    {} (a symbolic link; not followed)", path.display())?;
             }
-            Ok(_) => println!("kept    {} (exists)", path.display()),
+            Ok(_) => outln!("kept    {} (exists)", path.display())?,
             Err(_) => to_write.push((path, contents)),
         }
     }
@@ -73,11 +74,11 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
                 path: path.display().to_string(),
                 error,
             })?;
-        println!("created {}", path.display());
+        outln!("created {}", path.display())?;
     }
-    println!(
-        "next: `obsgen build` compiles into generated/; add `include obsgen.mk` to your Makefile"
-    );
+    outln!(
+        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile"
+    )?;
     Ok(exit::OK)
 }
 

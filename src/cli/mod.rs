@@ -9,7 +9,9 @@ mod diff;
 mod error_text;
 mod init;
 mod output_dir;
+pub(crate) mod print;
 mod schema;
+mod test;
 mod validate;
 
 use std::io::IsTerminal;
@@ -65,7 +67,13 @@ pub enum Command {
         exit_code: bool,
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
-    Check,
+    Check {
+        /// Show every warning even when the output is up to date (otherwise one summary line).
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
+    Test,
     /// Print the JSON Schema of a manifest kind.
     Schema {
         /// `service` (default) or `platform`.
@@ -93,7 +101,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprint!("{}", error_text::error_text(&error));
+            print::stderr(&error_text::error_text(&error));
             ExitCode::from(exit::USAGE)
         }
     }
@@ -106,8 +114,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Validate => validate::run(cli),
         Command::Build => build::run(cli),
         Command::Diff { exit_code } => diff::run(cli, *exit_code),
-        Command::Check => check::run(cli),
+        Command::Check { verbose } => check::run(cli, *verbose),
         Command::Schema { kind } => schema::run(*kind),
+        Command::Test => test::run(cli),
     }
 }
 
@@ -134,13 +143,14 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
         return;
     }
     match cli.format {
-        Format::Json => eprint!("{}", diagnostics::render_json(&compilation.diagnostics)),
+        Format::Json => print::stderr(&diagnostics::render_json(&compilation.diagnostics)),
         Format::Text => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            eprint!(
-                "{}",
-                diagnostics::render_text(&compilation.diagnostics, &compilation.sources, colour)
-            );
+            print::stderr(&diagnostics::render_text(
+                &compilation.diagnostics,
+                &compilation.sources,
+                colour,
+            ));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `obsgen schema`: the JSON Schema of a manifest kind, for editors and CI.
 
+use super::print::out;
 use super::{SchemaKind, exit};
 use crate::validate::{Kind, schema};
 
@@ -8,6 +9,6 @@ pub fn run(kind: SchemaKind) -> anyhow::Result<u8> {
         SchemaKind::Service => Kind::Service,
         SchemaKind::Platform => Kind::Platform,
     };
-    print!("{}", schema::schema_text(kind));
+    out!("{}", schema::schema_text(kind))?;
     Ok(exit::OK)
 }

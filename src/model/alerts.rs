@@ -25,3 +25,6 @@ pub const SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
 pub const PROXY_ERRORS: &str = "ReverseProxyErrorRatioHigh";
 /// An SLO's error budget burns too fast.
 pub const ERROR_BUDGET_BURN: &str = "ErrorBudgetBurn";
+/// An SLO's indicator sees no series while the service is up: its
+/// recordings are empty and its burn-rate alerts cannot fire. Always a ticket.
+pub const SLO_INDICATOR_MISSING: &str = "SLOIndicatorMissing";

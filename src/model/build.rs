@@ -11,6 +11,9 @@ pub const DEFAULT_SERVICES_GLOB: &str = "services/**/*.{yaml,yml,jsonnet}";
 pub const DEFAULT_SERVICE_URL: &str = "http://{service}.{env}.svc:8080";
 /// The default ingress error ratio that alerts (3 %).
 pub const DEFAULT_PROXY_ERROR_RATIO: f64 = 0.03;
+/// One request per second: 300 requests in the 5-minute window, so the
+/// default 3 % threshold takes at least 9 failed requests.
+pub const DEFAULT_PROXY_MIN_RPS: f64 = 1.0;
 
 /// A loaded document: the spec and the file it came from (relative to the root).
 #[derive(Debug, Clone)]
@@ -79,6 +82,10 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
+        alertmanager: spec
+            .alertmanager
+            .as_ref()
+            .and_then(|am| crate::model::AlertmanagerUrl::parse(&am.url)),
     };
 
     let grafana_spec = spec.grafana.clone().unwrap_or_default();
@@ -323,7 +330,7 @@ fn build_service(
             description: slo.description.clone(),
             indicator: match &slo.indicator {
                 IndicatorSpec::Availability {} => Indicator::Availability,
-                IndicatorSpec::Latency { threshold } => Indicator::Latency {
+                IndicatorSpec::Latency { threshold, .. } => Indicator::Latency {
                     threshold: *threshold,
                 },
                 IndicatorSpec::Ratio { errors, total } => Indicator::Ratio {
@@ -341,6 +348,7 @@ fn build_service(
             .proxy_error_ratio
             .map(|p| p.ratio())
             .unwrap_or(DEFAULT_PROXY_ERROR_RATIO),
+        proxy_min_rps: alerts_spec.proxy_min_rps.unwrap_or(DEFAULT_PROXY_MIN_RPS),
         unavailable_for: alerts_spec
             .unavailable_for
             .unwrap_or(Duration::from_mins(5)),

@@ -97,6 +97,42 @@ pub struct Prometheus {
     pub pod_label: String,
     pub external_labels: BTreeMap<String, String>,
     pub alertmanagers: Vec<String>,
+    /// Where alerts go when `alertmanagers` is empty: the platform's
+    /// `alertmanager.url`.
+    pub alertmanager: Option<AlertmanagerUrl>,
+}
+
+/// An Alertmanager URL split the way Prometheus' `alerting:` block wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertmanagerUrl {
+    pub scheme: String,
+    /// `host:port`.
+    pub address: String,
+    /// `/prefix`, when the URL has a path.
+    pub path_prefix: Option<String>,
+}
+
+impl AlertmanagerUrl {
+    /// Splits `scheme://host:port/path`; `None` when it is not one.
+    pub fn parse(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let (address, path) = match rest.find('/') {
+            Some(index) => (&rest[..index], &rest[index..]),
+            None => (rest, ""),
+        };
+        if address.is_empty() {
+            return None;
+        }
+        let path = path.trim_end_matches('/');
+        Some(Self {
+            scheme: scheme.to_string(),
+            address: address.to_string(),
+            path_prefix: (!path.is_empty()).then(|| path.to_string()),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -368,6 +404,9 @@ pub struct Alerts {
     pub page: bool,
     /// As a ratio, e.g. `0.03`.
     pub proxy_error_ratio: f64,
+    /// Requests per second through the proxy below which its error ratio
+    /// is not alerted on.
+    pub proxy_min_rps: f64,
     pub unavailable_for: Duration,
     pub runbook_url: Option<String>,
 }

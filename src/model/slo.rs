@@ -86,7 +86,10 @@ pub fn burn_windows(slo_window: Duration) -> [BurnWindow; 4] {
         make(Tier::Page, Speed::Fast, 1, 5, 0.02, 2),
         make(Tier::Page, Speed::Slow, 6, 30, 0.05, 15),
         make(Tier::Ticket, Speed::Fast, 24, 120, 0.10, 60),
-        make(Tier::Ticket, Speed::Slow, 72, 360, 0.10, 180),
+        // 1h, not half the 6h short window: any dip of the 6h ratio under
+        // the threshold restarts a hold, and a 3h hold on a bursty slow burn
+        // could be restarted for days. The 3d window is the evidence.
+        make(Tier::Ticket, Speed::Slow, 72, 360, 0.10, 60),
     ]
 }
 
@@ -137,6 +140,20 @@ mod tests {
             .map(|w| w.factor)
             .collect();
         assert_eq!(factors, [13.44, 5.6, 2.8, 0.9333]);
+    }
+
+    #[test]
+    fn holds_are_short_next_to_the_windows() {
+        let holds: Vec<String> = burn_windows(Duration::from_days(30))
+            .iter()
+            .map(|w| w.hold.to_string())
+            .collect();
+        assert_eq!(holds, ["2m", "15m", "1h", "1h"]);
+        let docs = include_str!("../../docs/alerts.md");
+        assert!(
+            docs.contains("Sloth emits no `for:`"),
+            "docs/alerts.md must say the holds are obsgen's"
+        );
     }
 
     #[test]

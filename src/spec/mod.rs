@@ -219,6 +219,11 @@ pub struct MetricsSpec {
     /// Overrides the platform's scrape interval for this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrape_interval: Option<Duration>,
+    /// The latency histogram's bucket boundaries in seconds, when the
+    /// service configures its own (`[0.05, 0.1, 0.3, 1]`). Latency SLO
+    /// thresholds must be one of them. Default: the client library's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<f64>,
 }
 
 #[derive(
@@ -311,7 +316,13 @@ pub enum IndicatorSpec {
     /// The share of requests that did not fail, from the framework's request metrics.
     Availability {},
     /// The share of requests faster than `threshold`, from the framework's latency histogram.
-    Latency { threshold: Duration },
+    Latency {
+        threshold: Duration,
+        /// The histogram's bucket boundaries in seconds, when they differ
+        /// from `metrics.buckets` and the library's defaults.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buckets: Vec<f64>,
+    },
     /// Custom PromQL: `errors` / `total`, each with `{{window}}` where the range goes.
     Ratio { errors: String, total: String },
 }
@@ -326,6 +337,12 @@ pub struct AlertsSpec {
     /// answered 5xx over 5 minutes. Default `3%`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_error_ratio: Option<Percent>,
+    /// The reverse-proxy alert stays silent below this many requests per
+    /// second through the proxy (over 5 minutes), so that one 5xx among a
+    /// handful of requests cannot page. Default `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub proxy_min_rps: Option<f64>,
     /// How long the service must be fully unavailable before alerting. Default `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable_for: Option<Duration>,
@@ -459,8 +476,21 @@ pub struct PlatformSpec {
     pub logging: Option<LoggingSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerting: Option<AlertingSpec>,
+    /// The Alertmanager obsgen configures, where every Prometheus sends
+    /// its alerts (unless `prometheus.alertmanagers` lists others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<AlertmanagerSpec>,
     /// The teams that own services, with their alert receivers.
     pub teams: BTreeMap<String, TeamSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerSpec {
+    /// Where Prometheus reaches it: `http://alertmanager.monitoring.svc:9093`
+    /// (scheme, host, port and an optional path prefix).
+    #[schemars(regex(pattern = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"))]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -82,6 +82,9 @@ impl Duration {
         }
         let bytes = text.as_bytes();
         let mut total: u64 = 0;
+        if let Some(problem) = fraction_problem(text) {
+            return Err(problem);
+        }
         let mut pos = 0;
         let mut last_unit = usize::MAX;
         while pos < bytes.len() {
@@ -120,6 +123,26 @@ impl Duration {
         }
         Ok(Self { millis: total })
     }
+}
+
+/// `0.3s`, `1.5h`: durations are whole numbers of a unit. Says so, with the
+/// same duration written the way obsgen reads it (`300ms`, `1h30m`).
+fn fraction_problem(text: &str) -> Option<String> {
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic())?);
+    if !number.contains('.') {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    let (_, unit_millis) = DURATION_UNITS.iter().find(|(name, _)| *name == unit)?;
+    let millis = value * *unit_millis as f64;
+    let written = if millis.fract() == 0.0 && millis >= 0.0 {
+        format!(": write `{}`", Duration::from_millis(millis as u64))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "`{text}` has a fraction; a duration is whole numbers of a unit, largest first, such as `300ms` or `1h30m`{written}"
+    ))
 }
 
 impl fmt::Display for Duration {
@@ -332,6 +355,21 @@ pub fn format_number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fractions_say_the_whole_form() {
+        let problem = Duration::parse("0.3s").unwrap_err();
+        assert!(
+            problem.contains("has a fraction") && problem.contains("write `300ms`"),
+            "{problem}"
+        );
+        let problem = Duration::parse("1.5h").unwrap_err();
+        assert!(problem.contains("write `1h30m`"), "{problem}");
+        assert_eq!(
+            Duration::parse("300ms").map(|d| d.to_string()),
+            Ok("300ms".to_string())
+        );
+    }
 
     #[test]
     fn durations_parse_and_print_canonically() {

@@ -63,9 +63,17 @@ pub fn validate(loaded: &Loaded) -> Validated {
         })
         .collect();
     let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();
+    // A manifest that failed the schema still names a service that exists.
+    let invalid: Vec<&str> = loaded
+        .services
+        .iter()
+        .filter(|document| !services.iter().any(|(d, _)| std::ptr::eq(*d, *document)))
+        .filter_map(|document| document.value.pointer("/metadata/name")?.as_str())
+        .collect();
     semantic::check_services(
         platform.as_ref().map(|(_, spec)| spec),
         &pairs,
+        &invalid,
         &mut diagnostics,
     );
 

@@ -279,13 +279,27 @@ fn to_diagnostic(
                     }
                 }
             };
-            Diagnostic {
+            // The field's own description says which form of that type it
+            // takes (`A rate such as `20/s``): say it, with an example.
+            let described = schema_description(kind, error);
+            let diagnostic = Diagnostic {
                 message: "wrong type".to_string(),
                 ..at(&pointer, false)
             }
             .path(field_path(&pointer))
-            .expected(expected)
-            .found(found)
+            .expected(match &described {
+                Some(text) => format!("{expected}: {text}"),
+                None => expected,
+            })
+            .found(found);
+            match described
+                .as_deref()
+                .and_then(first_example)
+                .zip(field_name(&pointer))
+            {
+                Some((example, field)) => diagnostic.hint(format!("e.g. `{field}: {example}`")),
+                None => diagnostic,
+            }
         }
         ValidationErrorKind::Enum { options }
         | ValidationErrorKind::Constant {
@@ -346,7 +360,7 @@ fn to_diagnostic(
                 .get("type")
                 .filter(|tag| tag.is_string())
                 .map(|_| format!("{pointer}/type"));
-            let (message, expected, hint) = one_of_message(kind, error, instance);
+            let (message, expected, hint) = one_of_message(kind, error, instance, &pointer);
             let (place, found) = match &tag {
                 Some(tag_pointer) if message.starts_with("unknown") => (
                     tag_pointer.as_str(),
@@ -389,6 +403,7 @@ fn one_of_message(
     kind: Kind,
     error: &jsonschema::ValidationError<'_>,
     instance: &Value,
+    pointer: &str,
 ) -> (String, String, Option<String>) {
     let branches = schema_at(kind, error)
         .and_then(|s| s.as_array().cloned())
@@ -468,9 +483,112 @@ fn one_of_message(
             ),
         };
     }
+    // An optional mapping (`ingress: {kind: nginx}`) given as something
+    // else: name its fields and show the right form.
+    if let Some(shape) = branches
+        .iter()
+        .find_map(|branch| object_shape(kind, branch, field_name(pointer)))
+    {
+        let message = if instance.is_object() {
+            "the mapping does not have the expected fields".to_string()
+        } else {
+            format!("expected a mapping, found {}", describe(instance))
+        };
+        return (message, shape.0, Some(shape.1));
+    }
     let description =
         schema_description(kind, error).unwrap_or_else(|| "a value of another shape".to_string());
     ("invalid value".to_string(), description, None)
+}
+
+/// The field a pointer ends in (`/spec/ingress` → `ingress`); `None` for a
+/// list item.
+fn field_name(pointer: &str) -> Option<String> {
+    let last = pointer.rsplit('/').next()?;
+    if last.is_empty() || last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(last.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The first `example` quoted in a description (`such as `20/s``).
+fn first_example(description: &str) -> Option<String> {
+    let start = description.find('`')? + 1;
+    let end = start + description[start..].find('`')?;
+    Some(description[start..end].to_string())
+}
+
+/// A mapping schema (after `$ref`) as "a mapping with `kind` (required:
+/// ...)" and a one-line example of the field, e.g. `ingress: {kind: nginx}`.
+fn object_shape(kind: Kind, branch: &Value, field: Option<String>) -> Option<(String, String)> {
+    let root = schema(kind);
+    let resolve_ref = |value: &Value| -> Value {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(target) => root
+                .pointer(target.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => value.clone(),
+        }
+    };
+    let object = resolve_ref(branch);
+    let properties = object.get("properties")?.as_object()?;
+    let required: Vec<&str> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let fields: Vec<String> = properties.keys().map(|f| format!("`{f}`")).collect();
+    let expected = if required.is_empty() {
+        format!("a mapping with the fields {}", fields.join(", "))
+    } else {
+        format!(
+            "a mapping with the fields {} (required: {})",
+            fields.join(", "),
+            required
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let example_of = |property: &Value| -> String {
+        let property = resolve_ref(property);
+        if let Some(first) = property
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+            .and_then(Value::as_str)
+        {
+            return first.to_string();
+        }
+        if let Some(example) = property
+            .get("description")
+            .and_then(Value::as_str)
+            .and_then(first_example)
+        {
+            return example;
+        }
+        match property.get("pattern").and_then(Value::as_str) {
+            Some(pattern) if pattern.contains('@') => "team@example.com".to_string(),
+            _ => "...".to_string(),
+        }
+    };
+    let shown: Vec<String> = if required.is_empty() {
+        properties.keys().take(1).cloned().collect()
+    } else {
+        required.iter().map(|f| f.to_string()).collect()
+    };
+    let body: Vec<String> = shown
+        .iter()
+        .map(|f| format!("{f}: {}", example_of(&properties[f.as_str()])))
+        .collect();
+    let example = format!("{{{}}}", body.join(", "));
+    let hint = match field {
+        Some(field) => format!("e.g. `{field}: {example}`"),
+        None => format!("e.g. `{example}`"),
+    };
+    Some((expected, hint))
 }
 
 /// The sub-schema at the error's keyword (e.g. the `oneOf` array), or for

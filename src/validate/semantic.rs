@@ -9,8 +9,8 @@ use crate::diagnostics::{Diagnostic, closest};
 use crate::load::{Document, field_path, yaml::escape_pointer};
 use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
 use crate::spec::{
-    Discovery, Duration, Framework, IndicatorSpec, LogFormat, PlatformManifest, Protocol,
-    ServiceManifest,
+    Discovery, Duration, Framework, IndicatorSpec, Language, LogFormat, PlatformManifest, Protocol,
+    ServiceManifest, ServiceSpec,
 };
 
 use super::promql;
@@ -129,6 +129,7 @@ pub fn check_platform(
         check_service_url(&mut report, "/spec/service_url", url);
     }
     check_grafana_folder(&mut report, platform);
+    check_alertmanager_target(&mut report, spec);
     if let Some(prometheus) = &spec.prometheus {
         let interval = prometheus
             .scrape_interval
@@ -379,17 +380,23 @@ fn check_label_name(report: &mut Reporter<'_>, pointer: &str, name: &str) {
 }
 
 /// Checks every service against the platform and the other services.
+/// `invalid` names the services whose manifests failed the schema: they
+/// exist, their own errors are reported, and depending on them is no error.
 pub fn check_services(
     platform: Option<&PlatformManifest>,
     services: &[(&Document, &ServiceManifest)],
+    invalid: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut first_of: HashMap<&str, &str> = HashMap::new();
     let mut uid_of: HashMap<String, &str> = HashMap::new();
-    let frameworks: HashMap<&str, Option<Framework>> = services
-        .iter()
-        .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework))
-        .collect();
+    let mut frameworks: HashMap<&str, Option<Framework>> =
+        invalid.iter().map(|name| (*name, None)).collect();
+    frameworks.extend(
+        services
+            .iter()
+            .map(|(_, s)| (s.metadata.name.as_str(), s.spec.framework)),
+    );
     for (document, service) in services {
         let mut report = Reporter {
             document,
@@ -652,7 +659,7 @@ fn check_service(
         }
         match &slo.indicator {
             IndicatorSpec::Availability {} => {}
-            IndicatorSpec::Latency { threshold } => {
+            IndicatorSpec::Latency { threshold, buckets } => {
                 if threshold.as_millis() == 0 || *threshold > Duration::from_mins(10) {
                     report
                         .error(
@@ -662,7 +669,7 @@ fn check_service(
                         .expected("between `1ms` and `10m`")
                         .found(threshold.to_string());
                 } else {
-                    check_latency_bucket(report, &pointer, spec.framework, *threshold);
+                    check_latency_bucket(report, &pointer, spec, *threshold, buckets);
                 }
             }
             IndicatorSpec::Ratio { errors, total } => {
@@ -813,42 +820,119 @@ fn check_service(
     }
 }
 
+/// Prometheus sends alerts only to the Alertmanagers its `alerting:` block
+/// names: without `alertmanager.url` (or `prometheus.alertmanagers`) every
+/// alert obsgen generates fires into the void.
+fn check_alertmanager_target(report: &mut Reporter<'_>, spec: &crate::spec::PlatformSpec) {
+    let prometheus = spec.prometheus.clone().unwrap_or_default();
+    if prometheus.output == Some(crate::spec::PrometheusOutput::Operator)
+        || !prometheus.alertmanagers.is_empty()
+    {
+        return;
+    }
+    match &spec.alertmanager {
+        Some(am) if crate::model::AlertmanagerUrl::parse(&am.url).is_none() => {
+            report
+                .error("/spec/alertmanager/url", "not an Alertmanager URL")
+                .expected("`http://` or `https://`, a host and port, and an optional path, e.g. `http://alertmanager.monitoring.svc:9093`")
+                .found(am.url.clone());
+        }
+        Some(_) => {}
+        None => {
+            report
+                .warning(
+                    "/spec",
+                    "no Alertmanager: the generated prometheus.yml has no `alerting:` block, so every alert fires and notifies nobody",
+                )
+                .expected("`alertmanager: {url: http://alertmanager.monitoring.svc:9093}` (the Alertmanager obsgen configures), or `prometheus.alertmanagers`")
+                .hint("add `alertmanager.url` to obsgen.yaml; `obsgen init` writes one");
+        }
+    }
+}
+
 /// The latency SLI counts requests in the histogram bucket whose `le` is
-/// the threshold: warn when the framework's histogram has no such boundary
-/// by default, since the SLI would then see no fast request at all.
+/// the threshold: without a boundary there the SLI is empty and its alerts
+/// can never fire. Declared buckets (per SLO, then `metrics.buckets`) must
+/// contain the threshold; otherwise the client library's defaults should,
+/// and a service that pages must not rely on a boundary nobody declared.
 fn check_latency_bucket(
     report: &mut Reporter<'_>,
     pointer: &str,
-    framework: Option<Framework>,
+    spec: &ServiceSpec,
     threshold: Duration,
+    slo_buckets: &[f64],
 ) {
-    let metrics = crate::model::metrics::for_framework(framework.unwrap_or(Framework::Http)).server;
-    if metrics.is_default_bucket(threshold.as_secs_f64()) {
+    let seconds = threshold.as_secs_f64();
+    let format = |bounds: &[f64]| -> String {
+        bounds
+            .iter()
+            .map(|b| crate::spec::units::format_number(*b))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = format!(
+        "{threshold} ({} s)",
+        crate::spec::units::format_number(seconds)
+    );
+    let declared = if slo_buckets.is_empty() {
+        spec.metrics
+            .as_ref()
+            .map(|m| m.buckets.as_slice())
+            .unwrap_or_default()
+    } else {
+        slo_buckets
+    };
+    if !declared.is_empty() {
+        if declared.iter().any(|b| (b - seconds).abs() < 1e-9) {
+            return;
+        }
+        report
+            .error(
+                &format!("{pointer}/indicator/threshold"),
+                format!("`{threshold}` is not one of the service's declared bucket boundaries"),
+            )
+            .expected(format!("one of the declared boundaries (seconds): {}", format(declared)))
+            .found(found)
+            .hint("the SLI counts requests in the bucket whose `le` is the threshold: add the boundary to the histogram and to `buckets`, or pick a threshold among them");
         return;
     }
-    let bounds: Vec<String> = metrics
-        .default_buckets
-        .iter()
-        .map(|b| crate::spec::units::format_number(*b))
-        .collect();
-    let diagnostic = report.warning(
-        &format!("{pointer}/indicator/threshold"),
-        format!(
-            "`{threshold}` is not a default bucket boundary of `{}`",
-            metrics.duration
-        ),
+    let metrics = crate::model::metrics::for_service(
+        spec.framework.unwrap_or(Framework::Http),
+        spec.language.unwrap_or(Language::Other),
+    )
+    .server;
+    if metrics.is_default_bucket(seconds) {
+        return;
+    }
+    let pages = spec.alerts.as_ref().and_then(|a| a.page).unwrap_or(false);
+    let message = format!(
+        "`{threshold}` is not a default bucket boundary of `{}` ({})",
+        metrics.duration, metrics.buckets.library
     );
+    let location = format!("{pointer}/indicator/threshold");
+    let diagnostic = if pages {
+        report.error(
+            &location,
+            format!("{message}: the SLO's alerts could never page"),
+        )
+    } else {
+        report.warning(&location, message)
+    };
     diagnostic
-        .expected(if bounds.is_empty() {
-            "a bucket boundary configured in the service (this library has no round default buckets)".to_string()
+        .expected(if metrics.buckets.bounds.is_empty() {
+            "a bucket boundary configured in the service and declared in `metrics.buckets` (this library has no round default buckets)".to_string()
         } else {
-            format!("one of the default boundaries (seconds): {}", bounds.join(", "))
+            format!(
+                "one of the default boundaries (seconds): {}; or boundaries declared in `metrics.buckets`",
+                format(metrics.buckets.bounds)
+            )
         })
-        .found(format!("{threshold} ({} s)", crate::spec::units::format_number(threshold.as_secs_f64())))
+        .found(found)
         .hint(format!(
-            "the SLI counts requests in the bucket `le=\"{}\"`: {}",
-            crate::spec::units::format_number(threshold.as_secs_f64()),
-            metrics.bucket_hint
+            "the SLI counts requests in the bucket `le=\"{}\"`: {}, then declare the boundaries, e.g. `metrics: {{buckets: [0.1, {}, 1]}}`",
+            crate::spec::units::format_number(seconds),
+            metrics.bucket_hint,
+            crate::spec::units::format_number(seconds),
         ));
 }
 

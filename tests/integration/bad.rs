@@ -126,10 +126,15 @@ fn diagnostics_as_json_carry_every_field() {
     let run = obsgen(repository.path(), &["--format", "json", "validate"]);
     run.code(1);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    let value: serde_json::Value =
-        serde_json::from_str(&run.stderr).expect("stderr is one JSON document");
-    let diagnostics = value.as_array().expect("a JSON array");
-    assert_eq!(diagnostics.len(), 2, "{value:#}");
+    // The result goes to stdout, as linters do; nothing on stderr.
+    assert_eq!(run.stderr, "");
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"], 2);
+    assert_eq!(report["warnings"], 0);
+    let diagnostics = report["diagnostics"].as_array().expect("a JSON array");
+    assert_eq!(diagnostics.len(), 2, "{report:#}");
     for diagnostic in diagnostics {
         for field in ["severity", "file", "path", "message"] {
             assert!(

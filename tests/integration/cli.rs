@@ -348,3 +348,178 @@ fn validate_reports_a_valid_repository() {
     assert_eq!(run.stdout, "1 services valid\n");
     assert_eq!(run.stderr, "");
 }
+
+/// `obsgen diff | head -1`: the reader goes away; that is a normal end
+/// (exit 0 for diff, 1 for a stale check), not a panic (exit 101).
+#[test]
+fn a_closed_stdout_pipe_is_a_normal_end() {
+    let (_dir, demo) = scaffold();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+            .args(args)
+            .current_dir(&demo)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("running obsgen");
+        // Close the reading end before obsgen writes a byte.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("waiting for obsgen");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (output.status.code(), stderr)
+    };
+    assert_eq!(run(&["diff"]).0, Some(0));
+    assert_eq!(run(&["diff", "--exit-code"]).0, Some(1));
+    assert_eq!(run(&["check"]).0, Some(1));
+    assert_eq!(run(&["schema"]).0, Some(0));
+    assert_eq!(run(&["validate"]).0, Some(0));
+    assert_eq!(run(&["--format", "json", "diff"]).0, Some(0));
+}
+
+/// A new repository's Prometheus sends its alerts to the Alertmanager
+/// obsgen configures; without one, validation says alerts go nowhere.
+#[test]
+fn prometheus_is_connected_to_alertmanager_from_the_first_run() {
+    let (_dir, demo) = scaffold();
+    let valid = obsgen(&demo, &["validate"]);
+    valid.success();
+    assert!(!valid.stderr.contains("warning"), "{}", valid.stderr);
+    obsgen(&demo, &["build"]).success();
+    let config =
+        std::fs::read_to_string(demo.join("generated/prometheus/production/prometheus.yml"))
+            .expect("prometheus.yml");
+    let value: serde_json::Value = serde_saphyr::from_str(&config).expect("YAML");
+    assert_eq!(
+        value["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
+        "alertmanager.monitoring.svc:9093",
+        "{config}"
+    );
+
+    edit(
+        &demo.join("obsgen.yaml"),
+        "    url: http://alertmanager.monitoring.svc:9093\n",
+        "    url: https://am.example.com:9443/alertmanager/\n",
+    );
+    obsgen(&demo, &["build"]).success();
+    let config =
+        std::fs::read_to_string(demo.join("generated/prometheus/production/prometheus.yml"))
+            .expect("prometheus.yml");
+    let value: serde_json::Value = serde_saphyr::from_str(&config).expect("YAML");
+    let am = &value["alerting"]["alertmanagers"][0];
+    assert_eq!(am["scheme"], "https", "{config}");
+    assert_eq!(am["path_prefix"], "/alertmanager", "{config}");
+    assert_eq!(am["static_configs"][0]["targets"][0], "am.example.com:9443");
+
+    edit(
+        &demo.join("obsgen.yaml"),
+        "  alertmanager:\n    url: https://am.example.com:9443/alertmanager/\n",
+        "",
+    );
+    let warned = obsgen(&demo, &["validate"]);
+    warned.success();
+    assert!(
+        warned.stderr.contains("warning") && warned.stderr.contains("notifies nobody"),
+        "{}",
+        warned.stderr
+    );
+}
+
+/// `obsgen test` runs the generated promtool tests and routing cases with
+/// the tools on PATH, fails when a generated rule no longer meets its
+/// tests, and says which tool is missing.
+#[test]
+fn obsgen_test_runs_the_generated_tests_with_the_real_tools() {
+    let (_dir, demo) = scaffold();
+    // The tools the tests need, on PATH.
+    let promtool = crate::common::tool("promtool");
+    let amtool = crate::common::tool("amtool");
+    let bin = TempDir::new("cli-tools");
+    for tool in [&promtool, &amtool] {
+        let name = tool
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .replace("prometheus-", "");
+        std::os::unix::fs::symlink(tool, bin.join(&name)).expect("linking a tool");
+    }
+    let run = |path: &Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+            .arg("test")
+            .current_dir(&demo)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("running obsgen test");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = run(bin.path());
+    assert_eq!(code, Some(2), "before a build: {stderr}");
+    assert!(stderr.contains("obsgen build"), "{stderr}");
+
+    obsgen(&demo, &["build"]).success();
+    let routes = std::fs::read_to_string(demo.join("generated/alertmanager/tests/routes.tsv"))
+        .expect("routes.tsv");
+    assert!(routes.contains("`obsgen test` runs them all"), "{routes}");
+    assert!(!routes.contains("scripts/test-routes.sh"));
+
+    let (code, stdout, stderr) = run(bin.path());
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("obsgen test: 4 promtool test files (4 passed, 0 failed), ")
+            && summary.ends_with(" passed, 0 failed)"),
+        "{stdout}"
+    );
+
+    // A rule that no longer meets its tests.
+    let rules = demo.join("generated/prometheus/production/rules/hello.yml");
+    let text = std::fs::read_to_string(&rules).expect("rules");
+    std::fs::write(&rules, text.replace(") == 0\n", ") < 2\n")).expect("writing");
+    let (code, stdout, _) = run(bin.path());
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL prometheus/production/tests/hello.test.yml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(2 passed, 2 failed)") || stdout.contains("(3 passed, 1 failed)"),
+        "{stdout}"
+    );
+
+    let empty = TempDir::new("cli-no-tools");
+    let (code, _, stderr) = run(empty.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`promtool` is not on PATH"), "{stderr}");
+}
+
+/// An up-to-date `check` (a pre-commit hook) sums its warnings up in one
+/// line; `--verbose` shows them.
+#[test]
+fn an_up_to_date_check_sums_warnings_up_in_one_line() {
+    let (_dir, demo) = scaffold();
+    edit(
+        &demo.join("obsgen.yaml"),
+        "  alertmanager:\n    url: http://alertmanager.monitoring.svc:9093\n",
+        "",
+    );
+    obsgen(&demo, &["build"]).success();
+    let quiet = obsgen(&demo, &["check"]);
+    quiet.success();
+    assert_eq!(
+        quiet.stderr,
+        "1 warning; `obsgen validate` (or `obsgen check --verbose`) shows them\n"
+    );
+    assert_eq!(quiet.stdout, "");
+    let verbose = obsgen(&demo, &["check", "--verbose"]);
+    verbose.success();
+    assert!(
+        verbose.stderr.contains("notifies nobody"),
+        "{}",
+        verbose.stderr
+    );
+}

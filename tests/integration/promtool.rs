@@ -186,8 +186,8 @@ fn promtool_passes_every_generated_unit_test() {
         let tests = files_ending(out.path(), ".test.yml");
         assert_eq!(
             tests.len(),
-            rule_files(out.path()).len(),
-            "{example}: one test file per rule file"
+            2 * rule_files(out.path()).len(),
+            "{example}: a test file and a holds test file per rule file"
         );
         // Every alert of a rule file has a case where it fires and one where
         // it stays silent.
@@ -211,7 +211,7 @@ fn promtool_passes_every_generated_unit_test() {
                     .as_array()
                     .expect("tests")
                     .iter()
-                    .flat_map(|t| t["alert_rule_test"].as_array().expect("checks"))
+                    .flat_map(|t| t["alert_rule_test"].as_array().into_iter().flatten())
                     .filter(|c| c["alertname"] == alert.as_str())
                     .collect();
                 let fires = checks
@@ -247,79 +247,180 @@ fn mutation_repo(extra_labels: &str) -> TempDir {
     dir
 }
 
+/// A text replaced in a rule file: (from, to, how many times `from` occurs).
+type Edit = (String, String, usize);
+
+/// Each mutation of a generated rule file that changes what an alert means
+/// (a threshold, a window, the `and` of the two windows, a `for:` hold, the
+/// error budget, the proxy's traffic guard or environment) must make some
+/// generated test fail.
 #[test]
-fn generated_tests_fail_when_a_threshold_changes() {
+fn generated_tests_fail_when_a_rule_is_mutated() {
     let repo = mutation_repo("");
     let out = repo.join("out/prometheus/production");
     let rules = std::fs::read_to_string(out.join("rules/cart.yml")).expect("the rule file");
+    let test_files = ["tests/cart.test.yml", "tests/cart.holds.test.yml"];
+    let originals: Vec<PathBuf> = test_files.iter().map(|f| out.join(f)).collect();
     assert!(
-        promtool_many(&["test", "rules"], &[out.join("tests/cart.test.yml")]).is_empty(),
+        promtool_many(&["test", "rules"], &originals).is_empty(),
         "the unmutated tests must pass"
     );
-    // (alert kind, text in the rule file, its mutation)
-    let mutations = [
-        ("ServiceUnavailable", ") == 0\n", ") < 2\n"),
-        ("ServiceUnavailable", "for: 3m\n", "for: 10m\n"),
-        ("ReverseProxyErrorRatioHigh", "> 0.03\n", "> 0.5\n"),
-        ("ReverseProxyErrorRatioHigh", "> 0.03\n", "> 0.02\n"),
+    let availability = |window: &str| {
+        format!(
+            "slo:sli_error:ratio_rate{window}{{env=\"production\",sloth_id=\"cart-availability\",sloth_service=\"cart\",sloth_slo=\"availability\"}}"
+        )
+    };
+    let short = format!(
+        "      and\n      max without (sloth_window) ({}",
+        availability("5m")
+    );
+    let long = format!("max without (sloth_window) ({}", availability("1h"));
+    let short_5m = format!("max without (sloth_window) ({}", availability("5m"));
+    // (alert kind, [(text in the rule file, its mutation, occurrences)])
+    let mutations: Vec<(&str, Vec<Edit>)> = vec![
         (
-            "ErrorBudgetBurn availability page/fast",
-            "(14.4 * 0.001)",
-            "(50 * 0.001)",
+            "ServiceUnavailable threshold",
+            vec![(") == 0\n".into(), ") < 2\n".into(), 1)],
         ),
         (
-            "ErrorBudgetBurn availability page/slow",
-            "(6 * 0.001)",
-            "(5 * 0.001)",
+            "ServiceUnavailable for: 3m -> 10m",
+            vec![("for: 3m\n".into(), "for: 10m\n".into(), 1)],
         ),
         (
-            "ErrorBudgetBurn availability ticket/fast",
-            "(3 * 0.001)",
-            "(4 * 0.001)",
+            "ServiceUnavailable for: 3m -> 2m",
+            vec![("for: 3m\n".into(), "for: 2m\n".into(), 1)],
         ),
         (
-            "ErrorBudgetBurn availability ticket/slow",
-            "(1 * 0.001)",
-            "(0.5 * 0.001)",
+            "ReverseProxyErrorRatioHigh threshold up",
+            vec![("> 0.03\n".into(), "> 0.5\n".into(), 1)],
         ),
         (
-            "ErrorBudgetBurn latency page/fast",
-            "(13.44 * 0.01)",
-            "(20 * 0.01)",
+            "ReverseProxyErrorRatioHigh threshold down",
+            vec![("> 0.03\n".into(), "> 0.02\n".into(), 1)],
         ),
         (
-            "ErrorBudgetBurn carts page/fast",
-            "(14.4 * 0.005)",
-            "(10 * 0.005)",
+            "ReverseProxyErrorRatioHigh without its traffic guard",
+            vec![("[5m])) >= 1\n".into(), "[5m])) >= 0\n".into(), 1)],
+        ),
+        (
+            "ReverseProxyErrorRatioHigh across environments",
+            vec![
+                (
+                    "{proxy=\"cart\",env=\"production\"}".into(),
+                    "{proxy=\"cart\"}".into(),
+                    2,
+                ),
+                (
+                    "{proxy=\"cart\",code=\"5xx\",env=\"production\"}".into(),
+                    "{proxy=\"cart\",code=\"5xx\"}".into(),
+                    1,
+                ),
+            ],
+        ),
+        (
+            "ErrorBudgetBurn page/fast: and -> or",
+            vec![(short.clone(), short.replace("      and\n", "      or\n"), 1)],
+        ),
+        (
+            "ErrorBudgetBurn page/fast: short window 5m -> 30m",
+            vec![(
+                short_5m.clone(),
+                short_5m.replace("ratio_rate5m", "ratio_rate30m"),
+                1,
+            )],
+        ),
+        (
+            "ErrorBudgetBurn page/fast: long window 1h -> 3d",
+            vec![(
+                long.clone(),
+                long.replace("ratio_rate1h", "ratio_rate3d"),
+                1,
+            )],
+        ),
+        (
+            "ErrorBudgetBurn page/fast: for: 2m -> 1m",
+            vec![("for: 2m\n".into(), "for: 1m\n".into(), 4)],
+        ),
+        (
+            "ErrorBudgetBurn page/slow: for: 15m -> 10m",
+            vec![("for: 15m\n".into(), "for: 10m\n".into(), 3)],
+        ),
+        (
+            "ErrorBudgetBurn ticket: for: 1h -> 30m",
+            vec![("for: 1h\n".into(), "for: 30m\n".into(), 6)],
+        ),
+        (
+            "ErrorBudgetBurn availability: error budget 0.001 -> 0.002",
+            vec![("(14.4 * 0.001)".into(), "(14.4 * 0.002)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn availability page/fast factor",
+            vec![("(14.4 * 0.001)".into(), "(50 * 0.001)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn availability page/slow factor",
+            vec![("(6 * 0.001)".into(), "(5 * 0.001)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn availability ticket/fast factor",
+            vec![("(3 * 0.001)".into(), "(4 * 0.001)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn availability ticket/slow factor",
+            vec![("(1 * 0.001)".into(), "(0.5 * 0.001)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn latency page/fast factor",
+            vec![("(13.44 * 0.01)".into(), "(20 * 0.01)".into(), 2)],
+        ),
+        (
+            "ErrorBudgetBurn carts page/fast factor",
+            vec![("(14.4 * 0.005)".into(), "(10 * 0.005)".into(), 2)],
+        ),
+        (
+            "SLOIndicatorMissing for: 30m -> 20m",
+            vec![("for: 30m\n".into(), "for: 20m\n".into(), 3)],
+        ),
+        (
+            "slo: SLI recordings keep the NaN of idle windows",
+            vec![("\n      >= 0\n".into(), "\n".into(), 21)],
         ),
     ];
     let scratch = TempDir::new("promtool-mutants");
     let mut tests = Vec::new();
-    for (index, (kind, from, to)) in mutations.iter().enumerate() {
-        assert_eq!(
-            rules.matches(from).count(),
-            if kind.starts_with("ErrorBudgetBurn") {
-                2
-            } else {
-                1
-            },
-            "`{from}` in the rule file"
-        );
+    for (index, (kind, edits)) in mutations.iter().enumerate() {
+        let mut mutated = rules.clone();
+        for (from, to, occurrences) in edits {
+            assert_eq!(
+                mutated.matches(from.as_str()).count(),
+                *occurrences,
+                "{kind}: `{from}` in the rule file"
+            );
+            mutated = mutated.replace(from.as_str(), to);
+        }
         let dir = format!("m{index}");
-        scratch.write(&format!("{dir}/rules/cart.yml"), &rules.replace(from, to));
+        scratch.write(&format!("{dir}/rules/cart.yml"), &mutated);
+        // A changed hold is the holds file's business, everything else the
+        // main file's: running only that one halves the test's time.
+        let file = if kind.contains("for:") {
+            test_files[1]
+        } else {
+            test_files[0]
+        };
         scratch.write(
-            &format!("{dir}/tests/cart.test.yml"),
-            &std::fs::read_to_string(out.join("tests/cart.test.yml")).expect("tests"),
+            &format!("{dir}/{file}"),
+            &std::fs::read_to_string(out.join(file)).expect("tests"),
         );
-        tests.push((kind, scratch.join(&format!("{dir}/tests/cart.test.yml"))));
+        let files = vec![scratch.join(&format!("{dir}/{file}"))];
+        tests.push((kind.to_string(), files));
     }
     for chunk in tests.chunks(2) {
         let runs: Vec<_> = chunk
             .iter()
-            .map(|(kind, file)| {
+            .map(|(kind, files)| {
                 let mut command = Command::new(tool("promtool"));
-                command.args(["test", "rules"]).arg(file);
-                let kind = kind.to_string();
+                command.args(["test", "rules"]).args(files);
+                let kind = kind.clone();
                 std::thread::spawn(move || (kind, command.output().expect("running promtool")))
             })
             .collect();
@@ -334,11 +435,17 @@ fn generated_tests_fail_when_a_threshold_changes() {
                 !result.status.success(),
                 "{kind}: a mutated rule still passes its tests"
             );
-            let alert = kind.split(' ').next().expect("a name");
             assert!(
-                text.contains(alert),
-                "{kind}: failed for another reason:\n{text}"
+                text.contains("FAILED:"),
+                "{kind}: failed for another reason than a failing case:\n{text}"
             );
+            let alert = kind.split(' ').next().expect("a name");
+            if alert != "slo:" {
+                assert!(
+                    text.contains(alert),
+                    "{kind}: no case of {alert} failed:\n{text}"
+                );
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! alert must reach; plus the same for an unknown team and for an alert
 //! without a team. Written to `alertmanager/tests/routes.tsv` and run
 //! through `amtool config routes test --verify.receivers=...` by
-//! `scripts/test-routes.sh` and the integration tests.
+//! `obsgen test` and the integration tests.
 //!
 //! The expected receiver comes from the routing *policy* (see
 //! [`expected_receiver`]), written here independently of the tree in
@@ -192,7 +192,7 @@ pub fn render_tsv(header: &str, groups: &[CaseGroup]) -> String {
         "#\n\
          # Routing cases for `amtool config routes test`: on each line, the\n\
          # receiver an alert must reach, then the alert's labels, tab-separated.\n\
-         # Run them all with scripts/test-routes.sh.\n",
+         # `obsgen test` runs them all (and the promtool tests).\n",
     );
     for group in groups {
         out.push_str("\n# ");

@@ -302,6 +302,8 @@ mod tests {
             expr_of("Calls to inventory").contains("http_client_request_duration_seconds_count")
         );
         assert!(expr_of("Calls to postgres").contains("server_address=~"));
+        // gRPC latency is read from unary calls only, as the recordings do.
+        assert!(expr_of("p99 latency by route").contains("grpc_type=\"unary\""));
         // Library rows follow the service's language: storefront is Node.
         assert!(!row_titles(get("storefront")).contains(&"Go scheduler".to_string()));
         assert!(titles.contains("OS threads"));

@@ -420,7 +420,11 @@ fn requests_row(layout: &mut Layout, service: &Service) {
             ),
             unit::SECONDS,
             vec![Query::new(
-                quantile(0.99, routes, &selector.on(&server.duration_bucket())),
+                quantile(
+                    0.99,
+                    routes,
+                    &latency(&selector, &server).on(&server.duration_bucket()),
+                ),
                 legend(routes),
             )],
         ),
@@ -491,6 +495,21 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
     }
 }
 
+/// The selector of a latency histogram: the library's latency matchers
+/// added (gRPC streams last as long as the stream, so only unary calls
+/// measure latency).
+fn latency(selector: &Selector, metrics: &RequestMetrics) -> Selector {
+    metrics
+        .latency_matchers
+        .iter()
+        .fold(selector.clone(), |selector, (label, value)| {
+            selector.matcher(format!(
+                "{label}={}",
+                crate::backend::prometheus::promql::quote(value)
+            ))
+        })
+}
+
 /// The client metrics of calls over `protocol` from a service of
 /// `framework`: gRPC calls are counted by the gRPC client interceptors;
 /// HTTP calls by the framework's own HTTP client instrumentation, or the
@@ -549,11 +568,19 @@ fn dependency_panels(
             unit::SECONDS,
             vec![
                 Query::new(
-                    quantile(0.5, &[], &selector.on(&client.duration_bucket())),
+                    quantile(
+                        0.5,
+                        &[],
+                        &latency(&selector, &client).on(&client.duration_bucket()),
+                    ),
                     "p50",
                 ),
                 Query::new(
-                    quantile(0.99, &[], &selector.on(&client.duration_bucket())),
+                    quantile(
+                        0.99,
+                        &[],
+                        &latency(&selector, &client).on(&client.duration_bucket()),
+                    ),
                     "p99",
                 ),
             ],
@@ -707,7 +734,11 @@ fn framework_row(layout: &mut Layout, service: &Service) {
                     vec![Query::new(
                         format!(
                             "topk(10, {})",
-                            quantile(0.99, routes, &selector.on(&server.duration_bucket()))
+                            quantile(
+                                0.99,
+                                routes,
+                                &latency(&selector, &server).on(&server.duration_bucket())
+                            )
                         ),
                         legend(routes),
                     )],

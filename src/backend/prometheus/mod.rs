@@ -9,6 +9,7 @@
 //! prometheus/<env>/file_sd/<service>.json     targets, for file_sd discovery
 //! prometheus/<env>/rules/<service>.yml        recording and alerting rules
 //! prometheus/<env>/tests/<service>.test.yml   promtool unit tests of those rules
+//! prometheus/<env>/tests/<service>.holds.test.yml   ... and of their `for:` holds
 //! ```
 //!
 //! With `prometheus.output: operator` the configuration and rule files are
@@ -16,9 +17,9 @@
 
 pub mod operator;
 pub mod promql;
+pub mod promtool_cases;
 pub mod rules;
 pub mod scrape;
-pub mod unit_tests;
 
 use crate::backend::{Backend, RenderContext};
 use crate::output::{OutputError, OutputSet, header, yaml};
@@ -54,10 +55,21 @@ impl Backend for PrometheusBackend {
                     output.add(&path, text)?;
                     format!("../rules/{}.yml", service.name)
                 };
-                let tests = unit_tests::test_file(service, service_env, &service_rules, rule_file);
+                let tests = promtool_cases::test_file(
+                    service,
+                    service_env,
+                    &service_rules,
+                    rule_file.clone(),
+                );
                 output.add(
-                    unit_tests::test_path(env, &service.name),
+                    promtool_cases::test_path(env, &service.name),
                     yaml::document(&header::hash_comment(&sources), &tests)?,
+                )?;
+                let holds =
+                    promtool_cases::holds_file(service, service_env, &service_rules, rule_file);
+                output.add(
+                    promtool_cases::holds_path(env, &service.name),
+                    yaml::document(&header::hash_comment(&sources), &holds)?,
                 )?;
             }
             Ok(())

@@ -17,7 +17,7 @@
 //!    [`alerts::ERROR_BUDGET_BURN`] alerts, one per burn-rate tier and speed.
 //!
 //! Alongside the rules, [`service_rules`] describes every alert it emitted
-//! ([`EmittedAlert`]) so that [`super::unit_tests`] can generate promtool
+//! ([`EmittedAlert`]) so that [`super::promtool_cases`] can generate promtool
 //! tests that expect exactly these labels and annotations.
 
 use std::collections::BTreeMap;
@@ -39,6 +39,11 @@ pub const MAX_RULES_PER_GROUP: usize = 20;
 
 /// The window of the request recordings and of the reverse-proxy alert.
 pub const RATE_WINDOW: Duration = Duration::from_mins(5);
+
+/// How long an SLO's indicator may be missing while the service is up
+/// before [`alerts::SLO_INDICATOR_MISSING`] fires: longer than a deploy or
+/// a first request takes.
+pub const INDICATOR_MISSING_FOR: Duration = Duration::from_mins(30);
 
 /// How long the reverse-proxy error ratio must stay above its threshold.
 pub const PROXY_ERRORS_FOR: Duration = Duration::from_mins(2);
@@ -182,7 +187,13 @@ pub enum AlertKind {
     /// Every target down, or none at all.
     Unavailable,
     /// Too many 5xx through the ingress.
-    ProxyErrors { ingress: Ingress, threshold: f64 },
+    ProxyErrors {
+        ingress: Ingress,
+        threshold: f64,
+        min_rps: f64,
+    },
+    /// The service is up but an SLO's indicator has no series.
+    IndicatorMissing { slo: Slo },
     /// An SLO's error budget burns faster than `window.factor`.
     Burn {
         slo: Slo,
@@ -291,10 +302,11 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
             format!("{prefix}-meta"),
             meta_recordings(service, env, slo),
         );
-        let burns: Vec<EmittedAlert> = burn_windows(slo.window)
+        let mut burns: Vec<EmittedAlert> = burn_windows(slo.window)
             .iter()
             .map(|window| burn_alert(model, service, env, slo, window))
             .collect();
+        burns.push(indicator_missing(model, service, env, slo, &request));
         push_group(
             &mut groups,
             format!("{prefix}-alerts"),
@@ -366,6 +378,16 @@ fn service_selector(service: &Service, env: &ServiceEnvironment, extra: &[String
     format!("{{{}}}", matchers.join(","))
 }
 
+/// The matchers latency reads (`grpc_type="unary"`: streams last as long
+/// as they are open and are not requests to time).
+fn latency_matchers(metrics: &RequestMetrics) -> Vec<String> {
+    metrics
+        .latency_matchers
+        .iter()
+        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .collect()
+}
+
 /// The matcher selecting failed requests.
 fn error_matcher(metrics: &RequestMetrics) -> String {
     format!("{}=~{}", metrics.errors.label, quote(metrics.errors.regex))
@@ -389,6 +411,7 @@ fn request_recordings(
     metrics: &RequestMetrics,
 ) -> Vec<Rule> {
     let all = service_selector(service, env, &[]);
+    let timed = service_selector(service, env, &latency_matchers(metrics));
     let errors = service_selector(service, env, &[error_matcher(metrics)]);
     let mut levels = vec![("job_env", vec!["job", "env"])];
     if !metrics.route_labels.is_empty() {
@@ -425,7 +448,7 @@ fn request_recordings(
             rules.push(record(
                 format!("{level}:request_duration_seconds:{name}_rate{RATE_WINDOW}"),
                 format!(
-                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{all}[{RATE_WINDOW}])))",
+                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{timed}[{RATE_WINDOW}])))",
                     metrics.duration_bucket()
                 ),
                 BTreeMap::new(),
@@ -525,6 +548,43 @@ pub(crate) fn ingress_kind_name(kind: IngressKind) -> &'static str {
     }
 }
 
+/// The matchers that keep one environment's requests, alternatives joined
+/// by `or`. ingress-nginx labels each request with its Ingress' namespace
+/// (`namespace`, or `exported_namespace` when the scrape job sets its own
+/// `namespace`), so a controller shared by several environments is split by
+/// the environment's namespace. The other proxies' metrics name no
+/// namespace: their series are expected to carry the environment's `env`
+/// label, from a scrape job per environment.
+pub(crate) fn proxy_env_scopes(ingress: &Ingress, env: &ServiceEnvironment) -> Vec<String> {
+    match ingress.kind {
+        IngressKind::Nginx => vec![
+            format!("namespace={}", quote(&env.namespace)),
+            format!("exported_namespace={}", quote(&env.namespace)),
+        ],
+        IngressKind::Envoy | IngressKind::Traefik | IngressKind::Haproxy => {
+            vec![format!("env={}", quote(&env.name))]
+        }
+    }
+}
+
+/// `sum(rate(...))` of the proxy's counter for the service in `env`.
+fn proxy_rate(
+    ingress: &Ingress,
+    env: &ServiceEnvironment,
+    metric: &str,
+    matchers: &[&str],
+) -> String {
+    let rates: Vec<String> = proxy_env_scopes(ingress, env)
+        .iter()
+        .map(|scope| {
+            let mut all: Vec<&str> = matchers.to_vec();
+            all.push(scope);
+            format!("rate({metric}{{{}}}[{RATE_WINDOW}])", all.join(","))
+        })
+        .collect();
+    format!("sum({})", rates.join(" or "))
+}
+
 fn proxy_errors(
     model: &Model,
     service: &Service,
@@ -532,19 +592,25 @@ fn proxy_errors(
     ingress: &Ingress,
 ) -> EmittedAlert {
     let threshold = tidy(service.alerts.proxy_error_ratio);
+    let min_rps = service.alerts.proxy_min_rps;
     let (metric, name, errors) = proxy_metrics(ingress);
     let percent = format!("{}%", number(threshold * 100.0));
     let proxy = ingress_kind_name(ingress.kind);
+    let all = proxy_rate(ingress, env, metric, &[&name]);
+    let failed = proxy_rate(ingress, env, metric, &[&name, &errors]);
+    let mut expr = format!("{failed}\n/\n{all}\n> {}", number(threshold));
+    if min_rps > 0.0 {
+        // Too few requests make a ratio of a handful of answers.
+        expr = format!("(\n{expr}\n)\nand\n{all} >= {}", number(min_rps));
+    }
     EmittedAlert {
         name: alerts::PROXY_ERRORS,
         kind: AlertKind::ProxyErrors {
             ingress: ingress.clone(),
             threshold,
+            min_rps,
         },
-        expr: format!(
-            "sum(rate({metric}{{{name},{errors}}}[{RATE_WINDOW}]))\n/\nsum(rate({metric}{{{name}}}[{RATE_WINDOW}]))\n> {}",
-            number(threshold)
-        ),
+        expr,
         hold: PROXY_ERRORS_FOR,
         labels: base_alert_labels(service, env, service.pages_in(env)),
         output_labels: BTreeMap::new(),
@@ -555,8 +621,8 @@ fn proxy_errors(
         description: Template::default()
             .value_percent()
             .text(format!(
-                " of the requests to {} in {} through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent}.",
-                service.name, env.name, ingress.name
+                " of the requests to {} in {} through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent} (with at least {} requests per second).",
+                service.name, env.name, ingress.name, number(min_rps)
             )),
         dashboard_url: model.platform.dashboard_url(service, &env.name),
         runbook_url: service.alerts.runbook_url.clone(),
@@ -594,7 +660,22 @@ pub fn sli_record(window: Duration) -> String {
 }
 
 /// The SLI error ratio over `window`, from the indicator.
+///
+/// A window without traffic divides 0 by 0: the trailing `>= 0` drops that
+/// NaN, so the window has no sample instead of one that would poison the
+/// period average (`sum_over_time` of anything with a NaN is NaN, for as
+/// long as the NaN stays in the SLO window).
 fn sli_expr(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    metrics: &RequestMetrics,
+    window: Duration,
+) -> String {
+    format!("{}\n>= 0", sli_ratio(service, env, slo, metrics, window))
+}
+
+fn sli_ratio(
     service: &Service,
     env: &ServiceEnvironment,
     slo: &Slo,
@@ -615,7 +696,11 @@ fn sli_expr(
             )
         }
         Indicator::Latency { threshold } => {
-            let fast = service_selector(service, env, &[le_matcher(*threshold)]);
+            let timed = latency_matchers(metrics);
+            let mut fast_matchers = timed.clone();
+            fast_matchers.push(le_matcher(*threshold));
+            let fast = service_selector(service, env, &fast_matchers);
+            let all = service_selector(service, env, &timed);
             let count = metrics.duration_count();
             format!(
                 "(\n  {}\n  -\n  {}\n)\n/\n{}",
@@ -719,6 +804,84 @@ fn meta_recordings(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> Ve
         ),
         record("sloth_slo_info", "vector(1)".to_string(), info_labels),
     ]
+}
+
+/// The series whose presence shows the indicator has data: the requests
+/// counter, the histogram's bucket at the threshold, or the custom total.
+fn indicator_presence(
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    metrics: &RequestMetrics,
+) -> String {
+    match &slo.indicator {
+        Indicator::Availability => {
+            format!(
+                "{}{}",
+                metrics.requests,
+                service_selector(service, env, &[])
+            )
+        }
+        Indicator::Latency { threshold } => {
+            let mut matchers = latency_matchers(metrics);
+            matchers.push(le_matcher(*threshold));
+            format!(
+                "{}{}",
+                metrics.duration_bucket(),
+                service_selector(service, env, &matchers)
+            )
+        }
+        Indicator::Ratio { total, .. } => render_window(total, &RATE_WINDOW.to_string()),
+    }
+}
+
+fn indicator_missing(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+    slo: &Slo,
+    metrics: &RequestMetrics,
+) -> EmittedAlert {
+    let up = service_selector(service, env, &[]);
+    let presence = indicator_presence(service, env, slo, metrics);
+    let mut labels = base_alert_labels(service, env, false);
+    labels.insert(alerts::SLO.to_string(), slo.name.clone());
+    let what = match &slo.indicator {
+        Indicator::Availability => format!("`{}`", metrics.requests),
+        Indicator::Latency { threshold } => format!(
+            "`{}` with a bucket at {threshold}",
+            metrics.duration_bucket()
+        ),
+        Indicator::Ratio { .. } => "the `total` query".to_string(),
+    };
+    EmittedAlert {
+        name: alerts::SLO_INDICATOR_MISSING,
+        kind: AlertKind::IndicatorMissing { slo: slo.clone() },
+        expr: format!(
+            "max by (job, env) (up{up}) == 1\nunless on ()\n(\n  {presence}\n)"
+        ),
+        hold: INDICATOR_MISSING_FOR,
+        labels,
+        output_labels: BTreeMap::from([
+            ("job".to_string(), service.name.clone()),
+            ("env".to_string(), env.name.clone()),
+        ]),
+        summary: Template::default().text(format!(
+            "The {} SLO of {} has no data in {}.",
+            slo.name, service.name, env.name
+        )),
+        description: Template::default()
+            .text("Job ")
+            .label("job")
+            .text(" in ")
+            .label("env")
+            .text(format!(
+                " is up, but {what}, which the {} SLO is computed from, has had no series for {INDICATOR_MISSING_FOR}: its recordings are empty and its burn-rate alerts cannot fire. Check the metric names and the histogram's buckets against docs/metrics.md.",
+                slo.name
+            )),
+        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        runbook_url: service.alerts.runbook_url.clone(),
+    }
 }
 
 /// How long the error budget lasts when burning `factor` times too fast.
@@ -969,6 +1132,109 @@ mod tests {
         push_group(&mut groups, "g".into(), many);
         let sizes: Vec<usize> = groups.iter().map(|g| g.rules.len()).collect();
         assert_eq!(sizes, [20, 20, 5]);
+    }
+
+    #[test]
+    fn grpc_latency_selects_unary_calls_only() {
+        let grpc = "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: g, team: t}\nspec:\n  language: go\n  framework: grpc\n  slos: [{name: latency, objective: 99, indicator: {type: latency, threshold: 250ms}}]\n";
+        let rules = rules_of(grpc, "production");
+        let exprs: Vec<&str> = rules
+            .file
+            .groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter(|r| r.expr.0.contains("grpc_server_handling_seconds"))
+            .map(|r| r.expr.0.as_str())
+            .collect();
+        assert!(!exprs.is_empty());
+        for expr in exprs {
+            for selector in expr.split("grpc_server_handling_seconds").skip(1) {
+                assert!(
+                    selector
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .contains("grpc_type=\"unary\""),
+                    "{expr}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_alert_needs_traffic_and_keeps_to_its_environment() {
+        let rules = rules_of(PAGING, "production");
+        let proxy = rules
+            .alerts
+            .iter()
+            .find(|a| a.name == alerts::PROXY_ERRORS)
+            .expect("a proxy alert");
+        assert!(proxy.expr.contains("\nand\n"), "{}", proxy.expr);
+        assert!(proxy.expr.ends_with(">= 1"), "{}", proxy.expr);
+        assert!(
+            proxy.expr.contains("namespace=\"production\""),
+            "{}",
+            proxy.expr
+        );
+        assert!(
+            proxy.expr.contains("exported_namespace=\"production\""),
+            "{}",
+            proxy.expr
+        );
+        let quiet = PAGING.replace("page: true", "page: true, proxy_min_rps: 0");
+        let unguarded = rules_of(&quiet, "production");
+        let proxy = unguarded
+            .alerts
+            .iter()
+            .find(|a| a.name == alerts::PROXY_ERRORS)
+            .expect("a proxy alert");
+        assert!(!proxy.expr.contains("\nand\n"), "{}", proxy.expr);
+        let envoy = PAGING.replace("kind: nginx", "kind: envoy");
+        let rules = rules_of(&envoy, "staging");
+        let proxy = rules
+            .alerts
+            .iter()
+            .find(|a| a.name == alerts::PROXY_ERRORS)
+            .expect("a proxy alert");
+        assert!(proxy.expr.contains("env=\"staging\""), "{}", proxy.expr);
+    }
+
+    #[test]
+    fn every_slo_has_an_indicator_missing_ticket() {
+        let rules = rules_of(PAGING, "production");
+        let missing: Vec<&EmittedAlert> = rules
+            .alerts
+            .iter()
+            .filter(|a| a.name == alerts::SLO_INDICATOR_MISSING)
+            .collect();
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].labels[alerts::SEVERITY], alerts::SEVERITY_TICKET);
+        assert_eq!(missing[0].hold, INDICATOR_MISSING_FOR);
+        assert!(
+            missing[0].expr.contains("== 1\nunless on ()"),
+            "{}",
+            missing[0].expr
+        );
+    }
+
+    #[test]
+    fn idle_windows_leave_no_nan_in_the_sli() {
+        let rules = rules_of(PAGING, "production");
+        let slis: Vec<&Rule> = rules
+            .file
+            .groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .filter(|r| {
+                r.record.as_deref().is_some_and(|n| {
+                    n.starts_with("slo:sli_error:ratio_rate") && n != "slo:sli_error:ratio_rate30d"
+                })
+            })
+            .collect();
+        assert_eq!(slis.len(), 7);
+        for rule in slis {
+            assert!(rule.expr.0.ends_with("\n>= 0"), "{}", rule.expr.0);
+        }
     }
 
     #[test]

@@ -42,6 +42,10 @@ struct Alerting {
 
 #[derive(Serialize)]
 struct AlertmanagerConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_prefix: Option<String>,
     static_configs: Vec<StaticConfig>,
 }
 
@@ -218,14 +222,32 @@ fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config
         }
         scrape_configs.push(job);
     }
-    let alerting = (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
-        alertmanagers: vec![AlertmanagerConfig {
-            static_configs: vec![StaticConfig {
-                targets: prometheus.alertmanagers.clone(),
-                labels: BTreeMap::new(),
+    // `prometheus.alertmanagers` wins; otherwise the Alertmanager obsgen
+    // configures (`alertmanager.url`). Without either, validation warns:
+    // alerts would go nowhere.
+    let alerting = if prometheus.alertmanagers.is_empty() {
+        prometheus.alertmanager.as_ref().map(|url| Alerting {
+            alertmanagers: vec![AlertmanagerConfig {
+                scheme: (url.scheme != "http").then(|| url.scheme.clone()),
+                path_prefix: url.path_prefix.clone(),
+                static_configs: vec![StaticConfig {
+                    targets: vec![url.address.clone()],
+                    labels: BTreeMap::new(),
+                }],
             }],
-        }],
-    });
+        })
+    } else {
+        Some(Alerting {
+            alertmanagers: vec![AlertmanagerConfig {
+                scheme: None,
+                path_prefix: None,
+                static_configs: vec![StaticConfig {
+                    targets: prometheus.alertmanagers.clone(),
+                    labels: BTreeMap::new(),
+                }],
+            }],
+        })
+    };
     let mut external_labels = prometheus.external_labels.clone();
     if let Some((index, _)) = shard {
         external_labels.insert(SHARD_LABEL.to_string(), index.to_string());

@@ -16,6 +16,7 @@ use globset::{Glob, GlobMatcher};
 use serde_json::Value;
 
 use crate::diagnostics::{Diagnostic, Sources};
+use crate::limits::{MAX_INPUT_BYTES, ReadError};
 use crate::model::build::DEFAULT_SERVICES_GLOB;
 
 /// The platform configuration's file name, at the root.
@@ -112,18 +113,22 @@ pub enum LoadError {
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let platform_path = root.join(PLATFORM_FILE);
-    let platform_text = match std::fs::read(&platform_path) {
+    let platform_text = match crate::limits::read_file(&platform_path, MAX_INPUT_BYTES) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(LoadError::NoPlatform {
                 root: root.display().to_string(),
             });
         }
-        Err(source) => {
+        Err(ReadError::Io(source)) => {
             return Err(LoadError::Io {
                 path: platform_path.display().to_string(),
                 source,
             });
+        }
+        Err(error) => {
+            loaded.diagnostics.push(unreadable(PLATFORM_FILE, &error));
+            return Ok(loaded);
         }
     };
     loaded.platform = load_bytes(
@@ -161,7 +166,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
             return Ok(loaded);
         }
     };
-    let manifests = find_manifests(root, &pattern, &matcher)?;
+    let manifests = find_manifests(root, &pattern, &matcher, &mut loaded.diagnostics)?;
     // Merged in sorted order, so the result is the same as loading one file
     // after the other: the same documents, diagnostics and first I/O error.
     for result in load_manifests(root, &manifests) {
@@ -187,11 +192,20 @@ type LoadedFile = Result<(Option<Document>, Loaded), LoadError>;
 /// take longer than YAML ones); the results come back in `manifests` order.
 fn load_manifests(root: &Path, manifests: &[(String, PathBuf)]) -> Vec<LoadedFile> {
     let load_one = |(relative, path): &(String, PathBuf)| -> LoadedFile {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            path: relative.clone(),
-            source,
-        })?;
         let mut file = Loaded::default();
+        let bytes = match crate::limits::read_file(path, MAX_INPUT_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Io(source)) => {
+                return Err(LoadError::Io {
+                    path: relative.clone(),
+                    source,
+                });
+            }
+            Err(error) => {
+                file.diagnostics.push(unreadable(relative, &error));
+                return Ok((None, file));
+            }
+        };
         let document = load_bytes(relative, path, bytes, root, &mut file);
         Ok((document, file))
     };
@@ -233,10 +247,16 @@ fn load_manifests(root: &Path, manifests: &[(String, PathBuf)]) -> Vec<LoadedFil
 
 /// Files matching the glob, relative to the root, sorted. Only the glob's
 /// literal leading directories are walked (not the whole repository).
+///
+/// Symbolic links, FIFOs, devices and sockets that match are not read (a
+/// link may point outside the repository, a FIFO would block) but warned
+/// about, so a manifest is never skipped silently; names with control
+/// characters are refused.
 fn find_manifests(
     root: &Path,
     pattern: &str,
     matcher: &GlobMatcher,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let literal: Vec<&str> = pattern
         .split('/')
@@ -266,7 +286,7 @@ fn find_manifests(
                 .unwrap_or_default(),
             source: error.into(),
         })?;
-        if !entry.file_type().is_file() {
+        if entry.file_type().is_dir() {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(root) else {
@@ -276,10 +296,42 @@ fn find_manifests(
         if relative == PLATFORM_FILE || !matcher.is_match(&relative) {
             continue;
         }
+        if !entry.file_type().is_file() {
+            let kind = crate::limits::file_kind(entry.file_type());
+            diagnostics.push(
+                Diagnostic::warning(&relative, format!("skipped: {kind} is not read as a manifest"))
+                    .hint("manifests must be regular files inside the repository; replace the link or special file with the manifest itself"),
+            );
+            continue;
+        }
+        if relative
+            .chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        {
+            diagnostics.push(
+                Diagnostic::error(&relative, "the file name contains a control character")
+                    .expected("a file name of printable characters")
+                    .hint(
+                        "rename the file; its name is written into the header of generated files",
+                    ),
+            );
+            continue;
+        }
         found.push((relative, entry.path().to_path_buf()));
     }
     found.sort();
     Ok(found)
+}
+
+/// The diagnostic for a manifest that is not read at all.
+fn unreadable(relative: &str, error: &ReadError) -> Diagnostic {
+    let hint = match error {
+        ReadError::TooLarge { .. } => format!(
+            "manifests are small text files; obsgen reads at most {MAX_INPUT_BYTES} bytes of one (see docs/limits.md)"
+        ),
+        _ => "replace it with a regular file holding the manifest".to_string(),
+    };
+    Diagnostic::error(relative, format!("not read: {error}")).hint(hint)
 }
 
 fn load_bytes(
@@ -309,7 +361,7 @@ fn load_bytes(
     };
     if relative.ends_with(".jsonnet") {
         loaded.sources.insert(relative.to_string(), text);
-        return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
+        return match jsonnet::evaluate(path, root, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
             Ok(value) => Some(Document {
                 source: relative.to_string(),
                 value,

@@ -116,7 +116,10 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         }
     };
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics
+        .iter()
+        .take(crate::limits::MAX_PRINTED_DIAGNOSTICS)
+    {
         let label = match diagnostic.severity {
             Severity::Error => paint("1;31", "error"),
             Severity::Warning => paint("1;33", "warning"),
@@ -161,6 +164,16 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
                 let _ = writeln!(out, "{:gutter$} = {name}: {}", "", escape_controls(value));
             }
         }
+    }
+    let hidden = diagnostics
+        .len()
+        .saturating_sub(crate::limits::MAX_PRINTED_DIAGNOSTICS);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "... and {hidden} more (only the first {} are shown; `--format json` lists them all)",
+            crate::limits::MAX_PRINTED_DIAGNOSTICS
+        );
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
@@ -315,6 +328,21 @@ mod tests {
         assert_eq!(
             text,
             "error: services/a\\nerror: fake.yaml:1:1: bad \\u{1b}[2J\n  = found: x\\ry\n1 error\n"
+        );
+    }
+
+    #[test]
+    fn the_number_of_printed_diagnostics_is_capped() {
+        let limit = crate::limits::MAX_PRINTED_DIAGNOSTICS;
+        let many: Vec<Diagnostic> = (0..limit + 7)
+            .map(|i| Diagnostic::error(format!("s{i}.yaml"), "bad"))
+            .collect();
+        let text = render_text(&many, &Sources::new(), false);
+        assert_eq!(text.matches(": bad").count(), limit);
+        assert!(text.contains("\n... and 7 more ("), "{text}");
+        assert!(
+            text.ends_with(&format!("\n{} errors\n", limit + 7)),
+            "{text}"
         );
     }
 

@@ -401,6 +401,8 @@ fn load_bytes(
                     .at(error.position.line, error.position.column)
                     .hint(if error.message.starts_with("duplicate mapping key") {
                         "a key may appear only once in a mapping; remove or merge the repeated one"
+                    } else if error.message.starts_with("the document ") {
+                        "a manifest describes one service in a few dozen lines; see docs/limits.md"
                     } else {
                         "the mistake may be a line or two earlier: look for an unclosed `[`, `{` or quote, or a wrong indentation"
                     }),

@@ -9,6 +9,7 @@
 pub mod promql;
 pub mod schema;
 pub mod semantic;
+pub mod values;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -38,11 +39,15 @@ impl Validated {
 /// Validates everything that was loaded.
 pub fn validate(loaded: &Loaded) -> Validated {
     let mut diagnostics = loaded.diagnostics.clone();
+    for document in loaded.platform.iter().chain(&loaded.services) {
+        values::check_string_lengths(document, &mut diagnostics);
+    }
 
     let platform = loaded.platform.as_ref().and_then(|document| {
         let spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
         if let Some(spec) = &spec {
             semantic::check_platform(document, spec, &mut diagnostics);
+            values::check_platform(document, spec, &mut diagnostics);
         }
         spec.map(|spec| (document, spec))
     });
@@ -51,7 +56,9 @@ pub fn validate(loaded: &Loaded) -> Validated {
         .services
         .iter()
         .filter_map(|document| {
-            typed(Kind::Service, document, &mut diagnostics).map(|spec| (document, spec))
+            let spec: ServiceManifest = typed(Kind::Service, document, &mut diagnostics)?;
+            values::check_service(document, &spec, &mut diagnostics);
+            Some((document, spec))
         })
         .collect();
     let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();

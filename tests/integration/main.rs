@@ -8,6 +8,7 @@ mod common;
 mod determinism;
 mod fuzz;
 mod golden;
+mod hostile;
 mod live;
 mod promtool;
 mod schema;

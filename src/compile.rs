@@ -42,22 +42,39 @@ pub enum CompileError {
 
 /// Loads and validates the repository at `root`; builds the model when valid.
 pub fn check(root: &Path) -> Result<Compilation, CompileError> {
-    let loaded = load::load(root)?;
+    Ok(check_loaded(load::load(root)?))
+}
+
+/// Validates what was loaded; builds the model when valid.
+pub fn check_loaded(loaded: load::Loaded) -> Compilation {
     let validated = validate::validate(&loaded);
     let model = match (&validated.platform, validated.has_errors()) {
         (Some(platform), false) => Some(model::build(platform, &validated.services)),
         _ => None,
     };
-    Ok(Compilation {
+    Compilation {
         diagnostics: validated.diagnostics,
         sources: loaded.sources,
         model,
-    })
+    }
 }
 
 /// Compiles the repository at `root` into its output set (`None` when invalid).
 pub fn compile(root: &Path) -> Result<(Compilation, Option<OutputSet>), CompileError> {
-    let mut compilation = check(root)?;
+    compile_checked(check(root)?)
+}
+
+/// Compiles a repository given as texts (see [`load::load_texts`]).
+pub fn compile_texts(
+    platform: &[u8],
+    services: &[(String, Vec<u8>)],
+) -> Result<(Compilation, Option<OutputSet>), CompileError> {
+    compile_checked(check_loaded(load::load_texts(platform, services)))
+}
+
+fn compile_checked(
+    mut compilation: Compilation,
+) -> Result<(Compilation, Option<OutputSet>), CompileError> {
     let output = match &compilation.model {
         Some(model) => Some(backend::render_all(model)?),
         None => None,

@@ -178,6 +178,34 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     Ok(loaded)
 }
 
+/// Loads a repository given as texts instead of files: `obsgen.yaml`'s
+/// bytes and each YAML manifest's (relative name, bytes), in the given
+/// order. For fuzzing and tests: no file is read, so Jsonnet manifests
+/// (which may import files) are refused here.
+pub fn load_texts(platform: &[u8], services: &[(String, Vec<u8>)]) -> Loaded {
+    let mut loaded = Loaded::default();
+    let nowhere = Path::new("");
+    loaded.platform = load_bytes(
+        PLATFORM_FILE,
+        nowhere,
+        platform.to_vec(),
+        nowhere,
+        &mut loaded,
+    );
+    for (relative, bytes) in services {
+        if relative.ends_with(".jsonnet") {
+            loaded.diagnostics.push(Diagnostic::error(
+                relative,
+                "Jsonnet manifests are evaluated from files only",
+            ));
+            continue;
+        }
+        let document = load_bytes(relative, nowhere, bytes.clone(), nowhere, &mut loaded);
+        loaded.services.extend(document);
+    }
+    loaded
+}
+
 /// Below this many manifests per thread, threads cost more than they save.
 const MIN_MANIFESTS_PER_THREAD: usize = 32;
 

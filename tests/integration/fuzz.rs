@@ -414,7 +414,7 @@ fn random_bytes(rng: &mut XorShift) -> Vec<u8> {
         if rng.below(3) == 0 {
             bytes.push((rng.next() & 0xff) as u8);
         } else {
-            let token: &[u8] = *rng.pick::<&[u8]>(TOKENS);
+            let token: &[u8] = rng.pick::<&[u8]>(TOKENS);
             bytes.extend_from_slice(token);
         }
     }

@@ -381,3 +381,26 @@ fn a_string_repeated_into_every_rule_cannot_blow_up_the_output() {
     );
     assert!(!dir.join("generated").exists(), "nothing may be written");
 }
+
+#[test]
+fn string_doubling_in_jsonnet_ends_in_an_error_not_an_abort() {
+    // A terabyte string: the memory watch stops it (or, on a machine so
+    // loaded that a gigabyte takes longer than the time limit, the clock
+    // does). Either way one clear error and exit 1, never an abort.
+    let dir = small_repository("hostile-doubling");
+    dir.write(
+        "services/a.jsonnet",
+        "local double(s, n) = if n == 0 then s else double(s + s, n - 1);\n{ apiVersion: 'obsgen.dev/v1', kind: 'Service', metadata: { name: 'a', team: 'payments', description: double('x', 40) }, spec: {} }\n",
+    );
+    let (code, _, stderr) = obsgen_within(dir.path(), &["validate"], DEADLINE);
+    assert_eq!(code, 1, "{stderr}");
+    let memory = format!(
+        "error: services/a.jsonnet: evaluating this Jsonnet manifest used more than {} MiB of memory; obsgen stopped (see docs/limits.md)\n",
+        obsgen::limits::JSONNET_MAX_MEMORY_BYTES / (1024 * 1024)
+    );
+    let time = format!(
+        "error: services/a.jsonnet:1:1: the manifest took longer than {} ms to evaluate",
+        obsgen::limits::JSONNET_TIMEOUT.as_millis()
+    );
+    assert!(stderr == memory || stderr.starts_with(&time), "{stderr}");
+}

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::backend;
 use crate::diagnostics::{Diagnostic, Sources};
+use crate::limits::MAX_OUTPUT_BYTES_PER_SERVICE;
 use crate::load::{self, LoadError};
 use crate::model::{self, Model};
 use crate::output::{OutputError, OutputSet};
@@ -41,25 +42,74 @@ pub enum CompileError {
 
 /// Loads and validates the repository at `root`; builds the model when valid.
 pub fn check(root: &Path) -> Result<Compilation, CompileError> {
-    let loaded = load::load(root)?;
+    Ok(check_loaded(load::load(root)?))
+}
+
+/// Validates what was loaded; builds the model when valid.
+pub fn check_loaded(loaded: load::Loaded) -> Compilation {
     let validated = validate::validate(&loaded);
     let model = match (&validated.platform, validated.has_errors()) {
         (Some(platform), false) => Some(model::build(platform, &validated.services)),
         _ => None,
     };
-    Ok(Compilation {
+    Compilation {
         diagnostics: validated.diagnostics,
         sources: loaded.sources,
         model,
-    })
+    }
 }
 
 /// Compiles the repository at `root` into its output set (`None` when invalid).
 pub fn compile(root: &Path) -> Result<(Compilation, Option<OutputSet>), CompileError> {
-    let compilation = check(root)?;
+    compile_checked(check(root)?)
+}
+
+/// Compiles a repository given as texts (see [`load::load_texts`]).
+pub fn compile_texts(
+    platform: &[u8],
+    services: &[(String, Vec<u8>)],
+) -> Result<(Compilation, Option<OutputSet>), CompileError> {
+    compile_checked(check_loaded(load::load_texts(platform, services)))
+}
+
+fn compile_checked(
+    mut compilation: Compilation,
+) -> Result<(Compilation, Option<OutputSet>), CompileError> {
     let output = match &compilation.model {
         Some(model) => Some(backend::render_all(model)?),
         None => None,
     };
+    if let (Some(model), Some(set)) = (&compilation.model, &output)
+        && let Some(diagnostic) = output_too_large(set, model.services.len())
+    {
+        compilation.diagnostics.push(diagnostic);
+        return Ok((compilation, None));
+    }
     Ok((compilation, output))
+}
+
+/// The output may hold at most [`MAX_OUTPUT_BYTES_PER_SERVICE`] per
+/// service: a short string repeated into every rule of every environment
+/// must not turn a small manifest into hundreds of megabytes.
+fn output_too_large(output: &OutputSet, services: usize) -> Option<Diagnostic> {
+    let limit = MAX_OUTPUT_BYTES_PER_SERVICE.saturating_mul(services.max(1));
+    let total: usize = output.iter().map(|(_, bytes)| bytes.len()).sum();
+    if total <= limit {
+        return None;
+    }
+    let (largest, size) = output
+        .iter()
+        .map(|(path, bytes)| (path, bytes.len()))
+        .max_by_key(|(_, size)| *size)
+        .unwrap_or_default();
+    Some(
+        Diagnostic::error(
+            largest,
+            format!(
+                "the generated output would be {total} bytes, more than the limit of {MAX_OUTPUT_BYTES_PER_SERVICE} bytes per service ({services} services)"
+            ),
+        )
+        .found(format!("`{largest}` alone is {size} bytes"))
+        .hint("long label values or descriptions are repeated in every rule and environment; shorten them (see docs/limits.md)"),
+    )
 }

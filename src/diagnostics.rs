@@ -116,7 +116,10 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         }
     };
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics
+        .iter()
+        .take(crate::limits::MAX_PRINTED_DIAGNOSTICS)
+    {
         let label = match diagnostic.severity {
             Severity::Error => paint("1;31", "error"),
             Severity::Warning => paint("1;33", "warning"),
@@ -129,30 +132,26 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         let _ = writeln!(
             out,
             "{label}: {}: {path}{}",
-            diagnostic.location(),
-            diagnostic.message
+            escape_controls(&diagnostic.location()),
+            escape_controls(&diagnostic.message)
         );
         let excerpt = sources
             .get(&diagnostic.file)
             .and_then(|text| text.lines().nth(diagnostic.line.checked_sub(1)?));
         let gutter = diagnostic.line.to_string().len();
         if let Some(line) = excerpt {
-            let line = printable(line);
+            let (line, caret_at) = excerpt_window(line, diagnostic.column);
             let _ = writeln!(out, "{:gutter$} |", "");
             let _ = writeln!(
                 out,
                 "{} | {line}",
                 paint("1;34", &diagnostic.line.to_string())
             );
-            let caret_at = diagnostic
-                .column
-                .saturating_sub(1)
-                .min(line.chars().count());
             let _ = writeln!(
                 out,
-                "{:gutter$} | {:caret_at$}{}",
+                "{:gutter$} | {}{}",
                 "",
-                "",
+                " ".repeat(caret_at),
                 paint("1;31", "^")
             );
         }
@@ -162,9 +161,19 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
             ("hint", &diagnostic.hint),
         ] {
             if let Some(value) = value {
-                let _ = writeln!(out, "{:gutter$} = {name}: {value}", "");
+                let _ = writeln!(out, "{:gutter$} = {name}: {}", "", escape_controls(value));
             }
         }
+    }
+    let hidden = diagnostics
+        .len()
+        .saturating_sub(crate::limits::MAX_PRINTED_DIAGNOSTICS);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "... and {hidden} more (only the first {} are shown; `--format json` lists them all)",
+            crate::limits::MAX_PRINTED_DIAGNOSTICS
+        );
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
@@ -172,6 +181,56 @@ pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) 
         let _ = writeln!(out, "{}", summary(errors, warnings));
     }
     out
+}
+
+/// A file name, message or value with its control characters written as
+/// escapes (`\n`, `\u{1b}`): one diagnostic stays one line, and a file
+/// name cannot send escape sequences to the reader's terminal.
+pub fn escape_controls(text: &str) -> String {
+    // U+2028/U+2029 end lines in JavaScript and some editors.
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !text.chars().any(breaks) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if breaks(c) {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// How many characters of a source line an excerpt shows at most: a long
+/// line (minified JSON, a huge string) is cut around the column.
+pub const EXCERPT_WIDTH: usize = 100;
+
+/// The printable part of `line` around the 1-based `column`, at most
+/// [`EXCERPT_WIDTH`] characters plus `…` marks where it was cut, and the
+/// caret's offset in it.
+fn excerpt_window(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = printable(line).chars().collect();
+    let column = column.saturating_sub(1).min(chars.len());
+    if chars.len() <= EXCERPT_WIDTH {
+        return (chars.into_iter().collect(), column);
+    }
+    let start = column
+        .saturating_sub(EXCERPT_WIDTH / 2)
+        .min(chars.len() - EXCERPT_WIDTH);
+    let end = start + EXCERPT_WIDTH;
+    let mut shown = String::new();
+    let mut caret_at = column - start;
+    if start > 0 {
+        shown.push('…');
+        caret_at += 1;
+    }
+    shown.extend(chars.get(start..end).unwrap_or_default());
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret_at)
 }
 
 /// A source line as it may be shown on a terminal: tabs become spaces and
@@ -316,6 +375,71 @@ mod tests {
         let text = render_text(&[diagnostic], &sources, false);
         assert!(!text.contains('\x1b'), "{text:?}");
         assert!(text.contains("1 | a: \"?[2J\" b\n"), "{text:?}");
+    }
+
+    #[test]
+    fn control_characters_in_names_and_messages_are_escaped() {
+        let diagnostic = Diagnostic::error("services/a\nerror: fake.yaml", "bad \x1b[2J")
+            .found("x\ry")
+            .at(1, 1);
+        let text = render_text(&[diagnostic], &Sources::new(), false);
+        assert_eq!(
+            text,
+            "error: services/a\\nerror: fake.yaml:1:1: bad \\u{1b}[2J\n  = found: x\\ry\n1 error\n"
+        );
+    }
+
+    #[test]
+    fn the_number_of_printed_diagnostics_is_capped() {
+        let limit = crate::limits::MAX_PRINTED_DIAGNOSTICS;
+        let many: Vec<Diagnostic> = (0..limit + 7)
+            .map(|i| Diagnostic::error(format!("s{i}.yaml"), "bad"))
+            .collect();
+        let text = render_text(&many, &Sources::new(), false);
+        assert_eq!(text.matches(": bad").count(), limit);
+        assert!(text.contains("\n... and 7 more ("), "{text}");
+        assert!(
+            text.ends_with(&format!("\n{} errors\n", limit + 7)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        // A minified manifest: one line of 200,000 characters, the mistake
+        // far past column 65,535 (where a format width used to panic).
+        let line: String = (0..200_000)
+            .map(|i| if i == 150_000 { 'X' } else { 'a' })
+            .collect();
+        let mut sources = Sources::new();
+        sources.insert("s.json".into(), format!("{line}\n"));
+        let diagnostic = Diagnostic::error("s.json", "bad").at(1, 150_001);
+        let text = render_text(&[diagnostic], &sources, false);
+        assert!(text.len() < 1_000, "the whole line was echoed");
+        let lines: Vec<&str> = text.lines().collect();
+        let excerpt = lines[2].strip_prefix("1 | ").unwrap();
+        let caret = lines[3].strip_prefix("  | ").unwrap();
+        assert!(
+            excerpt.starts_with('…') && excerpt.ends_with('…'),
+            "{excerpt}"
+        );
+        let caret_at = caret.chars().count() - 1;
+        assert_eq!(excerpt.chars().nth(caret_at), Some('X'), "{text}");
+
+        // Near the start and past the end of a long line.
+        for (column, expected) in [(1, 'a'), (200_001, '…')] {
+            let diagnostic = Diagnostic::error("s.json", "bad").at(1, column);
+            let text = render_text(&[diagnostic], &sources, false);
+            let lines: Vec<&str> = text.lines().collect();
+            let excerpt = lines[2].strip_prefix("1 | ").unwrap();
+            let caret_at = lines[3].strip_prefix("  | ").unwrap().chars().count() - 1;
+            assert!(excerpt.chars().count() <= EXCERPT_WIDTH + 2, "{excerpt}");
+            assert_eq!(
+                excerpt.chars().nth(caret_at).unwrap_or('…'),
+                expected,
+                "{text}"
+            );
+        }
     }
 
     #[test]

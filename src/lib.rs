@@ -12,6 +12,7 @@ pub mod backend;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod output;

@@ -97,6 +97,11 @@ pub mod exit {
 
 /// Runs obsgen with the process's arguments.
 pub fn main() -> ExitCode {
+    // Lets the tests prove that a panic becomes one error line and exit 2
+    // (see `main.rs`); no input can reach it.
+    if std::env::var_os("OBSGEN_TEST_PANIC").is_some() {
+        panic!("panic requested by OBSGEN_TEST_PANIC");
+    }
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),

@@ -17,8 +17,14 @@ use rsjsonnet_lang::program::{
     Program, Thunk, Value,
 };
 use rsjsonnet_lang::span::{SourceId, SpanContext, SpanId};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
 
 use super::Position;
+use crate::limits::{
+    JSONNET_MAX_IMPORT_BYTES, JSONNET_MAX_MEMORY_BYTES, JSONNET_MAX_STACK, JSONNET_TIMEOUT,
+    MAX_INPUT_BYTES,
+};
 
 /// An evaluation failure, located in a file (which may be an import).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,24 +34,136 @@ pub struct JsonnetError {
     pub message: String,
 }
 
-/// Deep recursion in a manifest must end in an error, not a stack overflow.
-const MAX_STACK: usize = 400;
-
 /// Evaluates the Jsonnet file at `path` to JSON.
-/// `search_paths` are tried in order after the importing file's folder;
-/// `embedded` files (name, text) are the last resort, so a repository's own
-/// `library/` overrides the library shipped in the binary.
+///
+/// Imports resolve against the importing file's folder, then
+/// `search_paths`, then the `embedded` files (name, text), so a
+/// repository's own `library/` overrides the library shipped in the
+/// binary. A file found on disk is read only if, symlinks resolved, it is a
+/// regular file inside `root` or one of `search_paths`: an absolute path,
+/// a `..` escape or a link out of the repository is an error naming the
+/// import.
+///
+/// Evaluation runs on a worker thread under the limits of
+/// [`crate::limits`]: past [`JSONNET_TIMEOUT`] the manifest fails with an
+/// error (the thread cannot be stopped, so it is left to end with the
+/// process); past [`JSONNET_MAX_MEMORY_BYTES`] of growth obsgen exits at
+/// once with an error line, before the allocator would abort it.
 pub fn evaluate(
     path: &Path,
+    root: &Path,
+    search_paths: &[PathBuf],
+    embedded: &'static [(&'static str, &'static str)],
+) -> Result<serde_json::Value, JsonnetError> {
+    evaluate_within(path, root, search_paths, embedded, JSONNET_TIMEOUT)
+}
+
+/// [`evaluate`] with another time limit (tests use a short one).
+fn evaluate_within(
+    path: &Path,
+    root: &Path,
+    search_paths: &[PathBuf],
+    embedded: &'static [(&'static str, &'static str)],
+    timeout: Duration,
+) -> Result<serde_json::Value, JsonnetError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let job = {
+        let path = path.to_path_buf();
+        let mut allowed: Vec<PathBuf> = std::iter::once(root)
+            .chain(search_paths.iter().map(PathBuf::as_path))
+            .filter_map(|dir| dir.canonicalize().ok())
+            .collect();
+        allowed.dedup();
+        let search_paths = search_paths.to_vec();
+        move || {
+            let result = evaluate_here(&path, &allowed, &search_paths, embedded);
+            let _ = sender.send(result);
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("jsonnet".into())
+        .stack_size(JSONNET_THREAD_STACK)
+        .spawn(job);
+    if spawned.is_err() {
+        return Err(JsonnetError {
+            file: path.to_path_buf(),
+            position: Position { line: 1, column: 1 },
+            message: "could not start a thread to evaluate the manifest".into(),
+        });
+    }
+    let started = Instant::now();
+    let baseline = resident_bytes();
+    loop {
+        match receiver.recv_timeout(WATCH_INTERVAL) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(JsonnetError {
+                    file: path.to_path_buf(),
+                    position: Position { line: 1, column: 1 },
+                    message: "the Jsonnet evaluator stopped unexpectedly".into(),
+                });
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if started.elapsed() > timeout {
+            return Err(JsonnetError {
+                file: path.to_path_buf(),
+                position: Position { line: 1, column: 1 },
+                message: format!(
+                    "the manifest took longer than {} ms to evaluate; obsgen stopped waiting (see docs/limits.md)",
+                    timeout.as_millis()
+                ),
+            });
+        }
+        if let (Some(before), Some(now)) = (baseline, resident_bytes())
+            && now.saturating_sub(before) > JSONNET_MAX_MEMORY_BYTES
+        {
+            // The evaluator cannot be interrupted and the next allocation
+            // failure would abort the process: stop now, with words.
+            eprintln!(
+                "error: {}: evaluating this Jsonnet manifest used more than {} MiB of memory; obsgen stopped (see docs/limits.md)",
+                crate::diagnostics::escape_controls(
+                    &path
+                        .strip_prefix(root)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string()
+                ),
+                JSONNET_MAX_MEMORY_BYTES / (1024 * 1024)
+            );
+            std::process::exit(i32::from(crate::cli::exit::INVALID));
+        }
+    }
+}
+
+/// How often the waiting thread checks the clock and the memory.
+const WATCH_INTERVAL: Duration = Duration::from_millis(5);
+
+/// The evaluator thread's stack: rsjsonnet keeps Jsonnet's own stack on
+/// the heap, but manifesting and parsing recurse natively.
+const JSONNET_THREAD_STACK: usize = 64 * 1024 * 1024;
+
+/// The process's resident memory, from `/proc/self/statm` (Linux); `None`
+/// elsewhere, where only the time limit applies.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn evaluate_here(
+    path: &Path,
+    allowed: &[PathBuf],
     search_paths: &[PathBuf],
     embedded: &[(&str, &str)],
 ) -> Result<serde_json::Value, JsonnetError> {
     let arena = Arena::new();
     let mut program = Program::new(&arena);
-    program.set_max_stack(MAX_STACK);
+    program.set_max_stack(JSONNET_MAX_STACK);
     let mut loader = Loader {
         sources: HashMap::new(),
         cache: HashMap::new(),
+        allowed,
         search_paths,
         embedded,
         last_error: None,
@@ -73,6 +191,8 @@ pub fn evaluate(
 struct Loader<'p, 's> {
     sources: HashMap<SourceId, (PathBuf, Vec<u8>)>,
     cache: HashMap<PathBuf, Thunk<'p>>,
+    /// Canonical folders imports may read from (the repository, the library).
+    allowed: &'s [PathBuf],
     search_paths: &'s [PathBuf],
     embedded: &'s [(&'s str, &'s str)],
     /// Load errors inside imports are reported here, since the import
@@ -86,7 +206,7 @@ impl<'p> Loader<'p, '_> {
         if let Some(thunk) = self.cache.get(&key) {
             return Ok(thunk.clone());
         }
-        let data = std::fs::read(path)
+        let data = crate::limits::read_file(path, MAX_INPUT_BYTES)
             .map_err(|error| format!("reading `{}`: {error}", path.display()))?;
         self.load_data(program, path, key, data)
     }
@@ -115,10 +235,21 @@ impl<'p> Loader<'p, '_> {
         }
     }
 
-    fn resolve(&self, program: &Program<'p>, from: SpanId, path: &str) -> Option<PathBuf> {
+    /// The file an import names: the first candidate that exists, in the
+    /// importing file's folder, then the search paths. `Ok(None)` when none
+    /// exists (the embedded library may still have it); `Err` with the
+    /// reason when the import may not be read.
+    fn resolve(
+        &self,
+        program: &Program<'p>,
+        from: SpanId,
+        path: &str,
+    ) -> Result<Option<PathBuf>, String> {
         let requested = Path::new(path);
         if requested.is_absolute() {
-            return requested.exists().then(|| requested.to_path_buf());
+            return Err(format!(
+                "cannot import `{path}`: absolute paths are not allowed; imports are relative to the manifest or to `library/`"
+            ));
         }
         let (context, _, _) = program.span_manager().get_span(from);
         let SpanContext::Source(source) = *program.span_manager().get_context(context);
@@ -126,11 +257,61 @@ impl<'p> Loader<'p, '_> {
             .sources
             .get(&source)
             .and_then(|(file, _)| file.parent().map(Path::to_path_buf));
-        importer_dir
+        let candidate = importer_dir
             .into_iter()
             .chain(self.search_paths.iter().cloned())
             .map(|dir| dir.join(requested))
-            .find(|candidate| candidate.is_file())
+            .find(|candidate| candidate.symlink_metadata().is_ok());
+        let Some(candidate) = candidate else {
+            return Ok(None);
+        };
+        // Symlinks resolved, the file must still be inside the repository
+        // (or the configured library): `..`, links out and `/proc` are not.
+        let real = candidate
+            .canonicalize()
+            .map_err(|error| format!("cannot import `{path}`: {error}"))?;
+        if !self.allowed.iter().any(|dir| real.starts_with(dir)) {
+            return Err(format!(
+                "cannot import `{path}`: it resolves outside the repository; obsgen reads only files inside it"
+            ));
+        }
+        Ok(Some(real))
+    }
+
+    /// Records why an import failed, located at the import, for
+    /// [`Self::eval_error`] (the callback can only return a unit error).
+    fn import_failed(
+        &mut self,
+        program: &Program<'p>,
+        from: SpanId,
+        message: String,
+    ) -> ImportError {
+        let fallback = PathBuf::new();
+        self.last_error = Some(self.locate(program, Some(from), message, &fallback));
+        ImportError
+    }
+
+    /// Reads an `importstr`/`importbin` file: inside the repository, a
+    /// regular file, capped in size (a FIFO or `/dev/zero` must not hang).
+    fn read_import(
+        &mut self,
+        program: &Program<'p>,
+        from: SpanId,
+        path: &str,
+    ) -> Result<Vec<u8>, ImportError> {
+        match self.resolve(program, from, path) {
+            Ok(Some(found)) => {
+                crate::limits::read_file(&found, JSONNET_MAX_IMPORT_BYTES).map_err(|error| {
+                    self.import_failed(program, from, format!("cannot import `{path}`: {error}"))
+                })
+            }
+            Ok(None) => Err(self.import_failed(
+                program,
+                from,
+                format!("cannot import `{path}`: not found next to the file or in `library/`"),
+            )),
+            Err(message) => Err(self.import_failed(program, from, message)),
+        }
     }
 
     fn locate(
@@ -188,14 +369,35 @@ impl<'p> Callbacks<'p> for Loader<'p, '_> {
         from: SpanId,
         path: &str,
     ) -> Result<Thunk<'p>, ImportError> {
-        if let Some(found) = self.resolve(program, from, path) {
-            return self.load(program, &found).map_err(|_| ImportError);
+        match self.resolve(program, from, path) {
+            Ok(Some(found)) => {
+                return self.load(program, &found).map_err(|error| {
+                    if self.last_error.is_some() {
+                        ImportError
+                    } else {
+                        self.import_failed(
+                            program,
+                            from,
+                            format!("cannot import `{path}`: {error}"),
+                        )
+                    }
+                });
+            }
+            Ok(None) => {}
+            Err(message) => return Err(self.import_failed(program, from, message)),
         }
-        let (name, text) = *self
+        let Some((name, text)) = self
             .embedded
             .iter()
             .find(|(name, _)| *name == path)
-            .ok_or(ImportError)?;
+            .copied()
+        else {
+            return Err(self.import_failed(
+                program,
+                from,
+                format!("cannot import `{path}`: not found next to the file or in `library/`"),
+            ));
+        };
         let key = PathBuf::from(format!("<obsgen>/{name}"));
         if let Some(thunk) = self.cache.get(&key) {
             return Ok(thunk.clone());
@@ -210,8 +412,14 @@ impl<'p> Callbacks<'p> for Loader<'p, '_> {
         from: SpanId,
         path: &str,
     ) -> Result<String, ImportError> {
-        let found = self.resolve(program, from, path).ok_or(ImportError)?;
-        std::fs::read_to_string(found).map_err(|_| ImportError)
+        let bytes = self.read_import(program, from, path)?;
+        String::from_utf8(bytes).map_err(|_| {
+            self.import_failed(
+                program,
+                from,
+                format!("cannot import `{path}`: it is not UTF-8 text"),
+            )
+        })
     }
 
     fn import_bin(
@@ -220,8 +428,7 @@ impl<'p> Callbacks<'p> for Loader<'p, '_> {
         from: SpanId,
         path: &str,
     ) -> Result<Vec<u8>, ImportError> {
-        let found = self.resolve(program, from, path).ok_or(ImportError)?;
-        std::fs::read(found).map_err(|_| ImportError)
+        self.read_import(program, from, path)
     }
 
     fn trace(&mut self, _: &mut Program<'p>, _: &str, _: &[EvalStackTraceItem]) {}
@@ -463,6 +670,12 @@ pub fn position_at(data: &[u8], offset: usize) -> Position {
 mod tests {
     use super::*;
 
+    fn file_in(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     fn file(name: &str, text: &str) -> PathBuf {
         let dir = crate::output::test_dir();
         let path = dir.join(name);
@@ -482,19 +695,20 @@ mod tests {
             "a.jsonnet",
             "local lib = import 'lib.libsonnet'; lib.svc('x')",
         );
-        let value = evaluate(&path, &[library], &[]).unwrap();
+        let root = path.parent().unwrap().to_path_buf();
+        let value = evaluate(&path, &root, &[library], &[]).unwrap();
         assert_eq!(value, serde_json::json!({"name": "x", "n": 2}));
     }
 
     #[test]
     fn errors_point_at_the_place() {
         let path = file("b.jsonnet", "{\n  a: error 'boom',\n}");
-        let error = evaluate(&path, &[], &[]).unwrap_err();
+        let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert_eq!(error.message, "boom");
         assert_eq!(error.position.line, 2);
 
         let path = file("c.jsonnet", "{ a: }");
-        let error = evaluate(&path, &[], &[]).unwrap_err();
+        let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert!(
             error.message.starts_with("Jsonnet syntax error"),
             "{}",
@@ -502,10 +716,10 @@ mod tests {
         );
 
         let path = file("d.jsonnet", "local f(x) = f(x + 1); f(0)");
-        assert!(evaluate(&path, &[], &[]).is_err());
+        assert!(evaluate(&path, path.parent().unwrap(), &[], &[]).is_err());
 
         let path = file("e.jsonnet", "import 'missing.libsonnet'");
-        let error = evaluate(&path, &[], &[]).unwrap_err();
+        let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert!(
             error.message.contains("missing.libsonnet"),
             "{}",
@@ -517,8 +731,116 @@ mod tests {
     fn embedded_library_is_the_last_resort() {
         let path = file("f.jsonnet", "(import 'e.libsonnet').x");
         assert_eq!(
-            evaluate(&path, &[], &[("e.libsonnet", "{x: 7}")]).unwrap(),
+            evaluate(
+                &path,
+                path.parent().unwrap(),
+                &[],
+                &[("e.libsonnet", "{x: 7}")]
+            )
+            .unwrap(),
             serde_json::json!(7)
         );
+    }
+
+    /// A repository with a manifest importing `import`, and a secret file
+    /// beside the repository; the result of evaluating the manifest.
+    fn import_from_repository(kind: &str, import: &str) -> Result<serde_json::Value, JsonnetError> {
+        let outside = crate::output::test_dir();
+        std::fs::write(outside.join("secret.txt"), "secret").unwrap();
+        let root = outside.join("repo");
+        std::fs::create_dir_all(root.join("services")).unwrap();
+        std::fs::create_dir_all(root.join("library")).unwrap();
+        std::fs::write(root.join("library/ok.txt"), "fine").unwrap();
+        std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("services/link.txt"))
+            .unwrap();
+        let path = root.join("services/a.jsonnet");
+        std::fs::write(&path, format!("{{ x: {kind} '{import}' }}")).unwrap();
+        evaluate(&path, &root, &[root.join("library")], &[])
+    }
+
+    #[test]
+    fn imports_stay_inside_the_repository() {
+        assert_eq!(
+            import_from_repository("importstr", "ok.txt").unwrap(),
+            serde_json::json!({"x": "fine"})
+        );
+        assert_eq!(
+            import_from_repository("importstr", "../library/ok.txt").unwrap(),
+            serde_json::json!({"x": "fine"})
+        );
+        for (kind, import, reason) in [
+            ("importstr", "../../secret.txt", "outside the repository"),
+            ("importstr", "link.txt", "outside the repository"),
+            ("importbin", "link.txt", "outside the repository"),
+            ("import", "link.txt", "outside the repository"),
+            (
+                "importstr",
+                "/proc/self/environ",
+                "absolute paths are not allowed",
+            ),
+            ("importstr", "/etc/passwd", "absolute paths are not allowed"),
+            (
+                "importstr",
+                "../../../../../../../../proc/self/environ",
+                "outside the repository",
+            ),
+        ] {
+            let error = import_from_repository(kind, import).unwrap_err();
+            assert!(
+                error.message.contains(&format!("`{import}`")) && error.message.contains(reason),
+                "{kind} {import}: {}",
+                error.message
+            );
+            assert_eq!(error.position.line, 1, "{kind} {import}");
+            assert!(
+                error.file.ends_with("services/a.jsonnet"),
+                "{:?}",
+                error.file
+            );
+        }
+    }
+
+    #[test]
+    fn importstr_of_a_fifo_or_device_does_not_hang() {
+        let dir = crate::output::test_dir();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero")).unwrap();
+        for (name, expected) in [("pipe", "a FIFO"), ("zero", "outside the repository")] {
+            let path = file_in(&dir, "g.jsonnet", &format!("importstr '{name}'"));
+            let error = evaluate(&path, &dir, &[], &[]).unwrap_err();
+            assert!(
+                error.message.contains(expected),
+                "{name}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn slow_evaluation_is_stopped_by_the_time_limit() {
+        // Quadratic work that would take minutes.
+        let path = file(
+            "slow.jsonnet",
+            "std.foldl(function(acc, i) acc + std.foldl(function(a, b) a + b, std.range(0, 100000), 0), std.range(0, 100000), 0)",
+        );
+        let started = Instant::now();
+        let error = evaluate_within(
+            &path,
+            path.parent().unwrap(),
+            &[],
+            &[],
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("took longer than 300 ms"),
+            "{}",
+            error.message
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -16,6 +16,7 @@ use globset::{Glob, GlobMatcher};
 use serde_json::Value;
 
 use crate::diagnostics::{Diagnostic, Sources};
+use crate::limits::{MAX_INPUT_BYTES, ReadError};
 use crate::model::build::DEFAULT_SERVICES_GLOB;
 
 /// The platform configuration's file name, at the root.
@@ -115,18 +116,22 @@ pub enum LoadError {
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let platform_path = root.join(PLATFORM_FILE);
-    let platform_text = match std::fs::read(&platform_path) {
+    let platform_text = match crate::limits::read_file(&platform_path, MAX_INPUT_BYTES) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(LoadError::NoPlatform {
                 root: root.display().to_string(),
             });
         }
-        Err(source) => {
+        Err(ReadError::Io(source)) => {
             return Err(LoadError::Io {
                 path: platform_path.display().to_string(),
                 source,
             });
+        }
+        Err(error) => {
+            loaded.diagnostics.push(unreadable(PLATFORM_FILE, &error));
+            return Ok(loaded);
         }
     };
     loaded.platform = load_bytes(
@@ -166,7 +171,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
             return Ok(loaded);
         }
     };
-    let manifests = find_manifests(root, &pattern, &matcher)?;
+    let manifests = find_manifests(root, &pattern, &matcher, &mut loaded.diagnostics)?;
     // Merged in sorted order, so the result is the same as loading one file
     // after the other: the same documents, diagnostics and first I/O error.
     for result in load_manifests(root, &manifests) {
@@ -204,6 +209,13 @@ fn load_dashboard_library(root: &Path, loaded: &mut Loaded) {
             .all(|part| !part.is_empty() && part != "..");
     let relative = format!("{folder}/{DASHBOARD_LIBRARY_FILE}");
     let path = root.join(&relative);
+    // After symbolic links are resolved, the file must still be inside.
+    let inside = inside
+        && match (path.canonicalize(), root.canonicalize()) {
+            (Ok(file), Ok(root)) => file.starts_with(root),
+            // A missing file is reported below.
+            _ => true,
+        };
     let problem = if !inside {
         Some((
             "the library folder must be a folder of the repository",
@@ -229,7 +241,7 @@ fn load_dashboard_library(root: &Path, loaded: &mut Loaded) {
         );
         return;
     }
-    match std::fs::read(&path) {
+    match crate::limits::read_file(&path, MAX_INPUT_BYTES) {
         Ok(bytes) => {
             let document = load_bytes(&relative, &path, bytes, root, loaded);
             loaded.dashboard_library = document;
@@ -239,6 +251,34 @@ fn load_dashboard_library(root: &Path, loaded: &mut Loaded) {
             format!("the dashboard library cannot be read: {error}"),
         )),
     }
+}
+
+/// Loads a repository given as texts instead of files: `obsgen.yaml`'s
+/// bytes and each YAML manifest's (relative name, bytes), in the given
+/// order. For fuzzing and tests: no file is read, so Jsonnet manifests
+/// (which may import files) are refused here.
+pub fn load_texts(platform: &[u8], services: &[(String, Vec<u8>)]) -> Loaded {
+    let mut loaded = Loaded::default();
+    let nowhere = Path::new("");
+    loaded.platform = load_bytes(
+        PLATFORM_FILE,
+        nowhere,
+        platform.to_vec(),
+        nowhere,
+        &mut loaded,
+    );
+    for (relative, bytes) in services {
+        if relative.ends_with(".jsonnet") {
+            loaded.diagnostics.push(Diagnostic::error(
+                relative,
+                "Jsonnet manifests are evaluated from files only",
+            ));
+            continue;
+        }
+        let document = load_bytes(relative, nowhere, bytes.clone(), nowhere, &mut loaded);
+        loaded.services.extend(document);
+    }
+    loaded
 }
 
 /// Below this many manifests per thread, threads cost more than they save.
@@ -255,11 +295,20 @@ type LoadedFile = Result<(Option<Document>, Loaded), LoadError>;
 /// take longer than YAML ones); the results come back in `manifests` order.
 fn load_manifests(root: &Path, manifests: &[(String, PathBuf)]) -> Vec<LoadedFile> {
     let load_one = |(relative, path): &(String, PathBuf)| -> LoadedFile {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            path: relative.clone(),
-            source,
-        })?;
         let mut file = Loaded::default();
+        let bytes = match crate::limits::read_file(path, MAX_INPUT_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Io(source)) => {
+                return Err(LoadError::Io {
+                    path: relative.clone(),
+                    source,
+                });
+            }
+            Err(error) => {
+                file.diagnostics.push(unreadable(relative, &error));
+                return Ok((None, file));
+            }
+        };
         let document = load_bytes(relative, path, bytes, root, &mut file);
         Ok((document, file))
     };
@@ -301,10 +350,16 @@ fn load_manifests(root: &Path, manifests: &[(String, PathBuf)]) -> Vec<LoadedFil
 
 /// Files matching the glob, relative to the root, sorted. Only the glob's
 /// literal leading directories are walked (not the whole repository).
+///
+/// Symbolic links, FIFOs, devices and sockets that match are not read (a
+/// link may point outside the repository, a FIFO would block) but warned
+/// about, so a manifest is never skipped silently; names with control
+/// characters are refused.
 fn find_manifests(
     root: &Path,
     pattern: &str,
     matcher: &GlobMatcher,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let literal: Vec<&str> = pattern
         .split('/')
@@ -334,7 +389,7 @@ fn find_manifests(
                 .unwrap_or_default(),
             source: error.into(),
         })?;
-        if !entry.file_type().is_file() {
+        if entry.file_type().is_dir() {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(root) else {
@@ -344,10 +399,42 @@ fn find_manifests(
         if relative == PLATFORM_FILE || !matcher.is_match(&relative) {
             continue;
         }
+        if !entry.file_type().is_file() {
+            let kind = crate::limits::file_kind(entry.file_type());
+            diagnostics.push(
+                Diagnostic::warning(&relative, format!("skipped: {kind} is not read as a manifest"))
+                    .hint("manifests must be regular files inside the repository; replace the link or special file with the manifest itself"),
+            );
+            continue;
+        }
+        if relative
+            .chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        {
+            diagnostics.push(
+                Diagnostic::error(&relative, "the file name contains a control character")
+                    .expected("a file name of printable characters")
+                    .hint(
+                        "rename the file; its name is written into the header of generated files",
+                    ),
+            );
+            continue;
+        }
         found.push((relative, entry.path().to_path_buf()));
     }
     found.sort();
     Ok(found)
+}
+
+/// The diagnostic for a manifest that is not read at all.
+fn unreadable(relative: &str, error: &ReadError) -> Diagnostic {
+    let hint = match error {
+        ReadError::TooLarge { .. } => format!(
+            "manifests are small text files; obsgen reads at most {MAX_INPUT_BYTES} bytes of one (see docs/limits.md)"
+        ),
+        _ => "replace it with a regular file holding the manifest".to_string(),
+    };
+    Diagnostic::error(relative, format!("not read: {error}")).hint(hint)
 }
 
 fn load_bytes(
@@ -377,7 +464,7 @@ fn load_bytes(
     };
     if relative.ends_with(".jsonnet") {
         loaded.sources.insert(relative.to_string(), text);
-        return match jsonnet::evaluate(path, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
+        return match jsonnet::evaluate(path, root, &[root.join(LIBRARY_DIR)], EMBEDDED_LIBRARY) {
             Ok(value) => Some(Document {
                 source: relative.to_string(),
                 value,
@@ -417,6 +504,8 @@ fn load_bytes(
                     .at(error.position.line, error.position.column)
                     .hint(if error.message.starts_with("duplicate mapping key") {
                         "a key may appear only once in a mapping; remove or merge the repeated one"
+                    } else if error.message.starts_with("the document ") {
+                        "a manifest describes one service in a few dozen lines; see docs/limits.md"
                     } else {
                         "the mistake may be a line or two earlier: look for an unclosed `[`, `{` or quote, or a wrong indentation"
                     }),

@@ -120,10 +120,39 @@ fn tidy_message(line: &str) -> String {
         text = after;
     }
     let text = text.split(", set ").next().unwrap_or(text);
+    // Advice to Rust programmers about their types is no help to a user.
+    let text = text.split("; use Option<").next().unwrap_or(text);
+    if let Some(breach) = text.strip_prefix("budget breached: ") {
+        return budget_message(breach);
+    }
     if text.is_empty() {
         "invalid YAML".to_string()
     } else {
         text.to_string()
+    }
+}
+
+/// serde-saphyr's budget breach, `Nodes { nodes: 250001 }`, in words.
+fn budget_message(breach: &str) -> String {
+    let kind = breach.split([' ', '{']).next().unwrap_or_default();
+    let count: String = breach.chars().filter(char::is_ascii_digit).collect();
+    let what = match kind {
+        "Depth" => "levels of nesting",
+        "Aliases" => "alias uses (`*name`)",
+        "Anchors" => "anchors (`&name`)",
+        "Documents" => "documents",
+        "Nodes" | "Events" => "values",
+        _ => "parts",
+    };
+    if count.is_empty() {
+        format!("the document is larger than obsgen accepts for a manifest ({what})")
+    } else {
+        format!(
+            "the document has more than {} {what}, more than obsgen accepts for a manifest",
+            count
+                .parse::<u64>()
+                .map_or(count.clone(), |n| n.saturating_sub(1).to_string())
+        )
     }
 }
 
@@ -211,6 +240,18 @@ mod tests {
             error.message
         );
         assert!(!error.message.contains("Options"), "{}", error.message);
+
+        // Budgets, worded for users rather than as Rust values.
+        let many = format!("a: [{}]", vec!["1"; 260_000].join(","));
+        let error = parse(&many).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the document has more than 250000 values, more than obsgen accepts for a manifest"
+        );
+        assert_eq!(
+            tidy_message("cannot deserialize null into string; use Option<String>"),
+            "cannot deserialize null into string"
+        );
     }
 
     #[test]

@@ -117,6 +117,7 @@ mod tests {
         .expect("writing");
         let value = crate::load::jsonnet::evaluate(
             &dir.join("dashboards.jsonnet"),
+            &dir,
             &[],
             crate::load::EMBEDDED_LIBRARY,
         )

@@ -10,6 +10,7 @@ pub mod dashboard_library;
 pub mod promql;
 pub mod schema;
 pub mod semantic;
+pub mod values;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -39,11 +40,15 @@ impl Validated {
 /// Validates everything that was loaded.
 pub fn validate(loaded: &Loaded) -> Validated {
     let mut diagnostics = loaded.diagnostics.clone();
+    for document in loaded.platform.iter().chain(&loaded.services) {
+        values::check_string_lengths(document, &mut diagnostics);
+    }
 
     let platform = loaded.platform.as_ref().and_then(|document| {
         let mut spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
         if let Some(spec) = &mut spec {
             semantic::check_platform(document, spec, &mut diagnostics);
+            values::check_platform(document, spec, &mut diagnostics);
             if let (Some(library), Some(grafana)) =
                 (&loaded.dashboard_library, spec.spec.grafana.as_mut())
             {
@@ -59,7 +64,9 @@ pub fn validate(loaded: &Loaded) -> Validated {
         .services
         .iter()
         .filter_map(|document| {
-            typed(Kind::Service, document, &mut diagnostics).map(|spec| (document, spec))
+            let spec: ServiceManifest = typed(Kind::Service, document, &mut diagnostics)?;
+            values::check_service(document, &spec, &mut diagnostics);
+            Some((document, spec))
         })
         .collect();
     let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();

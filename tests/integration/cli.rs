@@ -523,3 +523,23 @@ fn an_up_to_date_check_sums_warnings_up_in_one_line() {
         verbose.stderr
     );
 }
+
+#[test]
+fn a_panic_is_one_error_line_and_exit_2() {
+    let dir = TempDir::new("panic");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+        .arg("validate")
+        .current_dir(dir.path())
+        .env("OBSGEN_TEST_PANIC", "1")
+        .output()
+        .expect("running obsgen");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: obsgen hit an internal error (panic requested by OBSGEN_TEST_PANIC"
+        ) && stderr.contains("please report it"),
+        "{stderr}"
+    );
+}

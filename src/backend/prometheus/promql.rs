@@ -42,6 +42,38 @@ pub fn template_literal(value: &str) -> String {
     value.replace("{{", "{{ \"{{\" }}")
 }
 
+/// Whether `expr` yields a value even when none of the series it reads
+/// exist (a scalar, `vector(...)`, `absent(...)`, `time()`, or such an
+/// operand of `or`): an "indicator missing" condition on it can never
+/// hold. Unparsable expressions count as not always yielding.
+pub fn always_yields(expr: &str) -> bool {
+    promql_parser::parser::parse(expr).is_ok_and(|parsed| yields(&parsed))
+}
+
+fn yields(expr: &promql_parser::parser::Expr) -> bool {
+    use promql_parser::parser::{Expr, token};
+    match expr {
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) | Expr::Extension(_) => false,
+        Expr::Paren(paren) => yields(&paren.expr),
+        Expr::Unary(unary) => yields(&unary.expr),
+        Expr::Subquery(subquery) => yields(&subquery.expr),
+        Expr::Aggregate(aggregate) => yields(&aggregate.expr),
+        Expr::Call(call) => match call.func.name {
+            "vector" | "time" | "absent" | "absent_over_time" | "pi" | "scalar" => true,
+            _ => call.args.args.iter().any(|arg| yields(arg)),
+        },
+        Expr::Binary(binary) => {
+            let (lhs, rhs) = (yields(&binary.lhs), yields(&binary.rhs));
+            match binary.op.id() {
+                token::T_LOR => lhs || rhs,
+                token::T_LAND | token::T_LUNLESS => lhs,
+                _ => lhs && rhs,
+            }
+        }
+    }
+}
+
 /// A Kubernetes label name as Prometheus exposes it in `__meta_` labels.
 pub fn sanitize_label_name(name: &str) -> String {
     name.chars()
@@ -58,6 +90,27 @@ pub fn sanitize_label_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_always_yields_a_value() {
+        for expr in [
+            "sum(rate(x_total[5m])) or vector(1)",
+            "1",
+            "absent(up)",
+            "(sum(x) or vector(0)) * 2",
+        ] {
+            assert!(always_yields(expr), "{expr}");
+        }
+        for expr in [
+            "sum(rate(x_total[5m]))",
+            "sum(rate(x_total[5m])) / 60",
+            "sum(x) and vector(1)",
+            "rate(x[5m]) > 0",
+            "not promql (",
+        ] {
+            assert!(!always_yields(expr), "{expr}");
+        }
+    }
 
     #[test]
     fn label_values_cannot_break_out() {

@@ -306,7 +306,17 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
             .iter()
             .map(|window| burn_alert(model, service, env, slo, window))
             .collect();
-        burns.push(indicator_missing(model, service, env, slo, &request));
+        // A custom `total` that yields a value with no series at all (`or
+        // vector(1)`) is never missing: its alert could never fire.
+        let never_missing = match &slo.indicator {
+            Indicator::Ratio { total, .. } => {
+                super::promql::always_yields(&render_window(total, &RATE_WINDOW.to_string()))
+            }
+            _ => false,
+        };
+        if !never_missing {
+            burns.push(indicator_missing(model, service, env, slo, &request));
+        }
         push_group(
             &mut groups,
             format!("{prefix}-alerts"),

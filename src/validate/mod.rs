@@ -44,6 +44,8 @@ pub fn validate(loaded: &Loaded) -> Validated {
         let mut spec: Option<PlatformManifest> = typed(Kind::Platform, document, &mut diagnostics);
         if let Some(spec) = &mut spec {
             semantic::check_platform(document, spec, &mut diagnostics);
+            spec.spec.template_overrides = loaded.templates.clone();
+            semantic::check_templates(document, spec, &mut diagnostics);
             if let (Some(library), Some(grafana)) =
                 (&loaded.dashboard_library, spec.spec.grafana.as_mut())
             {

@@ -11,6 +11,7 @@ mod fuzz;
 mod golden;
 mod grafana;
 mod live;
+mod logstash;
 mod output_safety;
 mod promtool;
 mod schema;

@@ -70,7 +70,7 @@ pub fn ilm_policy(service: &Service) -> String {
 /// A duration in Elasticsearch's time units: whole days, else whole hours.
 pub fn es_time(seconds: f64) -> String {
     let seconds = seconds.round() as u64;
-    if seconds % 86_400 == 0 {
+    if seconds.is_multiple_of(86_400) {
         format!("{}d", seconds / 86_400)
     } else {
         format!("{}h", seconds.div_ceil(3_600))

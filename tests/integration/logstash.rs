@@ -619,7 +619,9 @@ fn indices_output_never_mixes_option_sets() {
 #[test]
 fn a_platform_template_replaces_obsgens_and_a_broken_one_is_a_diagnostic() {
     let dir = formats_repo();
-    let platform = dir.read("obsgen.yaml").replace("  teams:", "  templates: platform-templates\n  teams:");
+    let platform = dir
+        .read("obsgen.yaml")
+        .replace("  teams:", "  templates: platform-templates\n  teams:");
     dir.write("obsgen.yaml", &platform);
     dir.write(
         "platform-templates/logstash/unrouted.conf.j2",
@@ -627,16 +629,28 @@ fn a_platform_template_replaces_obsgens_and_a_broken_one_is_a_diagnostic() {
     );
     let files = texts(&compile(dir.path()));
     let unrouted = &files["logstash/pipelines/obsgen-unrouted.conf"];
-    assert!(unrouted.contains("# ACME: unrouted events") && unrouted.contains("null {}"), "{unrouted}");
+    assert!(
+        unrouted.contains("# ACME: unrouted events") && unrouted.contains("null {}"),
+        "{unrouted}"
+    );
     assert!(!files["logstash/pipelines/svc-web.conf"].contains("ACME"));
 
     // A template that does not compile, or names an undefined variable.
     dir.write("platform-templates/logstash/unrouted.conf.j2", "{% if %}\n");
     let run = obsgen(dir.path(), &["validate"]);
     run.code(1);
-    assert!(run.stderr.contains("does not compile") || run.stdout.contains("does not compile"), "{run:?}");
-    dir.write("platform-templates/logstash/unrouted.conf.j2", "{{ no_such_variable }}\n");
+    assert!(
+        run.stderr.contains("does not compile") || run.stdout.contains("does not compile"),
+        "{run:?}"
+    );
+    dir.write(
+        "platform-templates/logstash/unrouted.conf.j2",
+        "{{ no_such_variable }}\n",
+    );
     let run = obsgen(dir.path(), &["build"]);
     assert_ne!(run.code, 0, "{run:?}");
-    assert!(format!("{}{}", run.stdout, run.stderr).contains("undefined"), "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("undefined"),
+        "{run:?}"
+    );
 }

@@ -654,3 +654,46 @@ fn a_platform_template_replaces_obsgens_and_a_broken_one_is_a_diagnostic() {
         "{run:?}"
     );
 }
+
+#[test]
+fn dashboard_logs_links_open_objects_the_logs_backend_creates() {
+    let files = texts(&compile_example("acme"));
+    let model = obsgen::compile::check(&repo().join("examples/acme"))
+        .expect("compiling")
+        .model
+        .expect("a valid example");
+    for service in &model.services {
+        let dashboard =
+            &files[&format!("grafana/dashboards/{}/{}.json", service.team, service.name)];
+        let link = format!(
+            "/s/{}/app/discover#/view/logs.{}?",
+            service.team, service.name
+        );
+        assert!(
+            dashboard.contains(&link),
+            "{} has no link {link}",
+            service.name
+        );
+        assert!(files.contains_key(&format!(
+            "kibana/saved_searches/{}/logs.{}.json",
+            service.team, service.name
+        )));
+        let data_view = format!("dataViewId:'logs.{}.${{env}}'", service.name);
+        assert!(dashboard.contains(&data_view), "{data_view}");
+        for env in &service.environments {
+            let path = format!(
+                "kibana/data_views/{}/logs.{}.{}.json",
+                service.team, service.name, env.name
+            );
+            let view: Value = serde_json::from_str(&files[&path]).expect("a data view");
+            assert_eq!(
+                view["data_view"]["id"],
+                format!("logs.{}.{}", service.name, env.name)
+            );
+            assert_eq!(
+                view["data_view"]["title"],
+                model.platform.log_target(&service.name, &env.name)
+            );
+        }
+    }
+}

@@ -2,6 +2,8 @@
 # Installs the external tools obsgen's tests prove outputs with, when missing:
 #   promtool, prometheus       (Debian package `prometheus`)
 #   amtool, prometheus-alertmanager (Debian package `prometheus-alertmanager`)
+#   logstash_pipeline_parser   (PyPI `logstash-pipeline-parser`: a Logstash-grammar parser)
+#   pygrok                     (PyPI `pygrok`: a grok implementation)
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
@@ -21,6 +23,15 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     "${sudo_cmd[@]}" service "$service" stop >/dev/null 2>&1 || true
   done
 fi
+
+# Python modules the Logstash tests call (tests/logstash/check.py).
+for module in logstash_pipeline_parser:logstash-pipeline-parser pygrok:pygrok; do
+  if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
+    echo "tools.sh: installing ${module#*:}" >&2
+    python3 -m pip install --quiet "${module#*:}"
+  fi
+  python3 -c "import ${module%%:*}" >/dev/null 2>&1 || { echo "tools.sh: python module ${module%%:*} is still missing" >&2; exit 1; }
+done
 
 for tool in promtool amtool prometheus prometheus-alertmanager; do
   command -v "$tool" >/dev/null 2>&1 || { echo "tools.sh: $tool is still missing" >&2; exit 1; }

@@ -91,6 +91,9 @@ pub struct Loaded {
     /// The platform's dashboard library (`<grafana.library>/dashboards.jsonnet`),
     /// evaluated, when the platform names one.
     pub dashboard_library: Option<Document>,
+    /// The platform's template overrides (`<templates>/logstash/*.j2`), by
+    /// path under the templates folder (`logstash/service.conf.j2`).
+    pub templates: std::collections::BTreeMap<String, String>,
     pub services: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
@@ -143,6 +146,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     );
 
     load_dashboard_library(root, &mut loaded);
+    load_templates(root, &mut loaded);
 
     let pattern = loaded
         .platform
@@ -279,6 +283,70 @@ pub fn load_texts(platform: &[u8], services: &[(String, Vec<u8>)]) -> Loaded {
         loaded.services.extend(document);
     }
     loaded
+}
+
+/// Reads the platform's text template overrides: the `*.j2` regular files
+/// of `<spec.templates>/logstash/` (symbolic links are not followed, so
+/// nothing outside the repository is read). A folder outside the
+/// repository is a diagnostic at `spec.templates`; a missing one is empty.
+fn load_templates(root: &Path, loaded: &mut Loaded) {
+    let Some(platform) = &loaded.platform else {
+        return;
+    };
+    let Some(folder) = platform
+        .value
+        .pointer("/spec/templates")
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let position = platform.positions.value("/spec/templates");
+    let folder = folder.trim_end_matches('/');
+    let inside = !folder.is_empty()
+        && !folder.starts_with('/')
+        && folder
+            .split('/')
+            .all(|part| !part.is_empty() && part != "..");
+    if !inside {
+        loaded.diagnostics.push(
+            Diagnostic::error(
+                PLATFORM_FILE,
+                "the templates folder must be a folder of the repository",
+            )
+            .at(position.line, position.column)
+            .path("spec.templates")
+            .expected("a relative path such as `templates`"),
+        );
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(root.join(folder).join("logstash")) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| name.ends_with(".j2"))
+        .collect();
+    names.sort();
+    for name in names {
+        let relative = format!("{folder}/logstash/{name}");
+        // Regular files within the input cap only, like manifests.
+        let read = crate::limits::read_file(&root.join(&relative), MAX_INPUT_BYTES)
+            .map_err(|error| error.to_string())
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
+            });
+        match read {
+            Ok(text) => {
+                loaded.templates.insert(format!("logstash/{name}"), text);
+            }
+            Err(error) => loaded.diagnostics.push(Diagnostic::error(
+                relative,
+                format!("the template cannot be read: {error}"),
+            )),
+        }
+    }
 }
 
 /// Below this many manifests per thread, threads cost more than they save.

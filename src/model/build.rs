@@ -9,6 +9,8 @@ use crate::spec::{self, IndicatorSpec, PlatformManifest, ServiceManifest};
 pub const DEFAULT_SERVICES_GLOB: &str = "services/**/*.{yaml,yml,jsonnet}";
 /// The default URL of a service in an environment.
 pub const DEFAULT_SERVICE_URL: &str = "http://{service}.{env}.svc:8080";
+/// Where logs go when the platform names no Elasticsearch.
+pub const DEFAULT_ELASTICSEARCH: &str = "http://elasticsearch:9200";
 /// The default ingress error ratio that alerts (3 %).
 pub const DEFAULT_PROXY_ERROR_RATIO: f64 = 0.03;
 /// One request per second: 300 requests in the 5-minute window, so the
@@ -128,12 +130,26 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .map(|i| i.kind)
             .unwrap_or(LogInputKind::Beats),
         port: logging_spec.input.as_ref().map(|i| i.port).unwrap_or(5044),
-        elasticsearch: logging_spec.elasticsearch.map(|es| Elasticsearch {
-            hosts: es.hosts,
-            user: es.user,
-            password_env: es.password_env,
-            index_prefix: es.index_prefix.unwrap_or_else(|| "logs".to_string()),
-        }),
+        elasticsearch: match logging_spec.elasticsearch {
+            Some(es) => Elasticsearch {
+                hosts: es.hosts,
+                user: es.user,
+                password_env: es.password_env,
+                api_key_env: es.api_key_env,
+                index_prefix: es.index_prefix.unwrap_or_else(|| "logs".to_string()),
+                output: es.output.unwrap_or(LogOutput::DataStreams),
+            },
+            None => Elasticsearch {
+                hosts: vec![DEFAULT_ELASTICSEARCH.to_string()],
+                user: None,
+                password_env: None,
+                api_key_env: None,
+                index_prefix: "logs".to_string(),
+                output: LogOutput::DataStreams,
+            },
+        },
+        grok_patterns: logging_spec.grok_patterns,
+        templates: spec.template_overrides.clone(),
     };
 
     let alerting_spec = spec.alerting.clone().unwrap_or_default();
@@ -176,6 +192,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         .iter()
         .map(|(name, team)| Team {
             name: name.clone(),
+            sso_group: team.sso_group.clone().unwrap_or_else(|| name.clone()),
             receivers: receivers(
                 team.pagerduty.clone(),
                 team.slack.clone(),
@@ -355,16 +372,30 @@ fn build_service(
         runbook_url: alerts_spec.runbook_url,
     };
 
-    let logs = match &spec.logs {
-        Some(logs) => Logs {
-            format: logs.format.unwrap_or(LogFormat::Json),
-            pattern: logs.pattern.clone(),
-            retention: logs.retention.unwrap_or(Duration::from_days(14)),
-        },
-        None => Logs {
-            format: LogFormat::Json,
-            pattern: None,
-            retention: Duration::from_days(14),
+    let logs_spec = spec.logs.clone().unwrap_or(spec::LogsSpec {
+        format: None,
+        pattern: None,
+        retention: None,
+        timestamp: None,
+    });
+    let format = logs_spec.format.unwrap_or(LogFormat::Json);
+    let timestamp = logs_spec.timestamp.unwrap_or(spec::TimestampSpec {
+        field: None,
+        format: None,
+    });
+    let logs = Logs {
+        format,
+        pattern: logs_spec.pattern,
+        retention: logs_spec.retention.unwrap_or(Duration::from_days(14)),
+        timestamp_field: timestamp
+            .field
+            .unwrap_or_else(|| Logs::default_timestamp_field(format).to_string()),
+        timestamp_formats: match timestamp.format {
+            Some(format) => vec![format],
+            None => Logs::default_timestamp_formats(format)
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
         },
     };
 

@@ -20,7 +20,7 @@ pub use build::build;
 
 use crate::spec::{
     Discovery, Duration, Framework, HttpMethod, IngressKind, Language, LogFormat, LogInputKind,
-    PrometheusOutput, Protocol, Rate, Scheme,
+    LogOutput, PrometheusOutput, Protocol, Rate, Scheme,
 };
 
 /// The whole repository, normalized.
@@ -59,6 +59,17 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Where a service's logs of one environment are written: its data
+    /// stream, or with `output: indices` its rollover alias. Kibana's data
+    /// view and the team's role name exactly this.
+    pub fn log_target(&self, service: &str, env: &str) -> String {
+        let es = &self.logging.elasticsearch;
+        match es.output {
+            LogOutput::DataStreams => naming::log_data_stream(service, env),
+            LogOutput::Indices => naming::log_rollover_alias(&es.index_prefix, service, env),
+        }
+    }
+
     pub fn environment(&self, name: &str) -> Option<&Environment> {
         self.environments.iter().find(|env| env.name == name)
     }
@@ -172,7 +183,14 @@ pub struct Logging {
     pub kibana_url: String,
     pub input: LogInputKind,
     pub port: u16,
-    pub elasticsearch: Option<Elasticsearch>,
+    /// `http://elasticsearch:9200` without credentials when the platform
+    /// names none.
+    pub elasticsearch: Elasticsearch,
+    /// Grok patterns the platform defines, by name.
+    pub grok_patterns: BTreeMap<String, String>,
+    /// The platform's replacements of obsgen's Logstash templates, by file
+    /// name (`service.conf.j2`).
+    pub templates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,7 +199,11 @@ pub struct Elasticsearch {
     pub user: Option<String>,
     /// The *name* of the environment variable holding the password.
     pub password_env: Option<String>,
+    /// The *name* of the environment variable holding an API key.
+    pub api_key_env: Option<String>,
+    /// The prefix of rollover aliases with `output: indices`.
     pub index_prefix: String,
+    pub output: LogOutput,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +230,8 @@ pub struct Smtp {
 #[derive(Debug, Clone)]
 pub struct Team {
     pub name: String,
+    /// The SSO group mapped to the team's Elasticsearch and Kibana roles.
+    pub sso_group: String,
     pub receivers: Receivers,
     pub group_wait: Duration,
     pub group_interval: Duration,
@@ -416,6 +440,35 @@ pub struct Logs {
     pub format: LogFormat,
     pub pattern: Option<String>,
     pub retention: Duration,
+    /// The parsed field holding the event's time.
+    pub timestamp_field: String,
+    /// Its formats, for Logstash's `date` filter (tried in order).
+    pub timestamp_formats: Vec<String>,
+}
+
+impl Logs {
+    /// Where each format's parser leaves the event's time.
+    pub fn default_timestamp_field(format: LogFormat) -> &'static str {
+        match format {
+            LogFormat::Logfmt => "ts",
+            _ => "timestamp",
+        }
+    }
+
+    /// How each format writes the time.
+    pub fn default_timestamp_formats(format: LogFormat) -> &'static [&'static str] {
+        match format {
+            LogFormat::Nginx | LogFormat::Apache => &["dd/MMM/yyyy:HH:mm:ss Z"],
+            LogFormat::Syslog => &["MMM  d HH:mm:ss", "MMM dd HH:mm:ss", "ISO8601"],
+            _ => &["ISO8601"],
+        }
+    }
+
+    /// The dataset of the service's events: `<service>.<format>`
+    /// (ECS `event.dataset`).
+    pub fn dataset(&self, service: &str) -> String {
+        format!("{service}.{}", spelling(self.format))
+    }
 }
 
 /// Additions to the service's dashboard.

@@ -27,16 +27,60 @@ pub fn dashboard_uid(service: &str) -> String {
     format!("svc-{}-{hash}", &clean[..keep])
 }
 
-/// The Elasticsearch data stream (and Kibana data view id) holding a
-/// service's logs in one environment: `logs-<service>-<env>`. `env` may be
-/// a dashboard variable (`${env}`).
-pub fn log_data_stream(service: &str, env: &str) -> String {
-    format!("logs-{service}-{env}")
+/// A service or environment name as a part of a data stream name.
+///
+/// Elasticsearch's data stream naming scheme (`<type>-<dataset>-<namespace>`)
+/// forbids `-` inside the dataset and the namespace, so `-` becomes `_`.
+/// Service and environment names are lower-case letters, digits and `-`
+/// (never `_`), so the mapping is one-to-one; and as no part holds a `-`,
+/// the separators are unambiguous: `checkout` in `prod-eu` gives
+/// `logs-checkout-prod_eu`, `checkout-prod` in `eu` gives
+/// `logs-checkout_prod-eu`, and no name is another's prefix up to a `-`.
+pub fn data_stream_part(name: &str) -> String {
+    name.replace('-', "_")
 }
 
-/// The Kibana space of a team's logs.
+/// The Elasticsearch data stream holding a service's logs in one
+/// environment: `logs-<service>-<env>`, each part through
+/// [`data_stream_part`].
+pub fn log_data_stream(service: &str, env: &str) -> String {
+    format!(
+        "logs-{}-{}",
+        data_stream_part(service),
+        data_stream_part(env)
+    )
+}
+
+/// The rollover alias of a service's logs in one environment when the
+/// platform writes classic indices: `<prefix>-<service>-<env>`, parts as in
+/// [`log_data_stream`]. Backing indices are `<alias>-000001`, ...
+pub fn log_rollover_alias(prefix: &str, service: &str, env: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        data_stream_part(service),
+        data_stream_part(env)
+    )
+}
+
+/// The id of the Kibana data view of a service's logs in one environment:
+/// `logs.<service>.<env>`. Built from the plain names (no `.` can occur in
+/// either, so ids never collide), so that a dashboard can form it from its
+/// `${env}` variable.
+pub fn log_data_view(service: &str, env: &str) -> String {
+    format!("logs.{service}.{env}")
+}
+
+/// The id of the Kibana saved search of a service's logs (the dashboard's
+/// Logs link opens it).
+pub fn log_saved_search(service: &str) -> String {
+    format!("logs.{service}")
+}
+
+/// The Kibana space of a team's logs: the team's name, which is already a
+/// valid space id (lower-case letters, digits, `-` and `_`). Mapping `_`
+/// to `-` would make teams `a_b` and `a-b` share a space.
 pub fn kibana_space(team: &str) -> String {
-    team.replace('_', "-")
+    team.to_string()
 }
 
 /// FNV-1a, 32 bits: tiny, stable across platforms and releases (unlike
@@ -123,6 +167,27 @@ mod tests {
             Some(("api.example.com".into(), Some(443)))
         );
         assert_eq!(host_port("http://"), None);
+    }
+
+    #[test]
+    fn log_names_of_different_services_and_envs_never_collide() {
+        assert_eq!(
+            log_data_stream("checkout", "prod-eu"),
+            "logs-checkout-prod_eu"
+        );
+        assert_ne!(
+            log_data_stream("checkout", "prod-eu"),
+            log_data_stream("checkout-prod", "eu")
+        );
+        assert_ne!(
+            log_data_view("checkout", "prod-eu"),
+            log_data_view("checkout-prod", "eu")
+        );
+        assert_ne!(
+            log_rollover_alias("logs", "checkout", "prod-eu"),
+            log_rollover_alias("logs", "checkout-prod", "eu")
+        );
+        assert_ne!(kibana_space("a_b"), kibana_space("a-b"));
     }
 
     #[test]

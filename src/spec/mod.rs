@@ -364,6 +364,26 @@ pub struct LogsSpec {
     /// How long logs are kept. Default `14d`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// Where the event's time is and how it is written. Default: the
+    /// format's own timestamp field (`timestamp` for json, logfmt and grok,
+    /// ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<TimestampSpec>,
+}
+
+/// The field holding an event's time, and its format for Logstash's `date`
+/// filter.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampSpec {
+    /// The parsed field holding the time. Default `timestamp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_@][A-Za-z0-9_.@-]*$"))]
+    pub field: Option<String>,
+    /// A Joda-Time pattern (`yyyy-MM-dd HH:mm:ss,SSS`) or one of
+    /// `ISO8601`, `UNIX`, `UNIX_MS`, `TAI64N`. Default `ISO8601`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 #[derive(
@@ -480,6 +500,15 @@ pub struct PlatformSpec {
     /// its alerts (unless `prometheus.alertmanagers` lists others).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alertmanager: Option<AlertmanagerSpec>,
+    /// A folder of the repository whose `logstash/*.conf.j2` files replace
+    /// obsgen's Logstash templates of the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
+    /// The override templates read from `templates` (filled by the loader;
+    /// not a field of `obsgen.yaml`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub template_overrides: BTreeMap<String, String>,
     /// The teams that own services, with their alert receivers.
     pub teams: BTreeMap<String, TeamSpec>,
 }
@@ -623,6 +652,10 @@ pub struct LoggingSpec {
     pub kibana_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elasticsearch: Option<ElasticsearchSpec>,
+    /// Grok patterns the platform defines for services' `format: grok`
+    /// patterns, by name (`ACME_TRACE: "[0-9a-f]{32}"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grok_patterns: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -655,9 +688,29 @@ pub struct ElasticsearchSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub password_env: Option<String>,
-    /// The index name prefix. Default `logs`.
+    /// The index name prefix, with `output: indices`. Default `logs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
     pub index_prefix: Option<String>,
+    /// The environment variable holding an API key (`id:key`), instead of a
+    /// user and password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub api_key_env: Option<String>,
+    /// `data_streams` (default) or `indices` (classic indices behind an ILM
+    /// rollover alias).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<LogOutput>,
+}
+
+/// How Logstash writes into Elasticsearch.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LogOutput {
+    DataStreams,
+    Indices,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -707,6 +760,10 @@ pub struct SmtpSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamSpec {
+    /// The SSO group whose members are the team in Elasticsearch and
+    /// Kibana (the role mapping's group). Default: the team's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pagerduty: Option<PagerdutySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -49,6 +49,8 @@ pub fn validate(loaded: &Loaded) -> Validated {
         if let Some(spec) = &mut spec {
             semantic::check_platform(document, spec, &mut diagnostics);
             values::check_platform(document, spec, &mut diagnostics);
+            spec.spec.template_overrides = loaded.templates.clone();
+            semantic::check_templates(document, spec, &mut diagnostics);
             if let (Some(library), Some(grafana)) =
                 (&loaded.dashboard_library, spec.spec.grafana.as_mut())
             {

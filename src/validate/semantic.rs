@@ -428,6 +428,7 @@ pub fn check_services(
         }
         check_service(&mut report, platform, service, &frameworks);
         check_dashboards(&mut report, service);
+        check_logs(&mut report, platform, service);
     }
 }
 
@@ -970,5 +971,137 @@ fn check_dashboards(report: &mut Reporter<'_>, service: &ServiceManifest) {
                     }
                 });
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Logs: values that must survive being quoted in a Logstash pipeline
+// ---------------------------------------------------------------------------
+
+/// Reports a value the Logstash backend could not quote
+/// ([`crate::backend::logstash::escape`]).
+fn check_logstash_string(report: &mut Reporter<'_>, pointer: &str, value: &str, sprintf: bool) {
+    use crate::backend::logstash::escape;
+    let refusal = if sprintf {
+        escape::sprintf_refusal(value)
+    } else {
+        escape::refusal(value)
+    };
+    if let Some(reason) = refusal {
+        report
+            .error(pointer, format!("this value cannot go into a Logstash pipeline: {reason}"))
+            .found(format!("{value:?}"))
+            .hint("use only one kind of quote, no line breaks, no `${` (nor `%{` in labels), and no backslash at the end");
+    }
+}
+
+/// Labels, the timestamp and the grok pattern of a service's logs.
+fn check_logs(
+    report: &mut Reporter<'_>,
+    platform: Option<&PlatformManifest>,
+    service: &ServiceManifest,
+) {
+    for (key, value) in &service.metadata.labels {
+        let pointer = format!("/metadata/labels/{}", escape_pointer(key));
+        check_logstash_string(report, &pointer, value, true);
+    }
+    let Some(logs) = &service.spec.logs else {
+        return;
+    };
+    if let Some(timestamp) = &logs.timestamp {
+        if let Some(field) = &timestamp.field {
+            check_logstash_string(report, "/spec/logs/timestamp/field", field, false);
+        }
+        if let Some(format) = &timestamp.format {
+            check_logstash_string(report, "/spec/logs/timestamp/format", format, false);
+        }
+    }
+    let Some(pattern) = &logs.pattern else {
+        return;
+    };
+    check_logstash_string(report, "/spec/logs/pattern", pattern, false);
+    if logs.format != Some(LogFormat::Grok) || !pattern.contains("%{") {
+        return;
+    }
+    let declared: Vec<&str> = platform
+        .and_then(|p| p.spec.logging.as_ref())
+        .map(|logging| logging.grok_patterns.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for problem in crate::backend::logstash::grok::check(pattern, &declared) {
+        let diagnostic = report
+            .error("/spec/logs/pattern", format!("{problem}"))
+            .found(pattern.clone());
+        match problem {
+            crate::backend::logstash::grok::Problem::UnknownPattern(_) => {
+                diagnostic.hint("use a pattern Logstash ships, or declare it in the platform's `logging.grok_patterns`");
+            }
+            crate::backend::logstash::grok::Problem::UnnamedGroup => {
+                diagnostic
+                    .hint("name the group `(?<field>...)`, or make it non-capturing `(?:...)`");
+            }
+            _ => {
+                diagnostic.expected(
+                    "e.g. `%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message}`",
+                );
+            }
+        }
+    }
+}
+
+/// The platform's Logstash settings and template overrides: strings that
+/// reach pipelines, and templates that must compile.
+pub fn check_templates(
+    document: &Document,
+    spec: &PlatformManifest,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut report = Reporter {
+        document,
+        diagnostics,
+    };
+    if let Some(logging) = &spec.spec.logging {
+        if let Some(es) = &logging.elasticsearch {
+            for (index, host) in es.hosts.iter().enumerate() {
+                check_logstash_string(
+                    &mut report,
+                    &format!("/spec/logging/elasticsearch/hosts/{index}"),
+                    host,
+                    false,
+                );
+            }
+            if let Some(user) = &es.user {
+                check_logstash_string(&mut report, "/spec/logging/elasticsearch/user", user, false);
+            }
+        }
+        for (name, pattern) in &logging.grok_patterns {
+            let pointer = format!("/spec/logging/grok_patterns/{}", escape_pointer(name));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                report
+                    .key_error(&pointer, format!("grok pattern name `{name}` is not valid"))
+                    .expected("upper-case letters, digits and `_`, e.g. `ACME_TRACE_ID`");
+            }
+            check_logstash_string(&mut report, &pointer, pattern, false);
+        }
+    }
+    for name in spec.spec.template_overrides.keys() {
+        if !crate::backend::logstash::templates::is_known(name) {
+            report
+                .error("/spec/templates", format!("the template `{name}` replaces none of obsgen's"))
+                .expected("one of `distributor.conf.j2`, `service.conf.j2`, `unrouted.conf.j2`, `output.conf.j2` under `logstash/`");
+        }
+    }
+    if let Err(error) =
+        crate::backend::logstash::templates::environment(&spec.spec.template_overrides)
+    {
+        report
+            .error(
+                "/spec/templates",
+                format!("a Logstash template does not compile: {error}"),
+            )
+            .hint("compare it with obsgen's own `templates/logstash/` files");
     }
 }

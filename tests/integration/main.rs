@@ -12,6 +12,7 @@ mod golden;
 mod grafana;
 mod hostile;
 mod live;
+mod logstash;
 mod output_safety;
 mod promtool;
 mod schema;

@@ -214,14 +214,17 @@ fn dashboard_links(model: &Model, service: &Service) -> Vec<Link> {
     links
 }
 
-/// Kibana's Discover on the service's data stream in `$env`, with the
-/// dashboard's time range.
+/// Kibana's Discover with the service's saved search, on the data view of
+/// `$env`, with the dashboard's time range. The space, saved search and
+/// data view are the ones the logs backend generates (same `naming`
+/// functions).
 pub fn kibana_url(model: &Model, service: &Service) -> String {
     format!(
-        "{}/s/{}/app/discover#/?_g=(time:(from:'${{__from:date:iso}}',to:'${{__to:date:iso}}'))&_a=(dataSource:(dataViewId:'{}',type:dataView))",
+        "{}/s/{}/app/discover#/view/{}?_g=(time:(from:'${{__from:date:iso}}',to:'${{__to:date:iso}}'))&_a=(dataSource:(dataViewId:'{}',type:dataView))",
         model.platform.logging.kibana_url.trim_end_matches('/'),
         naming::kibana_space(&service.team),
-        naming::log_data_stream(&service.name, "${env}"),
+        naming::log_saved_search(&service.name),
+        naming::log_data_view(&service.name, "${env}"),
     )
 }
 
@@ -888,9 +891,9 @@ fn logs_row(layout: &mut Layout, model: &Model, service: &Service) {
         "Logs in Kibana",
         "The service's log events in this environment, in Kibana (the team's space; the data stream the log pipeline writes).",
         &format!(
-            "[Open the logs of **{}** in **${{env}}** in Kibana]({url})\n\nData stream `{}`, in the Kibana space of team **{}**.",
+            "[Open the logs of **{}** in **${{env}}** in Kibana]({url})\n\nData view `{}`, in the Kibana space of team **{}**.",
             service.name,
-            naming::log_data_stream(&service.name, "${env}"),
+            naming::log_data_view(&service.name, "${env}"),
             markdown_text(&service.team),
         ),
     );

@@ -1,0 +1,103 @@
+//! Logstash strings: the one place that knows how a value is quoted in a
+//! pipeline configuration.
+//!
+//! Logstash's grammar has two string forms, `"..."` and `'...'`, and no
+//! escape that works whatever `config.support_escapes` says: a backslash
+//! before the closing quote escapes it. So a value is written between `"`
+//! when it holds no `"`, else between `'` when it holds no `'`; a value with
+//! both quote kinds, a trailing backslash, `${` (Logstash replaces
+//! `${NAME}` with an environment or keystore value) or a control character
+//! other than tab cannot be written safely and is refused. Validation
+//! ([`crate::validate::semantic`]) reports the same refusals at the
+//! manifest's line, so a valid model always renders.
+
+/// Why `value` cannot be a Logstash string, or `None` when it can.
+pub fn refusal(value: &str) -> Option<&'static str> {
+    if value.contains('"') && value.contains('\'') {
+        Some("it holds both kinds of quote (`\"` and `'`), which no Logstash string can hold")
+    } else if value.ends_with('\\') {
+        Some("it ends with a backslash, which would escape the closing quote")
+    } else if value.contains("${") {
+        Some("it holds `${`, which Logstash replaces with an environment or keystore value")
+    } else if value.chars().any(|c| c.is_control() && c != '\t') {
+        Some("it holds a line break or another control character")
+    } else {
+        None
+    }
+}
+
+/// Why `value` cannot be a field *value* that Logstash formats (`add_field`,
+/// `replace`): on top of [`refusal`], `%{` would be replaced by another
+/// field of the event.
+pub fn sprintf_refusal(value: &str) -> Option<&'static str> {
+    refusal(value).or_else(|| {
+        value
+            .contains("%{")
+            .then_some("it holds `%{`, which Logstash replaces with a field of the event")
+    })
+}
+
+/// A value Logstash cannot hold.
+#[derive(Debug, thiserror::Error)]
+#[error("`{value}` cannot be written as a Logstash string: {reason}")]
+pub struct Unquotable {
+    pub value: String,
+    pub reason: &'static str,
+}
+
+/// `value` as a Logstash string literal, quotes included.
+pub fn quote(value: &str) -> Result<String, Unquotable> {
+    if let Some(reason) = refusal(value) {
+        return Err(Unquotable {
+            value: value.to_string(),
+            reason,
+        });
+    }
+    let mark = if value.contains('"') { '\'' } else { '"' };
+    Ok(format!("{mark}{value}{mark}"))
+}
+
+/// A reference to an environment variable, `"${NAME}"`: the only way a
+/// credential reaches a pipeline. `None` unless `name` is an identifier.
+pub fn env_reference(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    (first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| format!("\"${{{name}}}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_with_the_kind_the_value_lacks() {
+        assert_eq!(quote("plain").unwrap(), "\"plain\"");
+        assert_eq!(quote("say \"hi\"").unwrap(), "'say \"hi\"'");
+        assert_eq!(quote("it's").unwrap(), "\"it's\"");
+        assert_eq!(quote("{ => } # x").unwrap(), "\"{ => } # x\"");
+        assert_eq!(quote("a\\d+").unwrap(), "\"a\\d+\"");
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_quoted() {
+        for bad in ["both \" and '", "ends\\", "${HOME}", "line\nbreak", "nul\0"] {
+            assert!(quote(bad).is_err(), "{bad:?}");
+        }
+        assert!(quote("tab\tok").is_ok());
+        assert!(sprintf_refusal("%{[secret]}").is_some());
+        assert!(sprintf_refusal("100%").is_none());
+    }
+
+    #[test]
+    fn environment_references_only_for_identifiers() {
+        assert_eq!(
+            env_reference("ES_PASSWORD").as_deref(),
+            Some("\"${ES_PASSWORD}\"")
+        );
+        assert_eq!(env_reference("A}B"), None);
+        assert_eq!(env_reference(""), None);
+    }
+}

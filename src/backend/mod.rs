@@ -8,6 +8,7 @@
 
 pub mod alertmanager;
 pub mod grafana;
+pub mod k6;
 pub mod prometheus;
 
 use crate::model::{Model, Service};
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Box<dyn Backend>> {
         Box::new(prometheus::PrometheusBackend),
         Box::new(alertmanager::AlertmanagerBackend),
         Box::new(grafana::GrafanaBackend),
+        Box::new(k6::K6Backend),
     ]
 }
 

@@ -8,6 +8,7 @@ mod check;
 mod diff;
 mod error_text;
 mod init;
+mod loadtest;
 mod output_dir;
 mod schema;
 mod validate;
@@ -72,6 +73,8 @@ pub enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Service)]
         kind: SchemaKind,
     },
+    /// Run a service's k6 load test against one environment (k6 on PATH); exits with k6's code.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +111,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Diff { exit_code } => diff::run(cli, *exit_code),
         Command::Check => check::run(cli),
         Command::Schema { kind } => schema::run(*kind),
+        Command::Loadtest(args) => loadtest::run(cli, args),
     }
 }
 

@@ -11,7 +11,7 @@ const TEAM = "payments";
 // Per environment: the base URL requests go to, and the thresholds.
 const ENVIRONMENTS = {
   "staging": {
-    "base_url": "http://orders.staging.svc:8080",
+    "base_url": "https://orders.staging.acme.example",
     "production": false,
     "thresholds": {
       "http_req_failed": [
@@ -19,27 +19,57 @@ const ENVIRONMENTS = {
       ],
       "http_req_duration": [
         "p(99)<1000"
+      ],
+      "http_req_failed{name:POST /orders}": [
+        "rate<0.001"
+      ],
+      "http_req_duration{name:POST /orders}": [
+        "p(99)<1000"
       ]
     }
   }
 };
 const DEFAULT_ENV = "staging";
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
+  "place": {
+    "executor": "constant-arrival-rate",
+    "rate": 5,
+    "timeUnit": "1s",
+    "duration": "1m",
+    "preAllocatedVUs": 5,
+    "maxVUs": 25
+  }
+};
 // Per scenario: the requests of one iteration.
 const SCENARIOS = {
-  "warm-up": {
-    "warmup": true,
+  "place": {
+    "warmup": false,
     "requests": [
       {
-        "name": "GET /",
-        "method": "GET",
-        "path": "/",
-        "body": null,
-        "headers": {},
+        "name": "POST /orders",
+        "method": "POST",
+        "path": "/orders",
+        "body": "{\"items\": [{\"sku\": \"load-test\", \"quantity\": 1}]}",
+        "headers": {
+          "Content-Type": "application/json",
+          "X-Load-Test": "true"
+        },
         "expect_body": null
       }
     ]
   }
 };
+
+const SUMMARY_TREND_STATS = [
+  "avg",
+  "min",
+  "med",
+  "max",
+  "p(90)",
+  "p(95)",
+  "p(99)"
+];
 
 const ENV = __ENV.ENV || DEFAULT_ENV;
 if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
@@ -48,27 +78,10 @@ if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
 const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
 
 export const options = {
-  scenarios: {
-  "warm-up": {
-    "executor": "constant-arrival-rate",
-    "rate": 2,
-    "timeUnit": "1s",
-    "duration": "1m",
-    "preAllocatedVUs": 2,
-    "maxVUs": 10
-  }
-},
+  scenarios: EXECUTORS,
   thresholds: ENVIRONMENTS[ENV].thresholds,
   tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
-  "avg",
-  "min",
-  "med",
-  "max",
-  "p(90)",
-  "p(95)",
-  "p(99)"
-],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // A warm-up only needs an answer: a 4xx warms the graphs too.

@@ -29,9 +29,54 @@ const ENVIRONMENTS = {
         "p(99)<250"
       ]
     }
+  },
+  "production": {
+    "base_url": "http://checkout.production.svc:8080",
+    "production": true,
+    "thresholds": {
+      "grpc_req_failed": [
+        {
+          "threshold": "rate<0.001",
+          "abortOnFail": true,
+          "delayAbortEval": "30s"
+        }
+      ],
+      "grpc_req_duration": [
+        {
+          "threshold": "p(99)<250",
+          "abortOnFail": true,
+          "delayAbortEval": "30s"
+        }
+      ],
+      "grpc_req_failed{name:acme.checkout.v1.Checkout/PlaceOrder}": [
+        {
+          "threshold": "rate<0.001",
+          "abortOnFail": true,
+          "delayAbortEval": "30s"
+        }
+      ],
+      "grpc_req_duration{name:acme.checkout.v1.Checkout/PlaceOrder}": [
+        {
+          "threshold": "p(99)<250",
+          "abortOnFail": true,
+          "delayAbortEval": "30s"
+        }
+      ]
+    }
   }
 };
 const DEFAULT_ENV = "staging";
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
+  "place-order": {
+    "executor": "constant-arrival-rate",
+    "rate": 20,
+    "timeUnit": "1s",
+    "duration": "1m",
+    "preAllocatedVUs": 5,
+    "maxVUs": 25
+  }
+};
 // Per scenario: the calls of one iteration.
 const SCENARIOS = {
   "place-order": {
@@ -49,6 +94,16 @@ const SCENARIOS = {
   }
 };
 
+const SUMMARY_TREND_STATS = [
+  "avg",
+  "min",
+  "med",
+  "max",
+  "p(90)",
+  "p(95)",
+  "p(99)"
+];
+
 const ENV = __ENV.ENV || DEFAULT_ENV;
 if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
   throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
@@ -60,27 +115,10 @@ const HOST = BASE_URL.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0];
 const ADDRESS = /:[0-9]+$/.test(HOST) ? HOST : HOST + (TLS ? ":443" : ":80");
 
 export const options = {
-  scenarios: {
-  "place-order": {
-    "executor": "constant-arrival-rate",
-    "rate": 20,
-    "timeUnit": "1s",
-    "duration": "1m",
-    "preAllocatedVUs": 5,
-    "maxVUs": 25
-  }
-},
+  scenarios: EXECUTORS,
   thresholds: ENVIRONMENTS[ENV].thresholds,
   tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
-  "avg",
-  "min",
-  "med",
-  "max",
-  "p(90)",
-  "p(95)",
-  "p(99)"
-],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // k6 counts no failed gRPC request by itself: this rate does, for the

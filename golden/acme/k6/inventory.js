@@ -30,31 +30,8 @@ const ENVIRONMENTS = {
   }
 };
 const DEFAULT_ENV = "dev";
-// Per scenario: the requests of one iteration.
-const SCENARIOS = {
-  "warm-up": {
-    "warmup": true,
-    "requests": [
-      {
-        "name": "GET /",
-        "method": "GET",
-        "path": "/",
-        "body": null,
-        "headers": {},
-        "expect_body": null
-      }
-    ]
-  }
-};
-
-const ENV = __ENV.ENV || DEFAULT_ENV;
-if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
-  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
-}
-const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
-
-export const options = {
-  scenarios: {
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
   "warm-up": {
     "executor": "constant-arrival-rate",
     "rate": 2,
@@ -63,10 +40,25 @@ export const options = {
     "preAllocatedVUs": 1,
     "maxVUs": 10
   }
-},
-  thresholds: ENVIRONMENTS[ENV].thresholds,
-  tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
+};
+// Per scenario: the requests of one iteration.
+const SCENARIOS = {
+  "warm-up": {
+    "warmup": true,
+    "requests": [
+      {
+        "name": "GET /healthz",
+        "method": "GET",
+        "path": "/healthz",
+        "body": null,
+        "headers": {},
+        "expect_body": null
+      }
+    ]
+  }
+};
+
+const SUMMARY_TREND_STATS = [
   "avg",
   "min",
   "med",
@@ -74,7 +66,19 @@ export const options = {
   "p(90)",
   "p(95)",
   "p(99)"
-],
+];
+
+const ENV = __ENV.ENV || DEFAULT_ENV;
+if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
+  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
+}
+const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
+
+export const options = {
+  scenarios: EXECUTORS,
+  thresholds: ENVIRONMENTS[ENV].thresholds,
+  tags: { service: SERVICE, env: ENV, team: TEAM },
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // A warm-up only needs an answer: a 4xx warms the graphs too.

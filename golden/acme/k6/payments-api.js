@@ -20,6 +20,12 @@ const ENVIRONMENTS = {
       "http_req_duration": [
         "p(99)<500"
       ],
+      "http_req_failed{name:GET /v1/charges}": [
+        "rate<0.0005"
+      ],
+      "http_req_duration{name:GET /v1/charges}": [
+        "p(99)<500"
+      ],
       "http_req_failed{name:POST /v1/charges}": [
         "rate<0.0005"
       ],
@@ -38,6 +44,12 @@ const ENVIRONMENTS = {
       "http_req_duration": [
         "p(99)<500"
       ],
+      "http_req_failed{name:GET /v1/charges}": [
+        "rate<0.0005"
+      ],
+      "http_req_duration{name:GET /v1/charges}": [
+        "p(99)<500"
+      ],
       "http_req_failed{name:POST /v1/charges}": [
         "rate<0.0005"
       ],
@@ -48,6 +60,38 @@ const ENVIRONMENTS = {
   }
 };
 const DEFAULT_ENV = "dev";
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
+  "charge": {
+    "executor": "constant-arrival-rate",
+    "rate": 10,
+    "timeUnit": "1s",
+    "duration": "30s",
+    "preAllocatedVUs": 5,
+    "maxVUs": 25
+  },
+  "peak": {
+    "executor": "ramping-arrival-rate",
+    "startRate": 5,
+    "timeUnit": "1s",
+    "stages": [
+      {
+        "target": 10,
+        "duration": "30s"
+      },
+      {
+        "target": 40,
+        "duration": "1m"
+      },
+      {
+        "target": 40,
+        "duration": "2m"
+      }
+    ],
+    "preAllocatedVUs": 20,
+    "maxVUs": 100
+  }
+};
 // Per scenario: the requests of one iteration.
 const SCENARIOS = {
   "charge": {
@@ -61,11 +105,36 @@ const SCENARIOS = {
         "headers": {
           "Content-Type": "application/json"
         },
+        "expect_body": "\"status\""
+      }
+    ]
+  },
+  "peak": {
+    "warmup": false,
+    "requests": [
+      {
+        "name": "GET /v1/charges",
+        "method": "GET",
+        "path": "/v1/charges?limit=10",
+        "body": null,
+        "headers": {
+          "Accept": "application/json"
+        },
         "expect_body": null
       }
     ]
   }
 };
+
+const SUMMARY_TREND_STATS = [
+  "avg",
+  "min",
+  "med",
+  "max",
+  "p(90)",
+  "p(95)",
+  "p(99)"
+];
 
 const ENV = __ENV.ENV || DEFAULT_ENV;
 if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
@@ -74,27 +143,10 @@ if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
 const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
 
 export const options = {
-  scenarios: {
-  "charge": {
-    "executor": "constant-arrival-rate",
-    "rate": 10,
-    "timeUnit": "1s",
-    "duration": "30s",
-    "preAllocatedVUs": 5,
-    "maxVUs": 25
-  }
-},
+  scenarios: EXECUTORS,
   thresholds: ENVIRONMENTS[ENV].thresholds,
   tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
-  "avg",
-  "min",
-  "med",
-  "max",
-  "p(90)",
-  "p(95)",
-  "p(99)"
-],
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // A warm-up only needs an answer: a 4xx warms the graphs too.

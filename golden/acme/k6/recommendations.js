@@ -21,6 +21,17 @@ const ENVIRONMENTS = {
   }
 };
 const DEFAULT_ENV = "dev";
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
+  "warm-up": {
+    "executor": "constant-arrival-rate",
+    "rate": 2,
+    "timeUnit": "1s",
+    "duration": "1m",
+    "preAllocatedVUs": 2,
+    "maxVUs": 10
+  }
+};
 // Per scenario: the requests of one iteration.
 const SCENARIOS = {
   "warm-up": {
@@ -38,26 +49,7 @@ const SCENARIOS = {
   }
 };
 
-const ENV = __ENV.ENV || DEFAULT_ENV;
-if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
-  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
-}
-const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
-
-export const options = {
-  scenarios: {
-  "warm-up": {
-    "executor": "constant-arrival-rate",
-    "rate": 2,
-    "timeUnit": "1s",
-    "duration": "1m",
-    "preAllocatedVUs": 2,
-    "maxVUs": 10
-  }
-},
-  thresholds: ENVIRONMENTS[ENV].thresholds,
-  tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
+const SUMMARY_TREND_STATS = [
   "avg",
   "min",
   "med",
@@ -65,7 +57,19 @@ export const options = {
   "p(90)",
   "p(95)",
   "p(99)"
-],
+];
+
+const ENV = __ENV.ENV || DEFAULT_ENV;
+if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
+  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
+}
+const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
+
+export const options = {
+  scenarios: EXECUTORS,
+  thresholds: ENVIRONMENTS[ENV].thresholds,
+  tags: { service: SERVICE, env: ENV, team: TEAM },
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // A warm-up only needs an answer: a 4xx warms the graphs too.

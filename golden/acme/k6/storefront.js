@@ -60,6 +60,17 @@ const ENVIRONMENTS = {
   }
 };
 const DEFAULT_ENV = "dev";
+// k6's scenarios: arrival-rate executors, VUs sized from rate × latency.
+const EXECUTORS = {
+  "browse": {
+    "executor": "constant-arrival-rate",
+    "rate": 50,
+    "timeUnit": "1s",
+    "duration": "1m",
+    "preAllocatedVUs": 50,
+    "maxVUs": 250
+  }
+};
 // Per scenario: the requests of one iteration.
 const SCENARIOS = {
   "browse": {
@@ -85,26 +96,7 @@ const SCENARIOS = {
   }
 };
 
-const ENV = __ENV.ENV || DEFAULT_ENV;
-if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
-  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
-}
-const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
-
-export const options = {
-  scenarios: {
-  "browse": {
-    "executor": "constant-arrival-rate",
-    "rate": 50,
-    "timeUnit": "1s",
-    "duration": "1m",
-    "preAllocatedVUs": 50,
-    "maxVUs": 250
-  }
-},
-  thresholds: ENVIRONMENTS[ENV].thresholds,
-  tags: { service: SERVICE, env: ENV, team: TEAM },
-  summaryTrendStats: [
+const SUMMARY_TREND_STATS = [
   "avg",
   "min",
   "med",
@@ -113,7 +105,19 @@ export const options = {
   "p(95)",
   "p(99)",
   "p(98)"
-],
+];
+
+const ENV = __ENV.ENV || DEFAULT_ENV;
+if (!ENV || !Object.prototype.hasOwnProperty.call(ENVIRONMENTS, ENV)) {
+  throw new Error("set the environment with -e ENV=<one of: " + Object.keys(ENVIRONMENTS).join(", ") + ">");
+}
+const BASE_URL = (__ENV.BASE_URL || ENVIRONMENTS[ENV].base_url).replace(/\/+$/, "");
+
+export const options = {
+  scenarios: EXECUTORS,
+  thresholds: ENVIRONMENTS[ENV].thresholds,
+  tags: { service: SERVICE, env: ENV, team: TEAM },
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // A warm-up only needs an answer: a 4xx warms the graphs too.

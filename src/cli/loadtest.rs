@@ -59,7 +59,11 @@ pub fn run(cli: &Cli, args: &LoadtestArgs) -> anyhow::Result<u8> {
     let compilation = crate::compile::check(&cli.root)
         .with_context(|| format!("validating `{}`", cli.root.display()))?;
     report(cli, &compilation);
-    let Some(model) = compilation.model.as_ref().filter(|_| !compilation.has_errors()) else {
+    let Some(model) = compilation
+        .model
+        .as_ref()
+        .filter(|_| !compilation.has_errors())
+    else {
         eprintln!("no load test: fix the errors above");
         return Ok(exit::INVALID);
     };
@@ -72,7 +76,11 @@ pub fn run(cli: &Cli, args: &LoadtestArgs) -> anyhow::Result<u8> {
         );
     };
     let Some(env) = service.environments.iter().find(|e| e.name == args.env) else {
-        let names: Vec<&str> = service.environments.iter().map(|e| e.name.as_str()).collect();
+        let names: Vec<&str> = service
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         bail!(
             "`{}` does not run in `{}`; it runs in: {}",
             service.name,
@@ -114,7 +122,10 @@ pub fn run(cli: &Cli, args: &LoadtestArgs) -> anyhow::Result<u8> {
 
     // The script goes to k6 on stdin (`k6 run -`): nothing is written.
     let mut command = Command::new("k6");
-    command.arg("run").arg("-e").arg(format!("ENV={}", env.name));
+    command
+        .arg("run")
+        .arg("-e")
+        .arg(format!("ENV={}", env.name));
     if let Some(url) = &args.base_url {
         command.arg("-e").arg(format!("BASE_URL={url}"));
     }

@@ -502,7 +502,9 @@ fn check_service(
                         &pointer,
                         format!("a load test in `{env}`, where the service does not run"),
                     )
-                    .hint(format!("add `{env}` to `spec.environments`, or remove it here"));
+                    .hint(format!(
+                        "add `{env}` to `spec.environments`, or remove it here"
+                    ));
             } else {
                 check_env(report, &pointer, env, false);
             }
@@ -891,8 +893,11 @@ fn check_request(
         }
         if value.chars().any(|c| c.is_control() && c != '\t') {
             report
-                .error(&header_pointer, "a header value cannot hold a line break or a control character")
-                .found(value.clone());
+                .error(
+                    &header_pointer,
+                    "a header value cannot hold a line break or a control character",
+                )
+                .found(format!("{value:?}"));
         }
     }
     if protocol == Protocol::Grpc {
@@ -901,7 +906,10 @@ fn check_request(
                 .is_ok_and(|value| value.is_object());
             if !object {
                 report
-                    .error(&format!("{pointer}/body"), "a gRPC request body must be a JSON object")
+                    .error(
+                        &format!("{pointer}/body"),
+                        "a gRPC request body must be a JSON object",
+                    )
                     .expected("e.g. `{\"cart_id\": \"load-test\"}`")
                     .found(body.clone());
             }

@@ -62,7 +62,6 @@ pub fn formatter(
     write!(out, "{value}").map_err(|_| Error::new(ErrorKind::WriteFailure, "writing a k6 script"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,7 +91,10 @@ mod tests {
         let raw = env.render_str("let a = {{ x }};", minijinja::context! { x => "1; evil()" });
         assert!(raw.is_err(), "{raw:?}");
         let ok = env
-            .render_str("let a = {{ x|js }};", minijinja::context! { x => "1; evil()" })
+            .render_str(
+                "let a = {{ x|js }};",
+                minijinja::context! { x => "1; evil()" },
+            )
             .unwrap();
         assert_eq!(ok, r#"let a = "1; evil()";"#);
     }

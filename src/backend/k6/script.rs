@@ -344,7 +344,10 @@ fn executor(scenario: &Scenario, latency: Duration) -> Value {
         .iter()
         .map(|stage| json!({"target": in_unit(stage.target), "duration": go_duration(stage.duration)}))
         .collect();
-    let last = scenario.stages.last().map_or(scenario.rate, |stage| stage.target);
+    let last = scenario
+        .stages
+        .last()
+        .map_or(scenario.rate, |stage| stage.target);
     stages.push(json!({"target": in_unit(last), "duration": go_duration(scenario.duration)}));
     json!({
         "executor": "ramping-arrival-rate",

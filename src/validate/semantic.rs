@@ -900,20 +900,17 @@ fn check_request(
                 .found(format!("{value:?}"));
         }
     }
-    if protocol == Protocol::Grpc {
-        if let Some(body) = &request.body {
-            let object = serde_json::from_str::<serde_json::Value>(body)
-                .is_ok_and(|value| value.is_object());
-            if !object {
-                report
-                    .error(
-                        &format!("{pointer}/body"),
-                        "a gRPC request body must be a JSON object",
-                    )
-                    .expected("e.g. `{\"cart_id\": \"load-test\"}`")
-                    .found(body.clone());
-            }
-        }
+    if protocol == Protocol::Grpc
+        && let Some(body) = &request.body
+        && !serde_json::from_str::<serde_json::Value>(body).is_ok_and(|value| value.is_object())
+    {
+        report
+            .error(
+                &format!("{pointer}/body"),
+                "a gRPC request body must be a JSON object",
+            )
+            .expected("e.g. `{\"cart_id\": \"load-test\"}`")
+            .found(body.clone());
     }
 }
 

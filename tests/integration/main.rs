@@ -10,6 +10,7 @@ mod determinism;
 mod fuzz;
 mod golden;
 mod grafana;
+mod k6;
 mod live;
 mod output_safety;
 mod promtool;

@@ -362,7 +362,7 @@ fn executor(scenario: &Scenario, latency: Duration) -> Value {
 /// A duration as k6 (Go's `time.ParseDuration`) reads it: no days.
 fn go_duration(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let secs = ms / 1000;

@@ -387,3 +387,123 @@ fn spelling(value: impl serde::Serialize) -> String {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::prometheus::model_from;
+
+    const PLATFORM: &str = "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {name: p}\nspec:\n  environments: [{name: dev}, {name: staging, service_url: 'http://{service}.stg:9000'}, {name: production, production: true}]\n  teams: {t: {}}\n";
+
+    fn service(spec: &str) -> String {
+        format!(
+            "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {{name: svc, team: t}}\nspec:\n{spec}"
+        )
+    }
+
+    fn script_of(platform: &str, spec: &str) -> Option<String> {
+        let model = model_from(platform, &[&service(spec)]);
+        render_script(&model, &model.services[0], &Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn a_service_without_scenarios_gets_a_warmup_outside_production() {
+        let script = script_of(PLATFORM, "  language: go\n").unwrap();
+        assert!(script.contains(r#""warm-up": {"#), "{script}");
+        assert!(script.contains(r#""warmup": true"#));
+        assert!(script.contains(r#""path": "/""#));
+        assert!(script.contains(r#""rate": 2,"#) && script.contains(r#""duration": "1m""#));
+        // Environments: dev and staging, not production; each with its URL.
+        assert!(script.contains(r#""base_url": "http://svc.dev.svc:8080""#));
+        assert!(script.contains(r#""base_url": "http://svc.stg:9000""#));
+        assert!(!script.contains(r#""production": {"#), "{script}");
+        assert!(script.contains(r#"const DEFAULT_ENV = "dev";"#));
+    }
+
+    #[test]
+    fn load_tests_can_be_turned_off_by_the_platform_or_the_service() {
+        assert!(script_of(PLATFORM, "  loadtest: {enabled: false}\n").is_none());
+        let off = PLATFORM.replace("  teams:", "  loadtest: {enabled: false}\n  teams:");
+        assert!(script_of(&off, "  language: go\n").is_none());
+        // A service may opt back in.
+        assert!(script_of(&off, "  loadtest: {enabled: true}\n").is_some());
+        // A service only in production gets none unless it names production.
+        assert!(script_of(PLATFORM, "  environments: [production]\n").is_none());
+        let named = script_of(
+            PLATFORM,
+            "  environments: [production]\n  loadtest: {environments: [production]}\n",
+        )
+        .unwrap();
+        assert!(named.contains(r#""production": {"#));
+        assert!(named.contains("const DEFAULT_ENV = null;"), "{named}");
+    }
+
+    #[test]
+    fn slos_become_thresholds_and_paging_services_abort_in_production() {
+        let spec = "  alerts: {page: true}\n  slos:\n    - {name: a, objective: 99.95, indicator: {type: availability}}\n    - {name: l, objective: 99.9, indicator: {type: latency, threshold: 250ms}}\n    - {name: r, objective: 99, indicator: {type: ratio, errors: 'sum(rate(e[{{window}}]))', total: 'sum(rate(t[{{window}}]))'}}\n  loadtest:\n    environments: [staging, production]\n    scenarios:\n      - {name: s, rate: 100/s, duration: 10s, requests: [{path: '/a?x=1'}, {method: POST, path: '/a,b'}]}\n";
+        let model = model_from(PLATFORM, &[&service(spec)]);
+        let svc = &model.services[0];
+        let endpoints: BTreeSet<String> = ["GET /a", "POST /a,b"].map(String::from).into();
+        let staging = thresholds(svc, Protocol::Http, &endpoints, false);
+        assert_eq!(
+            staging,
+            json!({
+                "http_req_failed": ["rate<0.0005"],
+                "http_req_duration": ["p(99.9)<250"],
+                // `,` cannot be written in a threshold key: no per-endpoint
+                // threshold for that one.
+                "http_req_failed{name:GET /a}": ["rate<0.0005"],
+                "http_req_duration{name:GET /a}": ["p(99.9)<250"],
+            })
+        );
+        let production = thresholds(svc, Protocol::Http, &endpoints, true);
+        assert_eq!(
+            production["http_req_failed"],
+            json!([{"threshold": "rate<0.0005", "abortOnFail": true, "delayAbortEval": "30s"}])
+        );
+        let script = render_script(&model, svc, &Overrides::default())
+            .unwrap()
+            .unwrap();
+        assert!(
+            script.contains(r#""p(99.9)""#),
+            "summaryTrendStats: {script}"
+        );
+        // 100/s × 250 ms × 2 requests = 50 VUs in flight.
+        assert!(script.contains(r#""preAllocatedVUs": 50,"#), "{script}");
+        assert!(script.contains(r#""maxVUs": 250"#));
+    }
+
+    #[test]
+    fn stages_ramp_and_overrides_flatten() {
+        let spec = "  loadtest:\n    scenarios:\n      - {name: s, rate: 1/s, duration: 90m, stages: [{target: 120/m, duration: 30s}], requests: [{path: /}]}\n";
+        let model = model_from(PLATFORM, &[&service(spec)]);
+        let svc = &model.services[0];
+        let ramp = executor(&svc.loadtest.scenarios[0], Duration::from_secs(1));
+        assert_eq!(ramp["executor"], "ramping-arrival-rate");
+        assert_eq!(
+            ramp["stages"],
+            json!([{"target": 2, "duration": "30s"}, {"target": 2, "duration": "1h30m"}])
+        );
+        let flat = apply(
+            &svc.loadtest.scenarios[0],
+            &Overrides {
+                duration: Some(Duration::from_secs(3)),
+                rate: Some(Rate::parse("7/s").unwrap()),
+            },
+        );
+        let constant = executor(&flat, Duration::from_secs(1));
+        assert_eq!(constant["executor"], "constant-arrival-rate");
+        assert_eq!(constant["rate"], 7);
+        assert_eq!(constant["duration"], "3s");
+        assert_eq!(go_duration(Duration::from_hours(24)), "24h");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn a_grpc_service_warms_up_through_reflection() {
+        let script = script_of(PLATFORM, "  framework: grpc\n").unwrap();
+        assert!(script.contains(r#"import grpc from "k6/net/grpc";"#));
+        assert!(script.contains(r#""requests": []"#), "{script}");
+        assert!(script.contains("reflect: true"));
+    }
+}

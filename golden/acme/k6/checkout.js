@@ -141,7 +141,9 @@ function connect() {
 }
 
 export default function () {
-  const scenario = SCENARIOS[exec.scenario.name];
+  // k6's own --vus/--duration/--iterations flags replace the scenarios
+  // with one named "default": it sends the first scenario's requests.
+  const scenario = SCENARIOS[exec.scenario.name] || Object.values(SCENARIOS)[0];
   if (scenario.warmup) {
     // The warm-up lists the server's services (a reflection call) each time.
     if (connect()) {

@@ -124,7 +124,9 @@ export const options = {
 const ANY_ANSWER = http.expectedStatuses({ min: 200, max: 499 });
 
 export default function () {
-  const scenario = SCENARIOS[exec.scenario.name];
+  // k6's own --vus/--duration/--iterations flags replace the scenarios
+  // with one named "default": it sends the first scenario's requests.
+  const scenario = SCENARIOS[exec.scenario.name] || Object.values(SCENARIOS)[0];
   for (const request of scenario.requests) {
     const params = { headers: request.headers, tags: { name: request.name } };
     if (scenario.warmup) {

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -360,7 +360,10 @@ fn k6_inspects_every_generated_script_in_every_environment() {
                     .arg(format!("ENV={env}"))
                     .arg(dir.join(&format!("k6/{}.js", service.name)))
                     .env("K6_NO_USAGE_REPORT", "true")
-                    .output();
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    // All at once; collected below.
+                    .spawn();
                 let production = model
                     .platform
                     .environment(env)
@@ -375,7 +378,9 @@ fn k6_inspects_every_generated_script_in_every_environment() {
     assert!(children.len() >= 10, "only {} runs", children.len());
     let mut failures = Vec::new();
     for (example, service, env, production, output) in children {
-        let output = output.expect("running k6 inspect");
+        let output = output
+            .and_then(|child| child.wait_with_output())
+            .expect("running k6 inspect");
         let label = format!("{example}/{} in {env}", service.name);
         if !output.status.success() {
             failures.push(format!(

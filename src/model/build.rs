@@ -223,6 +223,11 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
         grafana,
         logging,
         alerting,
+        loadtest_enabled: spec
+            .loadtest
+            .as_ref()
+            .and_then(|loadtest| loadtest.enabled)
+            .unwrap_or(true),
         teams,
     }
 }
@@ -269,7 +274,7 @@ fn build_service(
         None => platform.environments.iter().collect(),
     };
     let mut port_from_url = None;
-    let environments = wanted
+    let environments: Vec<ServiceEnvironment> = wanted
         .into_iter()
         .map(|env| {
             let url = naming::expand_service_url(&env.service_url, &meta.name, &env.name);
@@ -404,34 +409,7 @@ fn build_service(
     } else {
         Protocol::Http
     };
-    let loadtest = match &spec.loadtest {
-        Some(loadtest) => Loadtest {
-            protocol: loadtest.protocol.unwrap_or(default_protocol),
-            scenarios: loadtest
-                .scenarios
-                .iter()
-                .map(|scenario| Scenario {
-                    name: scenario.name.clone(),
-                    rate: scenario.rate,
-                    duration: scenario.duration,
-                    requests: scenario
-                        .requests
-                        .iter()
-                        .map(|request| Request {
-                            method: request.method.unwrap_or(HttpMethod::Get),
-                            path: request.path.clone(),
-                            body: request.body.clone(),
-                            headers: request.headers.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        },
-        None => Loadtest {
-            protocol: default_protocol,
-            scenarios: Vec::new(),
-        },
-    };
+    let loadtest = build_loadtest(platform, spec, &environments, default_protocol);
 
     Service {
         name: meta.name.clone(),
@@ -474,5 +452,101 @@ fn extra_panel(panel: &spec::ExtraPanelSpec) -> ExtraPanel {
         unit: panel.unit.clone().unwrap_or_else(|| "short".to_string()),
         expr: panel.expr.clone(),
         legend: panel.legend.clone().unwrap_or_default(),
+    }
+}
+
+/// The warm-up scenario's rate and duration: gentle, and long enough for a
+/// few scrapes to see it.
+pub const WARMUP_RATE: Rate = Rate {
+    count: 2,
+    per: Duration::from_secs(1),
+};
+pub const WARMUP_DURATION: Duration = Duration::from_secs(60);
+
+/// The service's load test: its scenarios (or the warm-up), and where it
+/// may run. Production only when the manifest names it.
+fn build_loadtest(
+    platform: &Platform,
+    spec: &spec::ServiceSpec,
+    environments: &[ServiceEnvironment],
+    default_protocol: Protocol,
+) -> Loadtest {
+    let loadtest = spec.loadtest.clone().unwrap_or(spec::LoadtestSpec {
+        enabled: None,
+        protocol: None,
+        environments: None,
+        base_url: None,
+        health_path: None,
+        scenarios: Vec::new(),
+    });
+    let protocol = loadtest.protocol.unwrap_or(default_protocol);
+    let enabled = loadtest.enabled.unwrap_or(platform.loadtest_enabled);
+    let environments = if enabled {
+        environments
+            .iter()
+            .filter(|env| match &loadtest.environments {
+                Some(names) => names.contains(&env.name),
+                None => !env.production,
+            })
+            .map(|env| env.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut scenarios: Vec<Scenario> = loadtest
+        .scenarios
+        .iter()
+        .map(|scenario| Scenario {
+            name: scenario.name.clone(),
+            rate: scenario.rate,
+            duration: scenario.duration,
+            stages: scenario
+                .stages
+                .iter()
+                .map(|stage| Stage {
+                    target: stage.target,
+                    duration: stage.duration,
+                })
+                .collect(),
+            requests: scenario
+                .requests
+                .iter()
+                .map(|request| Request {
+                    method: request.method.unwrap_or(HttpMethod::Get),
+                    path: request.path.clone(),
+                    body: request.body.clone(),
+                    headers: request.headers.clone(),
+                    expect_body: request.expect_body.clone(),
+                })
+                .collect(),
+            warmup: false,
+        })
+        .collect();
+    if scenarios.is_empty() {
+        let requests = match protocol {
+            Protocol::Http => vec![Request {
+                method: HttpMethod::Get,
+                path: loadtest.health_path.unwrap_or_else(|| "/".to_string()),
+                body: None,
+                headers: BTreeMap::new(),
+                expect_body: None,
+            }],
+            // Connecting with reflection lists the server's services.
+            Protocol::Grpc => Vec::new(),
+        };
+        scenarios.push(Scenario {
+            name: "warm-up".to_string(),
+            rate: WARMUP_RATE,
+            duration: WARMUP_DURATION,
+            stages: Vec::new(),
+            requests,
+            warmup: true,
+        });
+    }
+    Loadtest {
+        protocol,
+        environments,
+        base_url: loadtest.base_url,
+        scenarios,
     }
 }

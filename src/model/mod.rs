@@ -54,6 +54,8 @@ pub struct Platform {
     pub grafana: Grafana,
     pub logging: Logging,
     pub alerting: Alerting,
+    /// Whether services get load tests (and warm-ups) unless they say.
+    pub loadtest_enabled: bool,
     /// Sorted by name.
     pub teams: Vec<Team>,
 }
@@ -486,9 +488,18 @@ pub struct ExtraPanel {
     pub legend: String,
 }
 
+/// A service's load test. Empty `environments`: none is generated.
 #[derive(Debug, Clone)]
 pub struct Loadtest {
     pub protocol: Protocol,
+    /// The environments a load test may run in, in the platform's order:
+    /// the non-production ones unless the manifest names its own; none when
+    /// load tests are turned off.
+    pub environments: Vec<String>,
+    /// The URL template requests go to, when the manifest sets one
+    /// (`{service}`/`{env}` placeholders); else the environment's URL.
+    pub base_url: Option<String>,
+    /// The manifest's scenarios, or the warm-up scenario.
     pub scenarios: Vec<Scenario>,
 }
 
@@ -497,7 +508,19 @@ pub struct Scenario {
     pub name: String,
     pub rate: Rate,
     pub duration: Duration,
+    /// Ramp steps after `rate` (a `ramping-arrival-rate` executor).
+    pub stages: Vec<Stage>,
     pub requests: Vec<Request>,
+    /// The default scenario of a service that declares none: its requests
+    /// only need an answer (a 4xx still warms the graphs), and for gRPC it
+    /// lists the server's services through reflection.
+    pub warmup: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub target: Rate,
+    pub duration: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -506,4 +529,5 @@ pub struct Request {
     pub path: String,
     pub body: Option<String>,
     pub headers: BTreeMap<String, String>,
+    pub expect_body: Option<String>,
 }

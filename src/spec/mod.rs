@@ -402,11 +402,37 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadtestSpec {
+    /// `false` generates no load test for this service (no warm-up
+    /// either). Default: the platform's `loadtest.enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
     /// Default: `grpc` for gRPC services, else `http`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
+    /// The environments load tests may run in. Default: the service's
+    /// non-production environments; production only when named here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<String>>,
+    /// The URL requests go to, in every environment (`{service}` and
+    /// `{env}` are filled in). Default: the environment's `service_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The path the warm-up requests (HTTP only). Default `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_path: Option<String>,
+    /// Without scenarios, a gentle warm-up scenario is generated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scenarios: Vec<ScenarioSpec>,
+}
+
+/// One step of a ramping scenario: reach `target` over `duration`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// The arrival rate reached at the end of the stage, e.g. `50/s`.
+    pub target: Rate,
+    /// How long the ramp to `target` takes.
+    pub duration: Duration,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -416,8 +442,12 @@ pub struct ScenarioSpec {
     pub name: String,
     /// Arrival rate, e.g. `20/s`.
     pub rate: Rate,
-    /// How long the scenario runs, e.g. `1m`.
+    /// How long the scenario runs, e.g. `1m`; with `stages`, how long it
+    /// holds the last stage's rate.
     pub duration: Duration,
+    /// Ramps the arrival rate from `rate` through each stage's target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSpec>,
     pub requests: Vec<RequestSpec>,
 }
 
@@ -434,6 +464,10 @@ pub struct RequestSpec {
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// Text the response body must contain (HTTP), checked besides the
+    /// status class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_body: Option<String>,
 }
 
 #[derive(
@@ -509,8 +543,20 @@ pub struct PlatformSpec {
     #[serde(skip)]
     #[schemars(skip)]
     pub template_overrides: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loadtest: Option<PlatformLoadtestSpec>,
     /// The teams that own services, with their alert receivers.
     pub teams: BTreeMap<String, TeamSpec>,
+}
+
+/// Platform-wide load-test settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformLoadtestSpec {
+    /// `false` generates no load test (and no warm-up) for any service
+    /// that does not turn it on itself. Default `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -498,6 +498,25 @@ fn check_service(
             Some(envs) => envs.iter().map(String::as_str).collect(),
             None => env_names.clone(),
         };
+        let loadtest_envs = spec
+            .loadtest
+            .as_ref()
+            .and_then(|loadtest| loadtest.environments.as_ref());
+        for (index, env) in loadtest_envs.into_iter().flatten().enumerate() {
+            let pointer = format!("/spec/loadtest/environments/{index}");
+            if env_names.contains(&env.as_str()) && !service_envs.contains(&env.as_str()) {
+                report
+                    .error(
+                        &pointer,
+                        format!("a load test in `{env}`, where the service does not run"),
+                    )
+                    .hint(format!(
+                        "add `{env}` to `spec.environments`, or remove it here"
+                    ));
+            } else {
+                check_env(report, &pointer, env, false);
+            }
+        }
         for (env, targets) in &spec.targets {
             let pointer = format!("/spec/targets/{}", escape_pointer(env));
             if env_names.contains(&env.as_str()) && !service_envs.contains(&env.as_str()) {
@@ -762,6 +781,25 @@ fn check_service(
             } else {
                 Protocol::Http
             });
+        if let Some(url) = &loadtest.base_url {
+            let concrete = url.replace("{service}", "s").replace("{env}", "e");
+            if !(concrete.starts_with("http://") || concrete.starts_with("https://"))
+                || crate::model::naming::host_port(&concrete).is_none()
+            {
+                report
+                    .error("/spec/loadtest/base_url", "not a URL")
+                    .expected("e.g. `https://checkout.{env}.acme.example`")
+                    .found(url.clone());
+            }
+        }
+        if let Some(path) = &loadtest.health_path
+            && (!path.starts_with('/') || path.contains(char::is_whitespace))
+        {
+            report
+                .error("/spec/loadtest/health_path", "not a request path")
+                .expected("an absolute path such as `/healthz`")
+                .found(path.clone());
+        }
         let mut scenario_names = HashSet::new();
         for (index, scenario) in loadtest.scenarios.iter().enumerate() {
             let pointer = format!("/spec/loadtest/scenarios/{index}");
@@ -796,7 +834,27 @@ fn check_service(
                     "a scenario needs at least one request",
                 );
             }
+            for (stage_index, stage) in scenario.stages.iter().enumerate() {
+                let stage_pointer = format!("{pointer}/stages/{stage_index}");
+                if stage.duration < Duration::from_secs(1)
+                    || stage.duration > Duration::from_hours(24)
+                {
+                    report
+                        .error(
+                            &format!("{stage_pointer}/duration"),
+                            "the stage duration is out of range",
+                        )
+                        .expected("between `1s` and `24h`")
+                        .found(stage.duration.to_string());
+                }
+            }
             for (request_index, request) in scenario.requests.iter().enumerate() {
+                check_request(
+                    report,
+                    &format!("{pointer}/requests/{request_index}"),
+                    protocol,
+                    request,
+                );
                 let request_pointer = format!("{pointer}/requests/{request_index}/path");
                 let valid = match protocol {
                     Protocol::Http => {
@@ -848,6 +906,49 @@ fn check_alertmanager_target(report: &mut Reporter<'_>, spec: &crate::spec::Plat
                 .expected("`alertmanager: {url: http://alertmanager.monitoring.svc:9093}` (the Alertmanager obsgen configures), or `prometheus.alertmanagers`")
                 .hint("add `alertmanager.url` to obsgen.yaml; `obsgen init` writes one");
         }
+    }
+}
+
+/// Headers and bodies of load-test requests: what k6 could not send is
+/// refused here rather than failing every request of a run.
+fn check_request(
+    report: &mut Reporter<'_>,
+    pointer: &str,
+    protocol: Protocol,
+    request: &crate::spec::RequestSpec,
+) {
+    for (name, value) in &request.headers {
+        let header_pointer = format!("{pointer}/headers/{}", escape_pointer(name));
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            report
+                .key_error(&header_pointer, "not an HTTP header name")
+                .expected("letters, digits and `-`, such as `X-Request-Id`")
+                .found(name.clone());
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            report
+                .error(
+                    &header_pointer,
+                    "a header value cannot hold a line break or a control character",
+                )
+                .found(format!("{value:?}"));
+        }
+    }
+    if protocol == Protocol::Grpc
+        && let Some(body) = &request.body
+        && !serde_json::from_str::<serde_json::Value>(body).is_ok_and(|value| value.is_object())
+    {
+        report
+            .error(
+                &format!("{pointer}/body"),
+                "a gRPC request body must be a JSON object",
+            )
+            .expected("e.g. `{\"cart_id\": \"load-test\"}`")
+            .found(body.clone());
     }
 }
 

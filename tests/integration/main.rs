@@ -11,6 +11,7 @@ mod fuzz;
 mod golden;
 mod grafana;
 mod hostile;
+mod k6;
 mod live;
 mod logstash;
 mod output_safety;

@@ -293,6 +293,7 @@ spec:
   environments:
     - {name: staging}
     - {name: production, production: true}
+  alertmanager: {url: \"http://alertmanager.monitoring.svc:9093\"}
   teams: {shop-team: {}}
 ";
 
@@ -311,6 +312,8 @@ kind: Service
 metadata: {name: shop, team: shop-team}
 spec:
   alerts: {page: true}
+  # A paging service's latency threshold must be a histogram boundary.
+  metrics: {buckets: [0.1, 0.5, 2]}
   slos:
     - {name: availability, objective: 99, indicator: {type: availability}}
     - {name: latency, objective: 99, indicator: {type: latency, threshold: 2s}}

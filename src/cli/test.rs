@@ -185,8 +185,10 @@ fn run_all(jobs: &[Job]) -> Vec<std::io::Result<Output>> {
                         break;
                     };
                     let output = Command::new(&job.program).args(&job.args).output();
-                    if let Ok(mut done) = done.lock() {
-                        done[index] = Some(output);
+                    if let Ok(mut done) = done.lock()
+                        && let Some(slot) = done.get_mut(index)
+                    {
+                        *slot = Some(output);
                     }
                 }
             });

@@ -653,13 +653,13 @@ fn tidy_debug(text: &str) -> String {
 /// The 1-based line and column (in characters) of a byte offset.
 pub fn position_at(data: &[u8], offset: usize) -> Position {
     let offset = offset.min(data.len());
-    let before = &data[..offset];
+    let before = data.get(..offset).unwrap_or(data);
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
     let line_start = before
         .iter()
         .rposition(|b| *b == b'\n')
         .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
+    let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
         .chars()
         .count()
         + 1;

@@ -89,7 +89,7 @@ impl Duration {
         let mut last_unit = usize::MAX;
         while pos < bytes.len() {
             let start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
+            while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
                 pos += 1;
             }
             if start == pos {
@@ -99,11 +99,15 @@ impl Duration {
                 .parse()
                 .map_err(|_| format!("`{text}` is too large a duration"))?;
             let unit_start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
+            while bytes.get(pos).is_some_and(u8::is_ascii_alphabetic) {
                 pos += 1;
             }
             let unit = &text[unit_start..pos];
-            let Some(index) = DURATION_UNITS.iter().position(|(name, _)| *name == unit) else {
+            let Some((index, (_, unit_millis))) = DURATION_UNITS
+                .iter()
+                .enumerate()
+                .find(|(_, (name, _))| *name == unit)
+            else {
                 return Err(if unit.is_empty() {
                     format!("`{text}` lacks a unit (ms, s, m, h, d, w or y)")
                 } else {
@@ -117,7 +121,7 @@ impl Duration {
             }
             last_unit = index;
             total = number
-                .checked_mul(DURATION_UNITS[index].1)
+                .checked_mul(*unit_millis)
                 .and_then(|part| total.checked_add(part))
                 .ok_or_else(|| format!("`{text}` is too large a duration"))?;
         }

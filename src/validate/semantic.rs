@@ -69,8 +69,13 @@ impl Reporter<'_> {
         )
     }
     fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
+        // `Vec::push_mut` would say this directly (Rust 1.95, above our MSRV).
+        let index = self.diagnostics.len();
         self.diagnostics.push(diagnostic);
-        self.diagnostics.last_mut().expect("just pushed")
+        match self.diagnostics.get_mut(index) {
+            Some(pushed) => pushed,
+            None => unreachable!("the diagnostic was just pushed"),
+        }
     }
 }
 

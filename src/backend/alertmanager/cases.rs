@@ -94,14 +94,14 @@ pub fn cases(model: &Model) -> Vec<CaseGroup> {
     for case in &mut cases {
         case.labels.insert(TEAM.to_string(), unknown.clone());
     }
-    if let Some(env) = model.platform.environments.first() {
+    if let (Some(env), Some(service)) = (model.platform.environments.first(), services.first()) {
         // No team label at all.
         cases.push(Case {
             receiver: FALLBACK.to_string(),
             labels: labels(&[
                 (ALERTNAME, SERVICE_UNAVAILABLE),
                 (ENV, &env.name),
-                (SERVICE, &services[0]),
+                (SERVICE, service),
                 (SEVERITY, SEVERITY_TICKET),
             ]),
         });

@@ -138,15 +138,14 @@ pub fn check(pattern: &str, declared: &[&str]) -> Vec<Problem> {
     let mut depth: i64 = 0;
     let mut in_class = false;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         match c {
             '\\' => i += 1,
             '[' if !in_class => in_class = true,
             ']' if in_class => in_class = false,
             _ if in_class => {}
             '%' if chars.get(i + 1) == Some(&'{') => {
-                let rest: String = chars[i + 2..].iter().collect();
+                let rest: String = chars.get(i + 2..).unwrap_or_default().iter().collect();
                 match rest.find('}') {
                     Some(end) => {
                         let reference = &rest[..end];
@@ -174,7 +173,7 @@ pub fn check(pattern: &str, declared: &[&str]) -> Vec<Problem> {
                             if parts.len() > 1 {
                                 fields += 1;
                             }
-                            let name = parts[0];
+                            let name = parts.first().copied().unwrap_or_default();
                             if !BUILTIN.contains(&name) && !declared.contains(&name) {
                                 problems.push(Problem::UnknownPattern(name.to_string()));
                             }

@@ -285,7 +285,10 @@ pub fn test_file(
                     .alerts
                     .iter()
                     .position(|a| matches!(a.kind, AlertKind::IndicatorMissing { .. }));
-                if first.is_some_and(|index| std::ptr::eq(&rules.alerts[index], alert)) {
+                if first
+                    .and_then(|index| rules.alerts.get(index))
+                    .is_some_and(|first| std::ptr::eq(first, alert))
+                {
                     tests.extend(indicator_missing_cases(
                         service,
                         env,
@@ -951,7 +954,11 @@ fn slo_recording_case(
     };
     let budget = as_written(slo.error_budget());
     let burn = EXACT_RATIO / budget;
-    let selector_of = format!("{{sloth_id={}}}", super::promql::quote(&labels["sloth_id"]));
+    let sloth_id = labels
+        .get("sloth_id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let selector_of = format!("{{sloth_id={}}}", super::promql::quote(sloth_id));
     let check = |name: &str, labels: BTreeMap<String, String>, value: f64| {
         let (expr, expected) = close_to(&selector_of, name, &labels, value);
         ExprTest {

@@ -407,8 +407,8 @@ fn error_matcher(metrics: &RequestMetrics) -> String {
 /// the client library writes the boundary.
 pub(crate) fn le_matcher(threshold: Duration) -> String {
     let values = metrics::le_values(threshold.as_secs_f64());
-    if values.len() == 1 {
-        format!("le={}", quote(&values[0]))
+    if let [only] = values.as_slice() {
+        format!("le={}", quote(only))
     } else {
         let alternatives: Vec<String> = values.iter().map(|v| regex_literal(v)).collect();
         format!("le=~{}", quote(&alternatives.join("|")))

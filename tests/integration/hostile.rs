@@ -254,6 +254,39 @@ fn check_accepted(root: &Path, accepted: &Path) -> Result<(), String> {
         &ending("alertmanager/alertmanager.yml"),
         "amtool",
     )?;
+    // The Logstash pipelines parse with an independent Logstash grammar,
+    // and the k6 scripts pass `k6 inspect` (their thresholds included).
+    let checker = repo().join("tests/logstash/check.py");
+    for pipeline in ending(".conf") {
+        let output = Command::new("python3")
+            .arg(&checker)
+            .arg("parse")
+            .arg(&pipeline)
+            .output()
+            .map_err(|e| format!("running python3: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{}: the Logstash grammar refuses it:\n{}",
+                pipeline.display(),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    for script in ending(".js") {
+        let output = Command::new(tool("k6"))
+            .args(["inspect", "--execution-requirements", "-e", "ENV=staging"])
+            .arg(&script)
+            .env("K6_NO_USAGE_REPORT", "true")
+            .output()
+            .map_err(|e| format!("running k6: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{}: k6 inspect failed:\n{}",
+                script.display(),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -187,6 +187,22 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     Ok(loaded)
 }
 
+/// The folder the platform names at `pointer` (without a trailing `/`),
+/// where it is written, and whether it is a relative path that stays in
+/// the repository (no `..`, not absolute). `None` when it names none.
+fn platform_folder(loaded: &Loaded, pointer: &str) -> Option<(String, Position, bool)> {
+    let platform = loaded.platform.as_ref()?;
+    let folder = platform.value.pointer(pointer)?.as_str()?;
+    let position = platform.positions.value(pointer);
+    let folder = folder.trim_end_matches('/');
+    let inside = !folder.is_empty()
+        && !folder.starts_with('/')
+        && folder
+            .split('/')
+            .all(|part| !part.is_empty() && part != "..");
+    Some((folder.to_string(), position, inside))
+}
+
 /// The file a dashboard library folder must hold.
 pub const DASHBOARD_LIBRARY_FILE: &str = "dashboards.jsonnet";
 
@@ -194,23 +210,9 @@ pub const DASHBOARD_LIBRARY_FILE: &str = "dashboards.jsonnet";
 /// names a library folder; a folder that leaves the repository or holds no
 /// such file is a diagnostic at `spec.grafana.library`.
 fn load_dashboard_library(root: &Path, loaded: &mut Loaded) {
-    let Some(platform) = &loaded.platform else {
+    let Some((folder, position, inside)) = platform_folder(loaded, "/spec/grafana/library") else {
         return;
     };
-    let Some(folder) = platform
-        .value
-        .pointer("/spec/grafana/library")
-        .and_then(Value::as_str)
-    else {
-        return;
-    };
-    let position = platform.positions.value("/spec/grafana/library");
-    let folder = folder.trim_end_matches('/');
-    let inside = !folder.is_empty()
-        && !folder.starts_with('/')
-        && folder
-            .split('/')
-            .all(|part| !part.is_empty() && part != "..");
     let relative = format!("{folder}/{DASHBOARD_LIBRARY_FILE}");
     let path = root.join(&relative);
     // After symbolic links are resolved, the file must still be inside.
@@ -290,23 +292,9 @@ pub fn load_texts(platform: &[u8], services: &[(String, Vec<u8>)]) -> Loaded {
 /// nothing outside the repository is read). A folder outside the
 /// repository is a diagnostic at `spec.templates`; a missing one is empty.
 fn load_templates(root: &Path, loaded: &mut Loaded) {
-    let Some(platform) = &loaded.platform else {
+    let Some((folder, position, inside)) = platform_folder(loaded, "/spec/templates") else {
         return;
     };
-    let Some(folder) = platform
-        .value
-        .pointer("/spec/templates")
-        .and_then(Value::as_str)
-    else {
-        return;
-    };
-    let position = platform.positions.value("/spec/templates");
-    let folder = folder.trim_end_matches('/');
-    let inside = !folder.is_empty()
-        && !folder.starts_with('/')
-        && folder
-            .split('/')
-            .all(|part| !part.is_empty() && part != "..");
     if !inside {
         loaded.diagnostics.push(
             Diagnostic::error(
@@ -319,7 +307,7 @@ fn load_templates(root: &Path, loaded: &mut Loaded) {
         );
         return;
     }
-    let Ok(entries) = std::fs::read_dir(root.join(folder).join("logstash")) else {
+    let Ok(entries) = std::fs::read_dir(root.join(&folder).join("logstash")) else {
         return;
     };
     let mut names: Vec<String> = entries

@@ -274,18 +274,6 @@ pub enum PanelKind {
     Dashlist,
 }
 
-impl PanelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PanelKind::Timeseries => "timeseries",
-            PanelKind::Stat => "stat",
-            PanelKind::Table => "table",
-            PanelKind::Text => "text",
-            PanelKind::Dashlist => "dashlist",
-        }
-    }
-}
-
 /// A Prometheus query of a panel (it queries the panel's datasource).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

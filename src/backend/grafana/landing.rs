@@ -41,12 +41,16 @@ pub fn dashboard(model: &Model) -> Dashboard {
     layout.row(RowId(1000), "Services", false);
     layout.panel(services_table(), 24, 20);
     let team_base = 10_000;
+    // Services per team in one pass, not one scan of every service per team.
+    let mut owned_by: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for service in &model.services {
+        *owned_by.entry(service.team.as_str()).or_default() += 1;
+    }
     for (index, team) in model.platform.teams.iter().enumerate() {
-        let owned = model
-            .services
-            .iter()
-            .filter(|service| service.team == team.name)
-            .count();
+        let owned = owned_by
+            .get(team.name.as_str())
+            .copied()
+            .unwrap_or_default();
         layout.row(
             RowId(team_base + 10 * index as u32),
             format!("Team {} ({owned} services)", team.name),

@@ -35,14 +35,28 @@ pub fn substitute_variables(expr: &str) -> String {
         .replace("${env}", "production")
         .replace("$env", "production")
         .replace("$instance", ".*")
+        .replace("$namespace", "production")
 }
 
-/// Counters that do not follow the `_total` naming convention but are
-/// counters all the same (reverse proxies' request counters).
-const UNSUFFIXED_COUNTERS: &[&str] = &[
-    "nginx_ingress_controller_requests",
-    "envoy_cluster_upstream_rq_xx",
-];
+/// Whether `name` is a reverse proxy's request counter (some do not follow
+/// the `_total` convention), from the one table of proxy metrics.
+fn is_proxy_counter(name: &str) -> bool {
+    use crate::spec::IngressKind;
+    [
+        IngressKind::Nginx,
+        IngressKind::Envoy,
+        IngressKind::Traefik,
+        IngressKind::Haproxy,
+    ]
+    .into_iter()
+    .any(|kind| {
+        let ingress = crate::model::Ingress {
+            kind,
+            name: String::new(),
+        };
+        crate::backend::prometheus::rules::proxy_metrics(&ingress).0 == name
+    })
+}
 
 /// Gauges whose names end in `_total` all the same (prom-client's).
 const GAUGES_NAMED_TOTAL: &[&str] = &[
@@ -54,7 +68,7 @@ fn is_counter(name: &str) -> bool {
     if GAUGES_NAMED_TOTAL.contains(&name) {
         return false;
     }
-    UNSUFFIXED_COUNTERS.contains(&name)
+    is_proxy_counter(name)
         || ["_total", "_count", "_sum", "_bucket"]
             .iter()
             .any(|suffix| name.ends_with(suffix))

@@ -302,6 +302,21 @@ mod tests {
             expr_of("Calls to inventory").contains("http_client_request_duration_seconds_count")
         );
         assert!(expr_of("Calls to postgres").contains("server_address=~"));
+        // The proxy panel keeps to the environment as the alert does:
+        // ingress-nginx by the environment's namespace (a hidden variable).
+        let proxy = expr_of("ingress-nginx 5xx ratio");
+        assert!(proxy.contains("namespace=\"$namespace\""), "{proxy}");
+        assert!(
+            proxy.contains("exported_namespace=\"$namespace\""),
+            "{proxy}"
+        );
+        assert!(
+            checkout
+                .templating
+                .list
+                .iter()
+                .any(|v| v.name == "namespace")
+        );
         // gRPC latency is read from unary calls only, as the recordings do.
         assert!(expr_of("p99 latency by route").contains("grpc_type=\"unary\""));
         // Library rows follow the service's language: storefront is Node.

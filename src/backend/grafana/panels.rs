@@ -175,7 +175,7 @@ pub fn timeseries_with_threshold(
 
 /// One big number (the last value), coloured by `steps` (`value → colour`,
 /// green below the first).
-pub fn stat(
+fn stat(
     title: &str,
     description: &str,
     unit: &str,

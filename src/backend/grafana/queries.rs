@@ -11,6 +11,9 @@ use crate::model::Service;
 
 /// The variable every query is filtered by.
 pub const ENV: &str = "$env";
+/// The Kubernetes namespace of `$env` (a hidden variable, for proxies
+/// that label requests by namespace).
+pub const NAMESPACE: &str = "$namespace";
 /// The range of every `rate`: at least four scrape intervals, whatever the zoom.
 pub const RATE_INTERVAL: &str = "$__rate_interval";
 

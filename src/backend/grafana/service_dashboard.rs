@@ -18,10 +18,10 @@ use super::layout::{Layout, RowId};
 use super::panels::{self, Query, unit};
 use super::queries::{self, Selector, legend, quantile, sum_rate};
 use super::runtime;
-use crate::backend::prometheus::rules::{ingress_kind_name, proxy_metrics, sli_record};
+use crate::backend::prometheus::rules::{ingress_kind_name, proxy_metrics, proxy_rate, sli_record};
 use crate::model::metrics::{self, RequestMetrics};
-use crate::model::{Indicator, Model, Service, naming};
-use crate::spec::{Discovery, Framework, Protocol};
+use crate::model::{Indicator, Model, Service, ServiceEnvironment, naming};
+use crate::spec::{Discovery, Framework, IngressKind, Protocol};
 
 /// The landing dashboard's uid; every service dashboard links back to it.
 pub const HOME_UID: &str = "obsgen-home";
@@ -184,7 +184,35 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
         regex: String::new(),
         sort: Some(1),
     };
-    vec![datasource_variable(model), env, instance]
+    let mut list = vec![datasource_variable(model), env, instance];
+    if service
+        .ingress
+        .as_ref()
+        .is_some_and(|ingress| ingress.kind == IngressKind::Nginx)
+    {
+        // ingress-nginx labels requests with the Ingress' namespace: the
+        // environment's, as the service's own targets carry it.
+        list.push(Variable {
+            kind: VariableKind::Query,
+            name: "namespace".into(),
+            label: "Namespace".into(),
+            hide: 2,
+            query: format!(
+                "label_values({}, namespace)",
+                Selector::job(&service.name).on("up")
+            ),
+            datasource: Some(DatasourceRef::templated()),
+            current: None,
+            options: Vec::new(),
+            multi: false,
+            include_all: false,
+            all_value: None,
+            refresh: Some(2),
+            regex: String::new(),
+            sort: Some(1),
+        });
+    }
+    list
 }
 
 fn dashboard_links(model: &Model, service: &Service) -> Vec<Link> {
@@ -751,18 +779,28 @@ fn framework_row(layout: &mut Layout, service: &Service) {
             );
         }
     }
-    if let Some(ingress) = &service.ingress {
+    if let (Some(ingress), Some(any_env)) = (&service.ingress, service.environments.first()) {
         let (metric, name, errors) = proxy_metrics(ingress);
-        // The proxy's series come from the proxy's own job: scope them to the
-        // environment's Prometheus with the service's `up` (same `env`).
+        // The alert's own environment scoping (`env`, or for ingress-nginx
+        // the environment's namespace), with the dashboard's variables.
+        let env = ServiceEnvironment {
+            name: queries::ENV.to_string(),
+            namespace: queries::NAMESPACE.to_string(),
+            ..any_env.clone()
+        };
+        let all = proxy_rate(ingress, &env, metric, &[&name], queries::RATE_INTERVAL);
+        let failed = proxy_rate(
+            ingress,
+            &env,
+            metric,
+            &[&name, &errors],
+            queries::RATE_INTERVAL,
+        );
+        // The proxy's series come from the proxy's own job: the lint's
+        // service scope is the service's `up` in `$env`.
         let scope = format!(
             "on() group_left() (max({}) >= 0)",
             Selector::job(&service.name).on("up")
-        );
-        let all = format!("sum(rate({metric}{{{name}}}[{}]))", queries::RATE_INTERVAL);
-        let failed = format!(
-            "sum(rate({metric}{{{name},{errors}}}[{}]))",
-            queries::RATE_INTERVAL
         );
         layout.panel(
             panels::timeseries_with_threshold(

@@ -83,27 +83,7 @@ pub fn render_script(
         .render(minijinja::Value::from_serialize(&context))
         .map_err(|e| fail(format!("{e:#}")))?;
     let sources = [model.platform.source.as_str(), service.source.as_str()];
-    Ok(Some(format!(
-        "{}{body}",
-        one_line(&header::slash_comment(&sources))
-    )))
-}
-
-/// A header comment stays one line whatever a file name holds.
-fn one_line(comment: &str) -> String {
-    let text = comment.trim_end_matches('\n');
-    let mut line: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect();
-    line.push('\n');
-    line
+    Ok(Some(format!("{}{body}", header::slash_comment(&sources))))
 }
 
 /// Everything the templates print, as JSON.

@@ -577,19 +577,22 @@ pub(crate) fn proxy_env_scopes(ingress: &Ingress, env: &ServiceEnvironment) -> V
     }
 }
 
-/// `sum(rate(...))` of the proxy's counter for the service in `env`.
-fn proxy_rate(
+/// `sum(rate(...[window]))` of the proxy's counter for the service in
+/// `env`. The alert ranges over 5m; dashboards over `$__rate_interval`,
+/// with `$env`/`$namespace` as the environment.
+pub(crate) fn proxy_rate(
     ingress: &Ingress,
     env: &ServiceEnvironment,
     metric: &str,
     matchers: &[&str],
+    window: &str,
 ) -> String {
     let rates: Vec<String> = proxy_env_scopes(ingress, env)
         .iter()
         .map(|scope| {
             let mut all: Vec<&str> = matchers.to_vec();
             all.push(scope);
-            format!("rate({metric}{{{}}}[{RATE_WINDOW}])", all.join(","))
+            format!("rate({metric}{{{}}}[{window}])", all.join(","))
         })
         .collect();
     format!("sum({})", rates.join(" or "))
@@ -606,8 +609,9 @@ fn proxy_errors(
     let (metric, name, errors) = proxy_metrics(ingress);
     let percent = format!("{}%", number(threshold * 100.0));
     let proxy = ingress_kind_name(ingress.kind);
-    let all = proxy_rate(ingress, env, metric, &[&name]);
-    let failed = proxy_rate(ingress, env, metric, &[&name, &errors]);
+    let window = RATE_WINDOW.to_string();
+    let all = proxy_rate(ingress, env, metric, &[&name], &window);
+    let failed = proxy_rate(ingress, env, metric, &[&name, &errors], &window);
     let mut expr = format!("{failed}\n/\n{all}\n> {}", number(threshold));
     if min_rps > 0.0 {
         // Too few requests make a ratio of a handful of answers.

@@ -84,6 +84,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
+        commit_tests: prom.commit_tests.unwrap_or(false),
         alertmanager: spec
             .alertmanager
             .as_ref()

@@ -110,6 +110,8 @@ pub struct Prometheus {
     pub pod_label: String,
     pub external_labels: BTreeMap<String, String>,
     pub alertmanagers: Vec<String>,
+    /// Whether the promtool tests are part of the output tree.
+    pub commit_tests: bool,
     /// Where alerts go when `alertmanagers` is empty: the platform's
     /// `alertmanager.url`.
     pub alertmanager: Option<AlertmanagerUrl>,

@@ -611,9 +611,15 @@ pub struct PrometheusSpec {
     /// Default `app.kubernetes.io/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_label: Option<String>,
-    /// Labels added to every series and alert leaving Prometheus.
+    /// Labels added to every series and alert leaving Prometheus. obsgen
+    /// adds `env` itself (the environment of each server).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external_labels: BTreeMap<String, String>,
+    /// `true` writes the generated promtool unit tests into the output tree
+    /// (`prometheus/tests/`) instead of only generating them when
+    /// `obsgen test` runs. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_tests: Option<bool>,
     /// `host:port` of the Alertmanager(s) each Prometheus sends alerts to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alertmanagers: Vec<String>,

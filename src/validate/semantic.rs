@@ -161,11 +161,16 @@ pub fn check_platform(
                 .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
         }
         for name in prometheus.external_labels.keys() {
-            check_label_name(
-                &mut report,
-                &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)),
-                name,
-            );
+            let pointer = format!("/spec/prometheus/external_labels/{}", escape_pointer(name));
+            check_label_name(&mut report, &pointer, name);
+            if name == "env" {
+                report
+                    .error(
+                        &pointer,
+                        "`env` is set by obsgen: each environment's Prometheus gets its own",
+                    )
+                    .hint("remove it; rule files shared by every environment read `env` from it");
+            }
         }
         for (index, target) in prometheus.alertmanagers.iter().enumerate() {
             if crate::model::naming::host_port(target)

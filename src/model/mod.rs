@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 pub use build::build;
 
 use crate::spec::{
-    Discovery, Duration, Framework, HttpMethod, IngressKind, Language, LogFormat, LogInputKind,
-    LogOutput, PrometheusOutput, Protocol, Rate, Scheme,
+    Discovery, Duration, Framework, HttpMethod, IngressKind, KafkaSaslMechanism,
+    KafkaSecurityProtocol, Language, LogFormat, LogInputKind, LogOutput, PrometheusOutput,
+    Protocol, Rate, Scheme,
 };
 
 /// The whole repository, normalized.
@@ -181,12 +182,37 @@ impl LibraryRow {
     }
 }
 
+/// Where the distributor pipeline's events come from.
+#[derive(Debug, Clone)]
+pub enum LogInput {
+    /// Logstash listens on a port: Beats, TCP (JSON lines) or HTTP.
+    Listen { kind: LogInputKind, port: u16 },
+    /// Logstash consumes topics from Kafka brokers.
+    Kafka(KafkaInput),
+}
+
+#[derive(Debug, Clone)]
+pub struct KafkaInput {
+    pub bootstrap_servers: Vec<String>,
+    pub topics: Vec<String>,
+    pub group_id: String,
+    pub security_protocol: Option<KafkaSecurityProtocol>,
+    pub sasl: Option<KafkaSasl>,
+}
+
+/// SASL credentials: the password only as an environment variable's name.
+#[derive(Debug, Clone)]
+pub struct KafkaSasl {
+    pub mechanism: KafkaSaslMechanism,
+    pub user: String,
+    pub password_env: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Logging {
     /// Kibana's base URL, without a trailing `/`.
     pub kibana_url: String,
-    pub input: LogInputKind,
-    pub port: u16,
+    pub input: LogInput,
     /// `http://elasticsearch:9200` without credentials when the platform
     /// names none.
     pub elasticsearch: Elasticsearch,

@@ -58,13 +58,13 @@ pub fn dashboard(model: &Model) -> Dashboard {
         );
         layout.panel(
             panels::dashboard_list(
-                &format!("Dashboards of {}", team.name),
-                &format!(
+                format!("Dashboards of {}", team.name),
+                format!(
                     "The dashboards of team {}'s services (tag `{}`).",
                     markdown_text(&team.name),
                     team_tag(&team.name)
                 ),
-                &team_tag(&team.name),
+                team_tag(&team.name),
             ),
             24,
             8,
@@ -72,7 +72,7 @@ pub fn dashboard(model: &Model) -> Dashboard {
     }
     Dashboard {
         uid: HOME_UID.into(),
-        title: format!("{} services", model.platform.name),
+        title: format!("{} services", model.platform.name).into(),
         description: "Every service and environment the platform compiles, with its current traffic and health.".into(),
         tags: vec!["obsgen".into()],
         timezone: "browser".into(),
@@ -150,7 +150,7 @@ fn services_table() -> super::dashboard_json::Panel {
         ..Link::url(
             "Open ${__data.fields.service} in ${__data.fields.environment}",
             "The service's dashboard, on this environment",
-            "/d/${__data.fields.dashboard}/${__data.fields.service}?var-env=${__data.fields.environment}".into(),
+            "/d/${__data.fields.dashboard}/${__data.fields.service}?var-env=${__data.fields.environment}",
         )
     };
     panels::table(

@@ -81,7 +81,7 @@ const LIBRARY_ROWS: u32 = 9000;
 pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
     let mut titles: BTreeSet<String> = lint::all_panels(&dashboard)
-        .map(|p| p.title.clone())
+        .map(|p| p.title.to_string())
         .collect();
     let mut row_id = LIBRARY_ROWS;
     for row in &model.platform.grafana.library_rows {
@@ -124,7 +124,7 @@ fn extension_panels(
             titles.insert(title.clone());
             let queries = vec![panels::Query::new(fill(&spec.expr), spec.legend.clone())];
             let mut panel =
-                panels::timeseries(&title, &fill(&spec.description), &spec.unit, queries);
+                panels::timeseries(title, fill(&spec.description), spec.unit.clone(), queries);
             panel.grid_pos.w = 12;
             panel.grid_pos.h = 8;
             panel
@@ -157,7 +157,7 @@ pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&str>> {
 
 /// Two-space indented JSON with a final newline, keys in declaration order.
 pub fn to_json(dashboard: &Dashboard) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = Vec::with_capacity(48 * 1024);
+    let mut bytes = Vec::with_capacity(64 * 1024);
     serde_json::to_writer_pretty(&mut bytes, dashboard)
         .map_err(|error| OutputError::Serialize(error.to_string()))?;
     bytes.push(b'\n');
@@ -203,7 +203,7 @@ mod tests {
             .panels
             .iter()
             .filter_map(|item| match item {
-                PanelOrRow::Row(row) => Some(row.title.clone()),
+                PanelOrRow::Row(row) => Some(row.title.to_string()),
                 PanelOrRow::Panel(_) => None,
             })
             .collect()
@@ -211,7 +211,7 @@ mod tests {
 
     fn panel_titles(dashboard: &Dashboard) -> BTreeSet<String> {
         lint::all_panels(dashboard)
-            .map(|p| p.title.clone())
+            .map(|p| p.title.to_string())
             .collect()
     }
 
@@ -348,7 +348,7 @@ mod tests {
             assert!(
                 dashboard
                     .tags
-                    .contains(&service_dashboard::team_tag(&service.team))
+                    .contains(&service_dashboard::team_tag(&service.team).into())
             );
             let titles = panel_titles(dashboard);
             let runtime = runtime::panels(service.language, service.framework);
@@ -366,7 +366,10 @@ mod tests {
     #[test]
     fn every_alert_links_to_a_generated_dashboard() {
         let model = example("acme");
-        let uids: BTreeSet<String> = dashboards(&model).into_iter().map(|(_, d)| d.uid).collect();
+        let uids: BTreeSet<String> = dashboards(&model)
+            .into_iter()
+            .map(|(_, d)| d.uid.to_string())
+            .collect();
         let base = format!("{}/d/", model.platform.grafana.url);
         let mut checked = 0;
         for service in &model.services {
@@ -394,7 +397,7 @@ mod tests {
     fn links_resolve_to_dashboards_with_the_same_environment() {
         let model = example("acme");
         let all = dashboards(&model);
-        let uids: BTreeSet<String> = all.iter().map(|(_, d)| d.uid.clone()).collect();
+        let uids: BTreeSet<String> = all.iter().map(|(_, d)| d.uid.to_string()).collect();
         let mut dependency_links = 0;
         for (name, dashboard) in &all {
             let panel_links = lint::all_panels(dashboard).flat_map(|p| p.links.iter());

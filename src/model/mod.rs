@@ -388,6 +388,15 @@ pub struct ServiceTracing {
     pub attributes: Vec<String>,
 }
 
+impl ServiceTracing {
+    /// The sample ratio in percent, without float noise (`0.1 * 100` is
+    /// `10.000000000000002`): the collector's policy and the dashboard
+    /// both say this figure.
+    pub fn sample_percentage(&self) -> f64 {
+        (self.sample_ratio.clamp(0.0, 1.0) * 100.0 * 1e6).round() / 1e6
+    }
+}
+
 impl Service {
     /// The service's Grafana dashboard uid: at most 40 characters of
     /// `[a-zA-Z0-9_-]`, stable for a given service name.

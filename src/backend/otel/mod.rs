@@ -210,7 +210,7 @@ pub fn policies(traced: &[&Service]) -> Vec<Policy> {
     let mut by_percentage: BTreeMap<u64, (f64, Vec<String>)> = BTreeMap::new();
     let mut by_threshold: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for service in traced {
-        let percentage = percentage(service.tracing.sample_ratio);
+        let percentage = service.tracing.sample_percentage();
         if percentage > 0.0 {
             by_percentage
                 .entry((percentage * 1e6).round() as u64)
@@ -267,12 +267,6 @@ fn services_policy(services: Vec<String>) -> SubPolicy {
             values: services,
         },
     }
-}
-
-/// A ratio as the policy's percentage, without float noise
-/// (`0.1 * 100` is `10.000000000000002`).
-fn percentage(ratio: f64) -> f64 {
-    (ratio.clamp(0.0, 1.0) * 100.0 * 1e6).round() / 1e6
 }
 
 /// The settings file of a service in one environment: `NAME=value` lines,

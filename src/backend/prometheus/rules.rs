@@ -98,6 +98,8 @@ pub struct Annotations {
     pub description: String,
     pub dashboard_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
 }
 
@@ -216,6 +218,8 @@ pub struct EmittedAlert {
     pub summary: Template,
     pub description: Template,
     pub dashboard_url: String,
+    /// The tracing UI's page of the service's traces there, if any.
+    pub traces_url: Option<String>,
     pub runbook_url: Option<String>,
 }
 
@@ -236,6 +240,7 @@ impl EmittedAlert {
                 summary: self.summary.source(),
                 description: self.description.source(),
                 dashboard_url: template_literal(&self.dashboard_url),
+                traces_url: self.traces_url.as_deref().map(template_literal),
                 runbook_url: self.runbook_url.as_deref().map(template_literal),
             }),
         }
@@ -255,6 +260,7 @@ impl EmittedAlert {
             summary: self.summary.expand(value, &labels),
             description: self.description.expand(value, &labels),
             dashboard_url: self.dashboard_url.clone(),
+            traces_url: self.traces_url.clone(),
             runbook_url: self.runbook_url.clone(),
         }
     }
@@ -514,6 +520,7 @@ fn unavailable(model: &Model, service: &Service, env: &ServiceEnvironment) -> Em
                 " has been down, or no target has been found, for {hold}."
             )),
         dashboard_url: model.platform.dashboard_url(service, &env.name),
+        traces_url: model.platform.traces_url(service, &env.name),
         runbook_url: service.alerts.runbook_url.clone(),
     }
 }
@@ -639,6 +646,7 @@ fn proxy_errors(
                 service.name, env.name, ingress.name, number(min_rps)
             )),
         dashboard_url: model.platform.dashboard_url(service, &env.name),
+        traces_url: model.platform.traces_url(service, &env.name),
         runbook_url: service.alerts.runbook_url.clone(),
     }
 }
@@ -894,6 +902,7 @@ fn indicator_missing(
                 slo.name
             )),
         dashboard_url: model.platform.dashboard_url(service, &env.name),
+        traces_url: model.platform.traces_url(service, &env.name),
         runbook_url: service.alerts.runbook_url.clone(),
     }
 }
@@ -979,6 +988,7 @@ fn burn_alert(
             budget_lasts(slo, window.factor)
         )),
         dashboard_url: model.platform.dashboard_url(service, &env.name),
+        traces_url: model.platform.traces_url(service, &env.name),
         runbook_url: service.alerts.runbook_url.clone(),
     }
 }

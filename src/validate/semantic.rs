@@ -1328,7 +1328,10 @@ fn is_env_reference_text(value: &str) -> bool {
             return false;
         };
         let name = body.get(..end).unwrap_or_default();
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return false;
@@ -1341,7 +1344,10 @@ fn is_env_reference_text(value: &str) -> bool {
 
 /// A header value as diagnostics show it: never the secret it may hold.
 fn redacted(value: &str) -> String {
-    format!("a literal value ({} characters, not shown)", value.chars().count())
+    format!(
+        "a literal value ({} characters, not shown)",
+        value.chars().count()
+    )
 }
 
 /// A service's tracing: promised attributes are attribute names, and
@@ -1356,12 +1362,17 @@ fn check_service_tracing(
     };
     if platform.is_some_and(|p| p.spec.tracing.is_none()) {
         report
-            .warning("/spec/tracing", "the platform has no tracing backend, so these settings have no effect")
+            .warning(
+                "/spec/tracing",
+                "the platform has no tracing backend, so these settings have no effect",
+            )
             .hint("the platform team configures `spec.tracing` in obsgen.yaml");
     }
     if tracing.enabled == Some(false) && tracing.sample_ratio.is_some() {
-        report
-            .warning("/spec/tracing/sample_ratio", "tracing is off for this service, so the ratio has no effect");
+        report.warning(
+            "/spec/tracing/sample_ratio",
+            "tracing is off for this service, so the ratio has no effect",
+        );
     }
     let mut seen = HashSet::new();
     for (index, attribute) in tracing.attributes.iter().enumerate() {

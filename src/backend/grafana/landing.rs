@@ -175,10 +175,19 @@ fn services_table(model: &Model) -> super::dashboard_json::Panel {
         )
     };
     let mut links = vec![link];
-    links.extend(traces_link(model));
+    let traces = traces_link(model);
+    let description = format!(
+        "Every service in every environment: owner, runtime, current request rate, error ratio and targets up. Filter any column from its header; click a row to open the service's dashboard on that environment{}.",
+        if traces.is_some() {
+            ", or its traces"
+        } else {
+            ""
+        }
+    );
+    links.extend(traces);
     panels::table(
         "Services",
-        "Every service in every environment: owner, runtime, current request rate, error ratio and targets up. Filter any column from its header; click a row to open the service's dashboard on that environment, or its traces.",
+        &description,
         queries,
         transformations,
         "team",

@@ -967,7 +967,9 @@ fn traces_row(layout: &mut Layout, model: &Model, service: &Service) {
         markdown_url(&url),
     );
     if let Some(threshold) = service.tracing.slow_threshold {
-        text.push_str(&format!(", every trace slower than {threshold} (the latency SLO)"));
+        text.push_str(&format!(
+            ", every trace slower than {threshold} (the latency SLO)"
+        ));
     }
     text.push_str(&format!(
         " and {}% of the others.",
@@ -980,10 +982,7 @@ fn traces_row(layout: &mut Layout, model: &Model, service: &Service) {
             .iter()
             .map(|attribute| format!("`{attribute}`"))
             .collect();
-        text.push_str(&format!(
-            "\n\nSpans carry: {}.",
-            attributes.join(", ")
-        ));
+        text.push_str(&format!("\n\nSpans carry: {}.", attributes.join(", ")));
     }
     let mut panel = panels::text(
         "Traces",

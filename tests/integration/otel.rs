@@ -248,4 +248,12 @@ fn trace_links_resolve_to_the_ui_template() {
             .unwrap()
         )
     );
+
+    // The datasource links an exemplar's trace id to the trace's page.
+    let datasource: Value =
+        serde_saphyr::from_str(&read("grafana/provisioning/datasources/prometheus.yaml")).unwrap();
+    assert_eq!(
+        datasource["datasources"][0]["jsonData"]["exemplarTraceIdDestinations"],
+        serde_json::json!([{"name": "trace_id", "url": "https://zipkin.acme.example/zipkin/traces/${__value.raw}"}])
+    );
 }

@@ -617,3 +617,68 @@ fn build_loadtest(
         scenarios,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::backend::prometheus::model_from;
+
+    const SERVICE: &str =
+        "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: checkout, team: t}\nspec: {}\n";
+
+    fn platform(tracing: &str) -> String {
+        format!(
+            "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {{name: p}}\nspec:\n  environments: [{{name: prod-eu}}]\n  teams: {{t: {{}}}}\n{tracing}"
+        )
+    }
+
+    #[test]
+    fn zipkin_links_default_to_the_zipkin_ui_on_the_endpoints_host() {
+        let model = model_from(
+            &platform(
+                "  tracing: {backend: zipkin, endpoint: \"https://zipkin.example:9411/api/v2/spans\"}\n",
+            ),
+            &[SERVICE],
+        );
+        let tracing = model.platform.tracing.as_ref().unwrap();
+        assert_eq!(
+            tracing.trace_url.as_deref(),
+            Some("https://zipkin.example:9411/zipkin/traces/{trace_id}")
+        );
+        let service = &model.services[0];
+        assert!(service.tracing.enabled);
+        assert_eq!(service.tracing.sample_ratio, super::DEFAULT_SAMPLE_RATIO);
+        assert_eq!(
+            model.platform.traces_url(service, "prod-eu").as_deref(),
+            Some(
+                "https://zipkin.example:9411/zipkin/?serviceName=checkout&annotationQuery=deployment.environment.name%3Dprod-eu"
+            )
+        );
+        assert_eq!(
+            tracing.collector_endpoint("prod-eu"),
+            "http://otel-collector.prod-eu.svc:4318"
+        );
+    }
+
+    #[test]
+    fn without_platform_tracing_or_with_it_turned_off_there_are_no_links() {
+        let model = model_from(&platform(""), &[SERVICE]);
+        assert!(model.platform.tracing.is_none());
+        assert!(!model.services[0].tracing.enabled);
+        assert_eq!(
+            model.platform.traces_url(&model.services[0], "prod-eu"),
+            None
+        );
+
+        let off = SERVICE.replace("spec: {}", "spec: {tracing: {enabled: false}}");
+        let model = model_from(
+            &platform(
+                "  tracing: {backend: zipkin, endpoint: \"http://zipkin:9411/api/v2/spans\"}\n",
+            ),
+            &[&off],
+        );
+        assert_eq!(
+            model.platform.traces_url(&model.services[0], "prod-eu"),
+            None
+        );
+    }
+}

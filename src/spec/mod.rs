@@ -607,7 +607,7 @@ pub struct TracingSpec {
     /// (`http://zipkin:9411/api/v2/spans`), for OTLP the backend's base URL
     /// (`https://tempo.example:4317`). No credentials in it: put them in
     /// `headers`.
-    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\]+$"#))]
+    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\`]+$"#))]
     pub endpoint: String,
     /// Headers sent with every export. A secret never appears here: each
     /// value must take it from the collector's environment with a
@@ -624,7 +624,7 @@ pub struct TracingSpec {
     /// environment's collector, `{env}` standing for the environment.
     /// Default `http://otel-collector.{env}.svc:4318`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\]+$"#))]
+    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\`]+$"#))]
     pub collector_url: Option<String>,
     /// The tracing UI, for links from dashboards and alerts. Default for
     /// Zipkin: the Zipkin UI at the endpoint's host; none for OTLP

@@ -88,6 +88,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
+        commit_tests: prom.commit_tests.unwrap_or(false),
         alertmanager: spec
             .alertmanager
             .as_ref()
@@ -128,12 +129,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "http://kibana:5601".to_string())
             .trim_end_matches('/')
             .to_string(),
-        input: logging_spec
-            .input
-            .as_ref()
-            .map(|i| i.kind)
-            .unwrap_or(LogInputKind::Beats),
-        port: logging_spec.input.as_ref().map(|i| i.port).unwrap_or(5044),
+        input: log_input(logging_spec.input.as_ref()),
         elasticsearch: match logging_spec.elasticsearch {
             Some(es) => Elasticsearch {
                 hosts: es.hosts,
@@ -616,6 +612,51 @@ fn build_loadtest(
         base_url: loadtest.base_url,
         scenarios,
     }
+}
+
+/// The distributor's input, with defaults: Beats on 5044 when the platform
+/// names none.
+fn log_input(spec: Option<&crate::spec::LogInputSpec>) -> crate::model::LogInput {
+    use crate::model::{KafkaInput, KafkaSasl, LogInput};
+    let Some(spec) = spec else {
+        return LogInput::Listen {
+            kind: LogInputKind::Beats,
+            port: 5044,
+        };
+    };
+    let default_port = match spec.kind {
+        LogInputKind::Tcp => 5000,
+        LogInputKind::Http => 8080,
+        LogInputKind::Beats | LogInputKind::Kafka => 5044,
+    };
+    if spec.kind != LogInputKind::Kafka {
+        return LogInput::Listen {
+            kind: spec.kind,
+            port: spec.port.unwrap_or(default_port),
+        };
+    }
+    let sasl = match (&spec.sasl_mechanism, &spec.user, &spec.password_env) {
+        (Some(mechanism), Some(user), Some(password_env)) => Some(KafkaSasl {
+            mechanism: *mechanism,
+            user: user.clone(),
+            password_env: password_env.clone(),
+        }),
+        _ => None,
+    };
+    LogInput::Kafka(KafkaInput {
+        bootstrap_servers: spec.bootstrap_servers.clone(),
+        topics: if spec.topics.is_empty() {
+            vec!["logs".to_string()]
+        } else {
+            spec.topics.clone()
+        },
+        group_id: spec
+            .group_id
+            .clone()
+            .unwrap_or_else(|| "obsgen-logstash".to_string()),
+        security_protocol: spec.security_protocol,
+        sasl,
+    })
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 pub use build::build;
 
 use crate::spec::{
-    Discovery, Duration, Framework, HttpMethod, IngressKind, Language, LogFormat, LogInputKind,
-    LogOutput, PrometheusOutput, Protocol, Rate, Scheme,
+    Discovery, Duration, Framework, HttpMethod, IngressKind, KafkaSaslMechanism,
+    KafkaSecurityProtocol, Language, LogFormat, LogInputKind, LogOutput, PrometheusOutput,
+    Protocol, Rate, Scheme,
 };
 
 /// The whole repository, normalized.
@@ -99,9 +100,16 @@ impl Platform {
     /// The same page with `env` already URL-safe, or a dashboard variable
     /// such as `${env}`: dashboards and the landing page link through here.
     pub fn traces_link(&self, service: &Service, env: &str) -> Option<String> {
+        self.traces_url_segments(service)
+            .map(|segments| segments.join(env))
+    }
+
+    /// The same page cut where the environment goes, for a template that
+    /// fills it in later (an alert rule shared by every environment).
+    pub fn traces_url_segments(&self, service: &Service) -> Option<Vec<String>> {
         let template = self.tracing.as_ref()?.service_url.as_deref()?;
         service.tracing.enabled.then(|| {
-            naming::expand_traces_url(template, &naming::url_query_escape(&service.name), env)
+            naming::traces_url_segments(template, &naming::url_query_escape(&service.name))
         })
     }
 }
@@ -166,6 +174,8 @@ pub struct Prometheus {
     pub pod_label: String,
     pub external_labels: BTreeMap<String, String>,
     pub alertmanagers: Vec<String>,
+    /// Whether the promtool tests are part of the output tree.
+    pub commit_tests: bool,
     /// Where alerts go when `alertmanagers` is empty: the platform's
     /// `alertmanager.url`.
     pub alertmanager: Option<AlertmanagerUrl>,
@@ -235,12 +245,37 @@ impl LibraryRow {
     }
 }
 
+/// Where the distributor pipeline's events come from.
+#[derive(Debug, Clone)]
+pub enum LogInput {
+    /// Logstash listens on a port: Beats, TCP (JSON lines) or HTTP.
+    Listen { kind: LogInputKind, port: u16 },
+    /// Logstash consumes topics from Kafka brokers.
+    Kafka(KafkaInput),
+}
+
+#[derive(Debug, Clone)]
+pub struct KafkaInput {
+    pub bootstrap_servers: Vec<String>,
+    pub topics: Vec<String>,
+    pub group_id: String,
+    pub security_protocol: Option<KafkaSecurityProtocol>,
+    pub sasl: Option<KafkaSasl>,
+}
+
+/// SASL credentials: the password only as an environment variable's name.
+#[derive(Debug, Clone)]
+pub struct KafkaSasl {
+    pub mechanism: KafkaSaslMechanism,
+    pub user: String,
+    pub password_env: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Logging {
     /// Kibana's base URL, without a trailing `/`.
     pub kibana_url: String,
-    pub input: LogInputKind,
-    pub port: u16,
+    pub input: LogInput,
     /// `http://elasticsearch:9200` without credentials when the platform
     /// names none.
     pub elasticsearch: Elasticsearch,

@@ -722,9 +722,15 @@ pub struct PrometheusSpec {
     /// Default `app.kubernetes.io/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_label: Option<String>,
-    /// Labels added to every series and alert leaving Prometheus.
+    /// Labels added to every series and alert leaving Prometheus. obsgen
+    /// adds `env` itself (the environment of each server).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external_labels: BTreeMap<String, String>,
+    /// `true` writes the generated promtool unit tests into the output tree
+    /// (`prometheus/tests/`) instead of only generating them when
+    /// `obsgen test` runs. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_tests: Option<bool>,
     /// `host:port` of the Alertmanager(s) each Prometheus sends alerts to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alertmanagers: Vec<String>,
@@ -818,10 +824,64 @@ pub struct LoggingSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogInputSpec {
+    /// `beats` (default), `tcp` (JSON lines), `http`, or `kafka`.
     #[serde(rename = "type")]
     pub kind: LogInputKind,
+    /// The port Logstash listens on (`beats`, `tcp`, `http`). Default 5044
+    /// for Beats, 5000 for TCP, 8080 for HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    pub port: Option<u16>,
+    /// `kafka`: the brokers, `host:port` each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bootstrap_servers: Vec<String>,
+    /// `kafka`: the topics the shippers write to. Default `["logs"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// `kafka`: the consumer group of the Logstash nodes. Default `obsgen-logstash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,255}$"))]
+    pub group_id: Option<String>,
+    /// `kafka`: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_protocol: Option<KafkaSecurityProtocol>,
+    /// `kafka` with SASL: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sasl_mechanism: Option<KafkaSaslMechanism>,
+    /// `kafka` with SASL: the user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._@-]{1,255}$"))]
+    pub user: Option<String>,
+    /// `kafka` with SASL: the environment variable holding the password
+    /// (never the password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub password_env: Option<String>,
+}
+
+/// How Logstash talks to the Kafka brokers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KafkaSecurityProtocol {
+    Plaintext,
+    Ssl,
+    SaslPlaintext,
+    SaslSsl,
+}
+
+/// The SASL mechanism of a Kafka input.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum KafkaSaslMechanism {
+    #[serde(rename = "PLAIN")]
+    Plain,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
 }
 
 #[derive(
@@ -832,6 +892,7 @@ pub enum LogInputKind {
     Beats,
     Tcp,
     Http,
+    Kafka,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -164,11 +164,16 @@ pub fn check_platform(
                 .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
         }
         for name in prometheus.external_labels.keys() {
-            check_label_name(
-                &mut report,
-                &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)),
-                name,
-            );
+            let pointer = format!("/spec/prometheus/external_labels/{}", escape_pointer(name));
+            check_label_name(&mut report, &pointer, name);
+            if name == "env" {
+                report
+                    .error(
+                        &pointer,
+                        "`env` is set by obsgen: each environment's Prometheus gets its own",
+                    )
+                    .hint("remove it; rule files shared by every environment read `env` from it");
+            }
         }
         for (index, target) in prometheus.alertmanagers.iter().enumerate() {
             if crate::model::naming::host_port(target)
@@ -1158,6 +1163,101 @@ fn check_logs(
     }
 }
 
+/// The input's fields fit its type: a port to listen on, or Kafka brokers
+/// (with SASL credentials exactly when the protocol is SASL).
+fn check_log_input(report: &mut Reporter<'_>, input: &crate::spec::LogInputSpec) {
+    use crate::spec::{KafkaSecurityProtocol, LogInputKind};
+    const BASE: &str = "/spec/logging/input";
+    let kafka = input.kind == LogInputKind::Kafka;
+    let kafka_only: [(&str, bool); 7] = [
+        ("bootstrap_servers", !input.bootstrap_servers.is_empty()),
+        ("topics", !input.topics.is_empty()),
+        ("group_id", input.group_id.is_some()),
+        ("security_protocol", input.security_protocol.is_some()),
+        ("sasl_mechanism", input.sasl_mechanism.is_some()),
+        ("user", input.user.is_some()),
+        ("password_env", input.password_env.is_some()),
+    ];
+    if !kafka {
+        for (field, set) in kafka_only {
+            if set {
+                report
+                    .key_error(
+                        &format!("{BASE}/{field}"),
+                        format!("`{field}` is a setting of the `kafka` input"),
+                    )
+                    .hint("remove it, or set `type: kafka`");
+            }
+        }
+        return;
+    }
+    if input.port.is_some() {
+        report
+            .key_error(
+                &format!("{BASE}/port"),
+                "a `kafka` input listens on no port",
+            )
+            .hint("Logstash consumes from the brokers in `bootstrap_servers`");
+    }
+    if input.bootstrap_servers.is_empty() {
+        report
+            .error(BASE, "a `kafka` input needs its brokers")
+            .expected("`bootstrap_servers: [\"kafka-1:9092\", ...]`");
+    }
+    for (index, server) in input.bootstrap_servers.iter().enumerate() {
+        let valid = crate::model::naming::host_port(server)
+            .is_some_and(|(host, port)| !host.is_empty() && port.is_some())
+            && !server.contains("://")
+            && !server.contains(',')
+            && server.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            report
+                .error(
+                    &format!("{BASE}/bootstrap_servers/{index}"),
+                    "not a `host:port` broker address",
+                )
+                .expected("`host:port`, e.g. `kafka-1:9092`")
+                .found(server.clone());
+        }
+    }
+    for (index, topic) in input.topics.iter().enumerate() {
+        let valid = !topic.is_empty()
+            && topic.len() <= 249
+            && topic
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !valid {
+            report
+                .error(&format!("{BASE}/topics/{index}"), "not a Kafka topic name")
+                .expected("1 to 249 letters, digits, `.`, `_` or `-`")
+                .found(topic.clone());
+        }
+    }
+    let sasl = matches!(
+        input.security_protocol,
+        Some(KafkaSecurityProtocol::SaslPlaintext | KafkaSecurityProtocol::SaslSsl)
+    );
+    let credentials = [
+        ("sasl_mechanism", input.sasl_mechanism.is_some()),
+        ("user", input.user.is_some()),
+        ("password_env", input.password_env.is_some()),
+    ];
+    for (field, set) in credentials {
+        if sasl && !set {
+            report
+                .error(BASE, format!("a SASL `security_protocol` needs `{field}`"))
+                .hint("SASL logs in with a mechanism, a user and a password read from the environment");
+        } else if !sasl && set {
+            report
+                .key_error(
+                    &format!("{BASE}/{field}"),
+                    format!("`{field}` is only used with a SASL `security_protocol`"),
+                )
+                .hint("set `security_protocol: SASL_SSL` (or `SASL_PLAINTEXT`), or remove it");
+        }
+    }
+}
+
 /// The platform's Logstash settings and template overrides: strings that
 /// reach pipelines, and templates that must compile.
 pub fn check_templates(
@@ -1182,6 +1282,9 @@ pub fn check_templates(
             if let Some(user) = &es.user {
                 check_logstash_string(&mut report, "/spec/logging/elasticsearch/user", user, false);
             }
+        }
+        if let Some(input) = &logging.input {
+            check_log_input(&mut report, input);
         }
         for (name, pattern) in &logging.grok_patterns {
             let pointer = format!("/spec/logging/grok_patterns/{}", escape_pointer(name));

@@ -218,24 +218,35 @@ fn trace_links_resolve_to_the_ui_template() {
     let legacy = read("grafana/dashboards/web/legacy-gateway.json");
     assert!(!legacy.contains("zipkin"), "legacy-gateway links to traces");
 
-    // Every alert of checkout in production links to its traces there.
-    let rules: Value =
-        serde_saphyr::from_str(&read("prometheus/production/rules/checkout.yml")).unwrap();
-    let mut alerts = 0;
-    for group in rules["groups"].as_array().unwrap() {
-        for rule in group["rules"].as_array().unwrap() {
-            if rule.get("alert").is_some() {
-                alerts += 1;
-                assert_eq!(
-                    rule["annotations"]["traces_url"],
-                    Value::from(expand("checkout", "production")),
-                    "{}",
-                    rule["alert"]
-                );
-            }
+    // Every alert of checkout links to its traces in the alert's
+    // environment: from the server's external labels in the shared rule
+    // file, literally in an environment's own file.
+    let alerts_of = |path: &str| -> Vec<Value> {
+        let rules: Value = serde_saphyr::from_str(&read(path)).unwrap();
+        rules["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|group| group["rules"].as_array().unwrap().clone())
+            .filter(|rule| rule.get("alert").is_some())
+            .collect()
+    };
+    let shared = alerts_of("prometheus/rules/checkout.yml");
+    let production = alerts_of("prometheus/production/rules/checkout.yml");
+    assert!(!shared.is_empty() && !production.is_empty());
+    for (alerts, env) in [
+        (shared, "{{ $externalLabels.env }}"),
+        (production, "production"),
+    ] {
+        for rule in alerts {
+            assert_eq!(
+                rule["annotations"]["traces_url"],
+                Value::from(expand("checkout", env)),
+                "{}",
+                rule["alert"]
+            );
         }
     }
-    assert!(alerts > 0);
 
     // The landing page links each row to its service and environment.
     let home = read("grafana/dashboards/Services/home.json");

@@ -375,12 +375,16 @@ mod tests {
         let base = format!("{}/d/", model.platform.grafana.url);
         let mut checked = 0;
         for service in &model.services {
+            let shared = rules::service_rules(&model, service, rules::RuleScope::Shared);
             for env in &service.environments {
-                for alert in rules::service_rules(&model, service, env).alerts {
-                    let rest = alert
-                        .dashboard_url
-                        .strip_prefix(&base)
-                        .expect("a Grafana URL");
+                let own = rules::environment_rules(&model, service, env);
+                let alerts = shared
+                    .alerts
+                    .iter()
+                    .chain(own.iter().flat_map(|r| &r.alerts));
+                for alert in alerts {
+                    let url = alert.dashboard_url.expand(0.0, &BTreeMap::new(), &env.name);
+                    let rest = url.strip_prefix(&base).expect("a Grafana URL");
                     let uid = rest.split('/').next().unwrap_or_default();
                     assert!(uids.contains(uid), "{}: {uid}", alert.name);
                     assert!(rest.ends_with(&format!("?var-env={}", env.name)));

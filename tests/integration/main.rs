@@ -17,6 +17,7 @@ mod hostile;
 mod k6;
 mod live;
 mod logstash;
+mod otel;
 mod output_safety;
 mod promtool;
 mod schema;

@@ -261,6 +261,8 @@ mod tests {
                 "Framework (grpc)",
                 "Container",
                 "Logs",
+                // The example platform has a tracing UI (docs/tracing.md).
+                "Traces",
                 // The example platform's library (examples/acme/grafana-library).
                 "Go scheduler",
                 "Scrape health",
@@ -283,12 +285,15 @@ mod tests {
             "ingress-nginx 5xx ratio",
             "CPU throttling",
             "Logs in Kibana",
+            "Traces",
         ] {
             assert!(
                 titles.contains(expected),
                 "checkout lacks {expected}: {titles:?}"
             );
         }
+        // legacy-gateway turned tracing off: no Traces row.
+        assert!(!row_titles(get("legacy-gateway")).contains(&"Traces".to_string()));
         // Calls are counted by the client instrumentation of their protocol:
         // checkout (gRPC) calls the Django inventory and postgres over HTTP.
         let expr_of = |title: &str| {

@@ -6,8 +6,9 @@
 //! route and status), Client requests (per dependency, with links to the
 //! dependency's dashboard, and who calls this service), Runtime (by
 //! language), Framework (framework- and proxy-specific), Container
-//! (Kubernetes discovery only), Logs (Kibana), Extra panels (the manifest's
-//! own). Metric names come from the model's framework table
+//! (Kubernetes discovery only), Logs (Kibana), Traces (the tracing UI,
+//! when the platform has one and the service traces), Extra panels (the
+//! manifest's own). Metric names come from the model's framework table
 //! ([`crate::model::metrics`]) and the recordings of the rules backend.
 
 use super::dashboard_json::{
@@ -33,6 +34,7 @@ const RUNTIME: RowId = RowId(4000);
 const FRAMEWORK: RowId = RowId(5000);
 const CONTAINER: RowId = RowId(6000);
 const LOGS: RowId = RowId(7000);
+const TRACES: RowId = RowId(7500);
 /// Extension panels (the platform's library and the manifest's own).
 pub const EXTRA: RowId = RowId(8000);
 
@@ -49,6 +51,7 @@ pub fn dashboard(model: &Model, service: &Service, called_by: &[&str]) -> Dashbo
         container_row(&mut layout, service);
     }
     logs_row(&mut layout, model, service);
+    traces_row(&mut layout, model, service);
     Dashboard {
         uid: service.dashboard_uid().into(),
         title: service.name.clone().into(),
@@ -238,6 +241,16 @@ fn dashboard_links(model: &Model, service: &Service) -> Vec<Link> {
         "The service's logs in Kibana, this environment",
         kibana_url(model, service),
     ));
+    if let Some(url) = model.platform.traces_link(service, "${env}") {
+        links.push(Link {
+            keep_time: false,
+            ..Link::external(
+                "Traces",
+                "The service's traces in the tracing UI, this environment",
+                url,
+            )
+        });
+    }
     links.push(Link::tagged(
         format!("{} dashboards", service.team),
         vec![team_tag(&service.team).into()],
@@ -942,6 +955,67 @@ fn logs_row(layout: &mut Layout, model: &Model, service: &Service) {
         .links
         .push(Link::external("Kibana", "Open in Kibana", url));
     layout.panel(panel, 24, 3);
+}
+
+/// The service's traces in this environment, and the span attributes it
+/// promises to record; only when there is a tracing UI to link to.
+fn traces_row(layout: &mut Layout, model: &Model, service: &Service) {
+    let Some(url) = model.platform.traces_link(service, "${env}") else {
+        return;
+    };
+    layout.row(TRACES, "Traces", false);
+    let mut text = format!(
+        "[Open the traces of **{}** in **${{env}}**]({})\n\nThe collector keeps every trace with an error",
+        service.name,
+        markdown_url(&url),
+    );
+    if let Some(threshold) = service.tracing.slow_threshold {
+        text.push_str(&format!(
+            ", every trace slower than {threshold} (the latency SLO)"
+        ));
+    }
+    text.push_str(&format!(
+        " and {}% of the others.",
+        crate::spec::units::format_number(service.tracing.sample_percentage())
+    ));
+    if !service.tracing.attributes.is_empty() {
+        let attributes: Vec<String> = service
+            .tracing
+            .attributes
+            .iter()
+            .map(|attribute| format!("`{attribute}`"))
+            .collect();
+        text.push_str(&format!("\n\nSpans carry: {}.", attributes.join(", ")));
+    }
+    let mut panel = panels::text(
+        "Traces",
+        "The service's traces in this environment, in the tracing UI: what the collector keeps, and the span attributes to search by.",
+        &text,
+    );
+    panel.links.push(Link {
+        keep_time: false,
+        ..Link::external("Traces", "Open in the tracing UI", url)
+    });
+    layout.panel(panel, 24, 4);
+}
+
+/// A URL for a Markdown link target: the characters that would end the
+/// target (`(`, `)`, `<`, `>`, spaces) percent-encoded.
+fn markdown_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            c if c.is_whitespace() || c.is_control() => {
+                out.push_str(&crate::model::naming::url_query_escape(&c.to_string()))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text for a Markdown panel: Markdown's punctuation escaped, HTML impossible.

@@ -98,6 +98,8 @@ pub struct Annotations {
     pub description: String,
     pub dashboard_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
 }
 
@@ -231,6 +233,8 @@ pub struct EmittedAlert {
     pub summary: Template,
     pub description: Template,
     pub dashboard_url: Template,
+    /// The tracing UI's page of the service's traces there, if any.
+    pub traces_url: Option<Template>,
     pub runbook_url: Option<String>,
     /// The environment the rule is written for, when its file is that
     /// environment's own; `None` in a shared file.
@@ -254,6 +258,7 @@ impl EmittedAlert {
                 summary: self.summary.source(),
                 description: self.description.source(),
                 dashboard_url: self.dashboard_url.source(),
+                traces_url: self.traces_url.as_ref().map(Template::source),
                 runbook_url: self.runbook_url.as_deref().map(template_literal),
             }),
         }
@@ -274,6 +279,10 @@ impl EmittedAlert {
             summary: self.summary.expand(value, &labels, env),
             description: self.description.expand(value, &labels, env),
             dashboard_url: self.dashboard_url.expand(value, &labels, env),
+            traces_url: self
+                .traces_url
+                .as_ref()
+                .map(|url| url.expand(value, &labels, env)),
             runbook_url: self.runbook_url.clone(),
         }
     }
@@ -633,6 +642,29 @@ fn dashboard_url(model: &Model, service: &Service, scope: RuleScope<'_>) -> Temp
     }
 }
 
+/// The link to the service's traces in the alert's environment: the
+/// tracing UI's template, with the environment from the server's external
+/// labels in a shared file (`docs/tracing.md`).
+fn traces_url(model: &Model, service: &Service, scope: RuleScope<'_>) -> Option<Template> {
+    match scope {
+        RuleScope::Shared => {
+            let segments = model.platform.traces_url_segments(service)?;
+            let mut template = Template::default();
+            for (index, segment) in segments.into_iter().enumerate() {
+                if index > 0 {
+                    template = template.env(scope);
+                }
+                template = template.text(segment);
+            }
+            Some(template)
+        }
+        RuleScope::Environment(env) => model
+            .platform
+            .traces_url(service, &env.name)
+            .map(|url| Template::default().text(url)),
+    }
+}
+
 fn unavailable(model: &Model, service: &Service, scope: RuleScope<'_>) -> EmittedAlert {
     let selector = service_selector(service, scope, &[]);
     let hold = service.alerts.unavailable_for;
@@ -656,6 +688,7 @@ fn unavailable(model: &Model, service: &Service, scope: RuleScope<'_>) -> Emitte
                 " has been down, or no target has been found, for {hold}."
             )),
         dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -795,6 +828,7 @@ fn proxy_errors(
                 ingress.name, number(min_rps)
             )),
         dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -1053,6 +1087,7 @@ fn indicator_missing(
                 slo.name
             )),
         dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -1144,6 +1179,7 @@ fn burn_alert(
             budget_lasts(slo, window.factor)
         )),
         dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }

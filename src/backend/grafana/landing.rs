@@ -187,7 +187,7 @@ fn services_table(model: &Model) -> super::dashboard_json::Panel {
     links.extend(traces);
     panels::table(
         "Services",
-        &description,
+        description,
         queries,
         transformations,
         "team",

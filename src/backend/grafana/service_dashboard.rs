@@ -990,7 +990,7 @@ fn traces_row(layout: &mut Layout, model: &Model, service: &Service) {
     let mut panel = panels::text(
         "Traces",
         "The service's traces in this environment, in the tracing UI: what the collector keeps, and the span attributes to search by.",
-        &text,
+        text,
     );
     panel.links.push(Link {
         keep_time: false,

@@ -18,5 +18,6 @@ mod k6;
 mod live;
 mod logstash;
 mod output_safety;
+mod pre_commit;
 mod promtool;
 mod schema;

@@ -34,7 +34,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 "kept": summary.kept,
             })
         )?,
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             for path in &summary.written {
                 outln!("wrote   {}{path}", cli.out_prefix())?;
             }

@@ -38,7 +38,7 @@ pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
             let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
             outln!("{}", serde_json::json!({ "stale": paths }))?;
         }
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             out!(
                 "{}",
                 render_unified(&found, &cli.out_prefix(), stdout_colour())

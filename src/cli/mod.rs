@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod diff;
 mod error_text;
+mod explain;
 mod init;
 mod loadtest;
 mod output_dir;
@@ -37,7 +38,8 @@ pub struct Cli {
     /// The output directory, relative to the root unless absolute.
     #[arg(long, global = true, default_value = "generated")]
     pub out: PathBuf,
-    /// How to print results and diagnostics.
+    /// How to print results and diagnostics (`markdown`: for `diff --summary`
+    /// and `explain`; other commands print text).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(subcommand)]
@@ -48,6 +50,7 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +69,11 @@ pub enum Command {
         /// Exit 1 when there are differences.
         #[arg(long)]
         exit_code: bool,
+        /// Print what the change means, per service (alerts, SLOs, panels,
+        /// routes, scrape targets, log pipelines, load scenarios), instead of the
+        /// unified diff.
+        #[arg(long)]
+        summary: bool,
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
     Check {
@@ -80,6 +88,13 @@ pub enum Command {
         /// `service` (default) or `platform`.
         #[arg(value_enum, default_value_t = SchemaKind::Service)]
         kind: SchemaKind,
+    },
+    /// Show everything one service gets: files, scrape jobs, recordings, SLOs,
+    /// alerts with thresholds, dashboard panels, alert routes per environment,
+    /// log pipeline, load scenarios.
+    Explain {
+        /// The service's name (`metadata.name`).
+        service: String,
     },
     /// Run a service's k6 load test against one environment (k6 on PATH); exits with k6's code.
     Loadtest(loadtest::LoadtestArgs),
@@ -121,10 +136,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Init { dir } => init::run(dir.clone().unwrap_or_else(|| PathBuf::from("."))),
         Command::Validate => validate::run(cli),
         Command::Build => build::run(cli),
-        Command::Diff { exit_code } => diff::run(cli, *exit_code),
+        Command::Diff { exit_code, summary } => diff::run(cli, *exit_code, *summary),
         Command::Check { verbose } => check::run(cli, *verbose),
         Command::Schema { kind } => schema::run(*kind),
         Command::Test => test::run(cli),
+        Command::Explain { service } => explain::run(cli, service),
         Command::Loadtest(args) => loadtest::run(cli, args),
     }
 }
@@ -153,7 +169,7 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
     }
     match cli.format {
         Format::Json => print::stderr(&diagnostics::render_json(&compilation.diagnostics)),
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print::stderr(&diagnostics::render_text(
                 &compilation.diagnostics,

@@ -124,7 +124,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             "{}",
             serde_json::json!({ "promtool": promtool, "routes": routes, "passed": failed == 0 })
         )?,
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             for failure in promtool.failures.iter().chain(&routes.failures) {
                 outln!("FAIL {failure}")?;
             }

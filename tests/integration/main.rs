@@ -20,4 +20,5 @@ mod logstash;
 mod output_safety;
 mod pre_commit;
 mod promtool;
+mod review;
 mod schema;

@@ -1,5 +1,8 @@
-//! `obsgen init`: a working starting point. Writes only files that do not
-//! exist yet, so running it in an existing repository is harmless.
+//! `obsgen init`: a working starting point (platform, a service, make
+//! targets, a pre-commit config, CI recipes for GitHub Actions and GitLab).
+//! Writes only files that do not exist yet, so running it in an existing
+//! repository is harmless (an existing `.gitlab-ci.yml` is kept: include
+//! `ci/obsgen.gitlab-ci.yml` from it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,18 @@ const FILES: &[(&str, &str)] = &[
     (
         ".pre-commit-config.yaml",
         include_str!("../../templates/init/pre-commit-config.yaml"),
+    ),
+    (
+        ".github/workflows/observability.yml",
+        include_str!("../../templates/init/github-workflow.yml"),
+    ),
+    (
+        "ci/obsgen.gitlab-ci.yml",
+        include_str!("../../templates/init/gitlab-ci.yml"),
+    ),
+    (
+        ".gitlab-ci.yml",
+        include_str!("../../templates/init/gitlab-ci-root.yml"),
     ),
 ];
 
@@ -77,7 +92,7 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
         outln!("created {}", path.display())?;
     }
     outln!(
-        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile"
+        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile; set OBSGEN_GIT in the CI recipes (docs/ci.md)"
     )?;
     Ok(exit::OK)
 }

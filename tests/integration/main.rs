@@ -21,4 +21,5 @@ mod output_safety;
 mod pre_commit;
 mod promtool;
 mod review;
+mod scaffold;
 mod schema;

@@ -4,15 +4,18 @@
 use anyhow::Context;
 
 use super::print::{out, outln};
-use super::{Cli, Format, exit, output_dir, report, stdout_colour};
+use super::progress::Progress;
+use super::{Cli, Format, exit, output_dir, report};
 use crate::output::{Change, ChangeKind, changes, render_unified};
 use crate::review::summary::{self, ChangedFile};
 
 pub fn run(cli: &Cli, exit_code: bool, summarize: bool) -> anyhow::Result<u8> {
     // Locked for the whole run; `None` when there is no output yet.
     let locked = output_dir::open(cli, false)?;
+    let progress = Progress::start(cli, "compiling");
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    drop(progress);
     report(cli, &compilation);
     let Some(output) = output else {
         return Ok(exit::INVALID);
@@ -44,7 +47,7 @@ pub fn run(cli: &Cli, exit_code: bool, summarize: bool) -> anyhow::Result<u8> {
             }
             Format::Text | Format::Markdown => out!(
                 "{}",
-                render_unified(&found, &cli.out_prefix(), stdout_colour())
+                render_unified(&found, &cli.out_prefix(), cli.stdout_colour())
             )?,
         }
     }

@@ -4,12 +4,15 @@
 use anyhow::{Context, bail};
 
 use super::print::{out, outln};
+use super::progress::Progress;
 use super::{Cli, Format, exit, report};
 use crate::review::explain::{self, ServiceInfo};
 
 pub fn run(cli: &Cli, service: &str) -> anyhow::Result<u8> {
+    let progress = Progress::start(cli, "compiling");
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    drop(progress);
     let (Some(output), Some(model)) = (output, compilation.model.as_ref()) else {
         report(cli, &compilation);
         return Ok(exit::INVALID);

@@ -42,7 +42,10 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
+pub fn run(dir: PathBuf, quiet: bool) -> anyhow::Result<u8> {
+    // `--quiet`: the files are written, nothing is said about them.
+    let say =
+        |line: String| -> std::io::Result<()> { if quiet { Ok(()) } else { outln!("{line}") } };
     // Check every file before writing any: a refusal leaves nothing half
     // scaffolded.
     let mut to_write = Vec::new();
@@ -61,9 +64,12 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
         // wherever that is.
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                outln!("kept    {} (a symbolic link; not followed)", path.display())?;
+                say(format!(
+                    "kept    {} (a symbolic link; not followed)",
+                    path.display()
+                ))?;
             }
-            Ok(_) => outln!("kept    {} (exists)", path.display())?,
+            Ok(_) => say(format!("kept    {} (exists)", path.display()))?,
             Err(_) => to_write.push((path, contents)),
         }
     }
@@ -89,11 +95,11 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
                 path: path.display().to_string(),
                 error,
             })?;
-        outln!("created {}", path.display())?;
+        say(format!("created {}", path.display()))?;
     }
-    outln!(
+    say(format!(
         "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile; set OBSGEN_GIT in the CI recipes (docs/ci.md)"
-    )?;
+    ))?;
     Ok(exit::OK)
 }
 

@@ -5,6 +5,7 @@
 
 mod build;
 mod check;
+mod completions;
 mod diff;
 mod error_text;
 mod explain;
@@ -12,6 +13,7 @@ mod init;
 mod loadtest;
 mod output_dir;
 pub(crate) mod print;
+pub(crate) mod progress;
 mod schema;
 mod test;
 mod validate;
@@ -42,6 +44,16 @@ pub struct Cli {
     /// and `explain`; other commands print text).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// When to colour output: `auto` on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only results and errors: no progress, no list of written files,
+    /// no warnings summary.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show every warning, also when the output is up to date.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,6 +63,13 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,11 +95,9 @@ pub enum Command {
         summary: bool,
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
-    Check {
-        /// Show every warning even when the output is up to date (otherwise one summary line).
-        #[arg(long)]
-        verbose: bool,
-    },
+    /// `--verbose` shows every warning even when the output is up to date
+    /// (otherwise one summary line).
+    Check,
     /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
     Test,
     /// Print the JSON Schema of a manifest kind.
@@ -96,6 +113,13 @@ pub enum Command {
         /// The service's name (`metadata.name`).
         service: String,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print obsgen's manual page (roff, for `man -l -`) to stdout.
+    Man,
     /// Run a service's k6 load test against one environment (k6 on PATH); exits with k6's code.
     Loadtest(loadtest::LoadtestArgs),
 }
@@ -133,11 +157,15 @@ pub fn main() -> ExitCode {
 /// Runs one command; `Err` is a usage or I/O problem (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Init { dir } => init::run(dir.clone().unwrap_or_else(|| PathBuf::from("."))),
+        Command::Init { dir } => {
+            init::run(dir.clone().unwrap_or_else(|| PathBuf::from(".")), cli.quiet)
+        }
         Command::Validate => validate::run(cli),
         Command::Build => build::run(cli),
         Command::Diff { exit_code, summary } => diff::run(cli, *exit_code, *summary),
-        Command::Check { verbose } => check::run(cli, *verbose),
+        Command::Check => check::run(cli),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
         Command::Schema { kind } => schema::run(*kind),
         Command::Test => test::run(cli),
         Command::Explain { service } => explain::run(cli, service),
@@ -170,7 +198,7 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
     match cli.format {
         Format::Json => print::stderr(&diagnostics::render_json(&compilation.diagnostics)),
         Format::Text | Format::Markdown => {
-            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let colour = cli.colour(std::io::stderr().is_terminal());
             print::stderr(&diagnostics::render_text(
                 &compilation.diagnostics,
                 &compilation.sources,
@@ -180,7 +208,62 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
     }
 }
 
-/// Whether stdout is a terminal that wants colour.
-pub(crate) fn stdout_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+impl Cli {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub(crate) fn colour(&self, is_terminal: bool) -> bool {
+        wants_colour(
+            self.color,
+            is_terminal,
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
+    }
+
+    /// Whether stdout wants colour.
+    pub(crate) fn stdout_colour(&self) -> bool {
+        self.colour(std::io::stdout().is_terminal())
+    }
+}
+
+/// `--color always|never` decide; `auto` colours a terminal unless
+/// `NO_COLOR` is set to something (no-color.org: an empty value is unset).
+fn wants_colour(
+    choice: ColorChoice,
+    is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && no_color.is_none_or(|value| value.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
+        use std::ffi::OsStr;
+        assert!(wants_colour(
+            ColorChoice::Always,
+            false,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!wants_colour(ColorChoice::Never, true, None));
+        assert!(wants_colour(ColorChoice::Auto, true, None));
+        assert!(wants_colour(ColorChoice::Auto, true, Some(OsStr::new(""))));
+        assert!(!wants_colour(
+            ColorChoice::Auto,
+            true,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!wants_colour(ColorChoice::Auto, false, None));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -201,7 +201,12 @@ fn route_alerts(tree: &Value, facts: &[Fact]) -> Vec<Routing> {
 /// Alertmanager's walk: the first matching child (and following ones while
 /// `continue` is set) takes the alert; a node no child takes is where it
 /// ends. A receiver active only at some times says so.
-fn route(node: &Value, labels: &BTreeMap<String, String>, inherited: &str, found: &mut Vec<String>) {
+fn route(
+    node: &Value,
+    labels: &BTreeMap<String, String>,
+    inherited: &str,
+    found: &mut Vec<String>,
+) {
     let receiver = node
         .get("receiver")
         .and_then(Value::as_str)
@@ -325,7 +330,11 @@ pub fn render_text(explanation: &Explanation) -> String {
         text.push_str(&format!("  {file}\n"));
     }
     for (kind, entries) in &explanation.sections {
-        text.push_str(&format!("\n{} ({}):\n", section_title(*kind), entries.len()));
+        text.push_str(&format!(
+            "\n{} ({}):\n",
+            section_title(*kind),
+            entries.len()
+        ));
         for entry in entries {
             text.push_str(&format!("  {}", entry.name));
             if !entry.environments.is_empty() {
@@ -345,7 +354,10 @@ pub fn render_text(explanation: &Explanation) -> String {
     if !explanation.routes.is_empty() {
         text.push_str("\nalert routes:\n");
         for routing in &explanation.routes {
-            let env = routing.environment.as_deref().unwrap_or("every environment");
+            let env = routing
+                .environment
+                .as_deref()
+                .unwrap_or("every environment");
             text.push_str(&format!("  {env} → {}:\n", routing.receiver));
             for alert in &routing.alerts {
                 text.push_str(&format!("    {alert}\n"));
@@ -411,14 +423,21 @@ mod tests {
 
     #[test]
     fn matchers_follow_alertmanager() {
-        let alert = labels(&[("team", "payments"), ("env", "production"), ("service", "checkout")]);
+        let alert = labels(&[
+            ("team", "payments"),
+            ("env", "production"),
+            ("service", "checkout"),
+        ]);
         assert!(matches("team=\"payments\"", &alert));
         assert!(!matches("team=\"pay\"", &alert));
         assert!(matches("env=~\"production|staging\"", &alert));
         assert!(!matches("env=~\"prod\"", &alert), "anchored");
         assert!(matches("severity!=\"page\"", &alert));
         assert!(matches("service!~\"a|b\"", &alert));
-        assert!(!matches("service=~\"(\"", &alert), "a broken regex matches nothing");
+        assert!(
+            !matches("service=~\"(\"", &alert),
+            "a broken regex matches nothing"
+        );
         assert!(!matches("nonsense", &alert));
     }
 
@@ -446,7 +465,11 @@ route:
         let mut found = Vec::new();
         route(
             root,
-            &labels(&[("team", "payments"), ("severity", "page"), ("env", "production")]),
+            &labels(&[
+                ("team", "payments"),
+                ("severity", "page"),
+                ("env", "production"),
+            ]),
             "",
             &mut found,
         );
@@ -454,14 +477,21 @@ route:
         found.clear();
         route(
             root,
-            &labels(&[("team", "payments"), ("severity", "page"), ("env", "staging")]),
+            &labels(&[
+                ("team", "payments"),
+                ("severity", "page"),
+                ("env", "staging"),
+            ]),
             "",
             &mut found,
         );
         assert_eq!(found, ["payments/notify"]);
         found.clear();
         route(root, &labels(&[("team", "fulfilment")]), "", &mut found);
-        assert_eq!(found, ["fulfilment/notify (during fulfilment/working-hours)"]);
+        assert_eq!(
+            found,
+            ["fulfilment/notify (during fulfilment/working-hours)"]
+        );
         found.clear();
         route(root, &labels(&[("team", "other")]), "", &mut found);
         assert_eq!(found, ["default"]);
@@ -469,9 +499,18 @@ route:
 
     #[test]
     fn file_names_that_name_the_service() {
-        assert!(mentions("prometheus/production/tests/checkout.holds.test.yml", "checkout"));
-        assert!(mentions("kibana/data_views/p/logs.checkout.production.json", "checkout"));
-        assert!(mentions("elasticsearch/index_templates/obsgen-logs-checkout.json", "checkout"));
+        assert!(mentions(
+            "prometheus/production/tests/checkout.holds.test.yml",
+            "checkout"
+        ));
+        assert!(mentions(
+            "kibana/data_views/p/logs.checkout.production.json",
+            "checkout"
+        ));
+        assert!(mentions(
+            "elasticsearch/index_templates/obsgen-logs-checkout.json",
+            "checkout"
+        ));
         assert!(!mentions("k6/checkouts.js", "checkout"));
     }
 }

@@ -247,7 +247,10 @@ fn rule_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
             if let (Some(slo), Some(expr)) = (labels.get("sloth_slo"), string_at(rule, "expr")) {
                 let days: String = expr.chars().filter(char::is_ascii_digit).collect();
                 if !days.is_empty() {
-                    periods.insert((labels.get("env").cloned(), slo.clone()), format!("{days}d"));
+                    periods.insert(
+                        (labels.get("env").cloned(), slo.clone()),
+                        format!("{days}d"),
+                    );
                 }
             }
         }
@@ -271,14 +274,22 @@ fn rule_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                 vec![
                     ("threshold", thresholds(expr).join(", ")),
                     ("windows", windows(expr).join(", ")),
-                    ("for", string_at(rule, "for").unwrap_or_default().to_string()),
-                    ("severity", labels.get("severity").cloned().unwrap_or_default()),
+                    (
+                        "for",
+                        string_at(rule, "for").unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "severity",
+                        labels.get("severity").cloned().unwrap_or_default(),
+                    ),
                     ("_expression", digest(expr)),
                 ],
                 path,
             );
             alert_fact.labels = labels.clone();
-            alert_fact.labels.insert("alertname".to_string(), alert.to_string());
+            alert_fact
+                .labels
+                .insert("alertname".to_string(), alert.to_string());
             facts.push(alert_fact);
         } else if let Some(record) = string_at(rule, "record") {
             if record == "sloth_slo_info" {
@@ -538,12 +549,19 @@ fn scrape_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                 ("port", port),
                 (
                     "path",
-                    string_at(job, "metrics_path").unwrap_or_default().to_string(),
+                    string_at(job, "metrics_path")
+                        .unwrap_or_default()
+                        .to_string(),
                 ),
-                ("scheme", string_at(job, "scheme").unwrap_or_default().to_string()),
+                (
+                    "scheme",
+                    string_at(job, "scheme").unwrap_or_default().to_string(),
+                ),
                 (
                     "interval",
-                    string_at(job, "scrape_interval").unwrap_or_default().to_string(),
+                    string_at(job, "scrape_interval")
+                        .unwrap_or_default()
+                        .to_string(),
                 ),
                 ("labels", extra.join(", ")),
                 ("_configuration", digest(&job.to_string())),
@@ -593,7 +611,13 @@ fn dashboard_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                 .into_iter()
                 .flatten()
             {
-                facts.push(panel_fact(service, &dashboard, row.as_deref(), nested, path));
+                facts.push(panel_fact(
+                    service,
+                    &dashboard,
+                    row.as_deref(),
+                    nested,
+                    path,
+                ));
             }
             continue;
         }
@@ -629,7 +653,10 @@ fn panel_fact(
         None,
         name,
         vec![
-            ("type", string_at(panel, "type").unwrap_or_default().to_string()),
+            (
+                "type",
+                string_at(panel, "type").unwrap_or_default().to_string(),
+            ),
             ("_queries", digest(&queries.join("\n"))),
             ("_settings", digest(&panel.to_string())),
         ],
@@ -708,7 +735,12 @@ pub(crate) fn integrations(receiver: &Value) -> Vec<String> {
             None => "webhook".to_string(),
         });
     }
-    for key in ["opsgenie_configs", "msteams_configs", "telegram_configs", "sns_configs"] {
+    for key in [
+        "opsgenie_configs",
+        "msteams_configs",
+        "telegram_configs",
+        "sns_configs",
+    ] {
         for _ in configs(key) {
             found.push(key.trim_end_matches("_configs").to_string());
         }
@@ -740,12 +772,7 @@ fn route_facts(route: &Value, inherited: &[String], path: &str, facts: &mut Vec<
             .join(", ")
     };
     let name = format!("{receiver} when {condition}");
-    let timing = |key: &str| {
-        route
-            .get(key)
-            .and_then(scalar_text)
-            .unwrap_or_default()
-    };
+    let timing = |key: &str| route.get(key).and_then(scalar_text).unwrap_or_default();
     let attributes = vec![
         ("group_wait", timing("group_wait")),
         ("group_interval", timing("group_interval")),
@@ -883,12 +910,16 @@ fn k6_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                 vec![
                     (
                         "executor",
-                        string_at(executor, "executor").unwrap_or_default().to_string(),
+                        string_at(executor, "executor")
+                            .unwrap_or_default()
+                            .to_string(),
                     ),
                     ("rate", rate),
                     (
                         "duration",
-                        string_at(executor, "duration").unwrap_or_default().to_string(),
+                        string_at(executor, "duration")
+                            .unwrap_or_default()
+                            .to_string(),
                     ),
                     ("_settings", digest(&executor.to_string())),
                 ],
@@ -910,8 +941,8 @@ fn k6_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                         Value::String(text) => Some(text.clone()),
                         Value::Object(_) => {
                             let threshold = string_at(rule, "threshold")?;
-                            let aborts = rule.get("abortOnFail").and_then(Value::as_bool)
-                                == Some(true);
+                            let aborts =
+                                rule.get("abortOnFail").and_then(Value::as_bool) == Some(true);
                             Some(if aborts {
                                 format!("{threshold} (aborts the run)")
                             } else {
@@ -1007,7 +1038,10 @@ groups:
         assert_eq!(alert.attribute("for"), Some("2m"));
         assert_eq!(alert.attribute("severity"), Some("page"));
         assert_eq!(
-            facts.iter().filter(|f| f.kind == FactKind::Recording).count(),
+            facts
+                .iter()
+                .filter(|f| f.kind == FactKind::Recording)
+                .count(),
             1
         );
     }

@@ -41,14 +41,26 @@ const PATTERNS: &[(&str, Option<FileKind>)] = &[
         "prometheus/**/prometheusrules/*.{yml,yaml}",
         Some(FileKind::PrometheusRules),
     ),
-    ("prometheus/**/prometheus.yml", Some(FileKind::PrometheusConfig)),
-    ("prometheus/**/file_sd/*.json", Some(FileKind::FileSdTargets)),
-    ("grafana/dashboards/**/*.json", Some(FileKind::GrafanaDashboard)),
+    (
+        "prometheus/**/prometheus.yml",
+        Some(FileKind::PrometheusConfig),
+    ),
+    (
+        "prometheus/**/file_sd/*.json",
+        Some(FileKind::FileSdTargets),
+    ),
+    (
+        "grafana/dashboards/**/*.json",
+        Some(FileKind::GrafanaDashboard),
+    ),
     (
         "alertmanager/alertmanager.yml",
         Some(FileKind::AlertmanagerConfig),
     ),
-    ("logstash/pipelines/*.conf", Some(FileKind::LogstashPipeline)),
+    (
+        "logstash/pipelines/*.conf",
+        Some(FileKind::LogstashPipeline),
+    ),
     ("k6/*.js", Some(FileKind::K6Script)),
 ];
 
@@ -99,21 +111,42 @@ mod tests {
     #[test]
     fn kinds_by_path_in_either_rule_layout() {
         for (path, kind) in [
-            ("prometheus/production/rules/checkout.yml", Some(FileKind::PrometheusRules)),
-            ("prometheus/rules/checkout.yml", Some(FileKind::PrometheusRules)),
+            (
+                "prometheus/production/rules/checkout.yml",
+                Some(FileKind::PrometheusRules),
+            ),
+            (
+                "prometheus/rules/checkout.yml",
+                Some(FileKind::PrometheusRules),
+            ),
             (
                 "prometheus/production/operator/prometheusrules/checkout.yaml",
                 Some(FileKind::PrometheusRules),
             ),
             ("prometheus/production/tests/checkout.test.yml", None),
             ("prometheus/tests/rules/checkout.yml", None),
-            ("prometheus/staging/prometheus.yml", Some(FileKind::PrometheusConfig)),
-            ("prometheus/staging/file_sd/inventory.json", Some(FileKind::FileSdTargets)),
-            ("grafana/dashboards/payments/checkout.json", Some(FileKind::GrafanaDashboard)),
+            (
+                "prometheus/staging/prometheus.yml",
+                Some(FileKind::PrometheusConfig),
+            ),
+            (
+                "prometheus/staging/file_sd/inventory.json",
+                Some(FileKind::FileSdTargets),
+            ),
+            (
+                "grafana/dashboards/payments/checkout.json",
+                Some(FileKind::GrafanaDashboard),
+            ),
             ("grafana/provisioning/dashboards/obsgen.yaml", None),
-            ("alertmanager/alertmanager.yml", Some(FileKind::AlertmanagerConfig)),
+            (
+                "alertmanager/alertmanager.yml",
+                Some(FileKind::AlertmanagerConfig),
+            ),
             ("alertmanager/tests/routes.tsv", None),
-            ("logstash/pipelines/svc-checkout.conf", Some(FileKind::LogstashPipeline)),
+            (
+                "logstash/pipelines/svc-checkout.conf",
+                Some(FileKind::LogstashPipeline),
+            ),
             ("k6/checkout.js", Some(FileKind::K6Script)),
             (".obsgen-index", None),
         ] {
@@ -121,7 +154,10 @@ mod tests {
         }
         assert_eq!(stem("k6/checkout.js"), "checkout");
         assert_eq!(stem("a/logs.checkout.production.json"), "logs");
-        assert_eq!(parent_folder("prometheus/staging/prometheus.yml"), Some("staging"));
+        assert_eq!(
+            parent_folder("prometheus/staging/prometheus.yml"),
+            Some("staging")
+        );
         assert_eq!(parent_folder("top.yml"), None);
     }
 }

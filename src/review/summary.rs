@@ -519,13 +519,21 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("~ changed SLO availability in production, staging: objective 99.9% → 99.5%\n"),
+            text.contains(
+                "~ changed SLO availability in production, staging: objective 99.9% → 99.5%\n"
+            ),
             "{text}"
         );
-        assert!(text.contains("prometheus/production/tests/a.test.yml"), "{text}");
+        assert!(
+            text.contains("prometheus/production/tests/a.test.yml"),
+            "{text}"
+        );
         let markdown = render_markdown(&summary);
         assert!(markdown.contains("### `a`"), "{markdown}");
-        assert!(markdown.contains("objective `99.9%` → `99.5%`"), "{markdown}");
+        assert!(
+            markdown.contains("objective `99.9%` → `99.5%`"),
+            "{markdown}"
+        );
     }
 
     #[test]

@@ -23,3 +23,4 @@ mod promtool;
 mod review;
 mod scaffold;
 mod schema;
+mod terminal;

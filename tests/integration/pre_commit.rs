@@ -10,7 +10,12 @@ use crate::common::{TempDir, obsgen, repo, tool};
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
-        .args(["-c", "user.name=obsgen-test", "-c", "user.email=test@obsgen.invalid"])
+        .args([
+            "-c",
+            "user.name=obsgen-test",
+            "-c",
+            "user.email=test@obsgen.invalid",
+        ])
         .args(args)
         .current_dir(dir)
         .status()
@@ -30,11 +35,9 @@ fn try_repo(pre_commit: &Path, dir: &Path, hooks: &Path, home: &Path, args: &[&s
         .parent()
         .expect("the binary's folder")
         .to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )),
-    )
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .expect("a PATH");
     let output = Command::new(pre_commit)
         .arg("try-repo")
@@ -98,20 +101,17 @@ fn pre_commit_hooks_pass_on_a_clean_tree_and_fail_with_the_diff_on_a_stale_one()
     assert_eq!(stale.code, 1, "a stale tree fails:\n{}", stale.output);
     assert!(
         stale.output.contains("+++ b/generated/prometheus/")
-            && stale.output.lines().any(|l| l.starts_with('+') && l.contains(":8081")),
+            && stale
+                .output
+                .lines()
+                .any(|l| l.starts_with('+') && l.contains(":8081")),
         "the failure shows the diff:\n{}",
         stale.output
     );
     assert!(stale.output.contains("is stale"), "{}", stale.output);
 
     // Only files obsgen reads or writes trigger the hooks.
-    let unrelated = try_repo(
-        &pre_commit,
-        &user,
-        &hooks,
-        &home,
-        &["--files", "README.md"],
-    );
+    let unrelated = try_repo(&pre_commit, &user, &hooks, &home, &["--files", "README.md"]);
     assert_eq!(unrelated.code, 0, "{}", unrelated.output);
     assert!(
         unrelated.output.contains("(no files to check)Skipped"),

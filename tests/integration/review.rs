@@ -36,12 +36,8 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} is missing; create it with `make bless`",
-            path.display()
-        )
-    });
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing; create it with `make bless`", path.display()));
     if expected != actual {
         let diff = similar::TextDiff::from_lines(&expected, actual)
             .unified_diff()
@@ -116,14 +112,22 @@ fn an_slo_objective_change_names_the_changed_thresholds() {
         .iter()
         .find(|c| {
             c["kind"] == "alert"
-                && c["name"] == "ErrorBudgetBurn{slo=\"availability\",slo_burn=\"fast\",slo_tier=\"page\"}"
+                && c["name"]
+                    == "ErrorBudgetBurn{slo=\"availability\",slo_burn=\"fast\",slo_tier=\"page\"}"
         })
         .expect("the fast-burn alert");
     assert_eq!(field(burn, "threshold")["old"], "> (14.4 * 0.001)");
     assert_eq!(field(burn, "threshold")["new"], "> (14.4 * 0.005)");
-    assert_eq!(burn["environments"], serde_json::json!(["production", "staging"]));
+    assert_eq!(
+        burn["environments"],
+        serde_json::json!(["production", "staging"])
+    );
     // Only checkout changed.
-    assert_eq!(summary["services"].as_array().unwrap().len(), 1, "{summary:#}");
+    assert_eq!(
+        summary["services"].as_array().unwrap().len(),
+        1,
+        "{summary:#}"
+    );
 
     let markdown = obsgen(dir.path(), &["--format", "markdown", "diff", "--summary"]);
     markdown.success();
@@ -173,7 +177,10 @@ fn opting_in_to_paging_names_the_paging_alerts_and_the_added_route() {
         .iter()
         .find(|c| c["kind"] == "alert" && c["name"] == "ServiceUnavailable")
         .expect("ServiceUnavailable changes");
-    assert_eq!(unavailable["environments"], serde_json::json!(["production"]));
+    assert_eq!(
+        unavailable["environments"],
+        serde_json::json!(["production"])
+    );
     assert_eq!(field(unavailable, "severity")["old"], "ticket");
     assert_eq!(field(unavailable, "severity")["new"], "page");
 }
@@ -228,7 +235,10 @@ fn explain_lists_every_alert_and_panel_of_the_rendered_output() {
             panel_titles(&serde_json::from_str(text).unwrap(), &mut panels);
         }
     }
-    assert!(alerts.len() >= 8 && panels.len() >= 20, "{alerts:?} {panels:?}");
+    assert!(
+        alerts.len() >= 8 && panels.len() >= 20,
+        "{alerts:?} {panels:?}"
+    );
 
     let root = repo().join("examples/acme");
     let run = obsgen(&root, &["--format", "json", "explain", "checkout"]);
@@ -279,5 +289,9 @@ fn explain_lists_every_alert_and_panel_of_the_rendered_output() {
 
     let unknown = obsgen(&root, &["explain", "no-such-service"]);
     unknown.code(2);
-    assert!(unknown.stderr.contains("checkout"), "names the services: {}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("checkout"),
+        "names the services: {}",
+        unknown.stderr
+    );
 }

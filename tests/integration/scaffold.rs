@@ -21,10 +21,9 @@ fn path_with_obsgen() -> std::ffi::OsString {
         .parent()
         .unwrap()
         .to_path_buf();
-    std::env::join_paths(
-        std::iter::once(bin_dir)
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .unwrap()
 }
 
@@ -60,7 +59,11 @@ fn make_stale(repo: &Path) {
     let manifest = repo.join("services/hello.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert!(text.contains("threshold: 250ms"));
-    std::fs::write(&manifest, text.replacen("objective: 99.9", "objective: 99.5", 1)).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("objective: 99.9", "objective: 99.5", 1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -77,21 +80,42 @@ fn the_make_targets_build_check_diff_and_explain_themselves() {
         "help ",
     ] {
         assert!(
-            help.stdout.lines().any(|l| l.trim_start().starts_with(target)),
+            help.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(target)),
             "`make help` lists {target}:\n{}",
             help.stdout
         );
     }
     let build = run(&repo, "make", &["-f", "obsgen.mk", "observability"], &[]);
     assert_eq!(build.code, 0, "{}{}", build.stdout, build.stderr);
-    let check = run(&repo, "make", &["-f", "obsgen.mk", "observability-check"], &[]);
+    let check = run(
+        &repo,
+        "make",
+        &["-f", "obsgen.mk", "observability-check"],
+        &[],
+    );
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 
     make_stale(&repo);
-    let stale = run(&repo, "make", &["-f", "obsgen.mk", "observability-check"], &[]);
+    let stale = run(
+        &repo,
+        "make",
+        &["-f", "obsgen.mk", "observability-check"],
+        &[],
+    );
     assert_ne!(stale.code, 0, "a stale tree fails the check");
-    assert!(stale.stdout.contains("+++ b/generated/"), "{}", stale.stdout);
-    let diff = run(&repo, "make", &["-f", "obsgen.mk", "observability-diff"], &[]);
+    assert!(
+        stale.stdout.contains("+++ b/generated/"),
+        "{}",
+        stale.stdout
+    );
+    let diff = run(
+        &repo,
+        "make",
+        &["-f", "obsgen.mk", "observability-diff"],
+        &[],
+    );
     assert_eq!(diff.code, 0, "{}", diff.stderr);
     assert!(
         diff.stdout
@@ -101,10 +125,17 @@ fn the_make_targets_build_check_diff_and_explain_themselves() {
     );
     assert!(diff.stdout.contains("+++ b/generated/"), "{}", diff.stdout);
 
-    let usage = run(&repo, "make", &["-f", "obsgen.mk", "loadtest", "SERVICE=hello"], &[]);
+    let usage = run(
+        &repo,
+        "make",
+        &["-f", "obsgen.mk", "loadtest", "SERVICE=hello"],
+        &[],
+    );
     assert_ne!(usage.code, 0);
     assert!(
-        usage.stderr.contains("usage: make loadtest SERVICE=<service> ENV=<environment>"),
+        usage
+            .stderr
+            .contains("usage: make loadtest SERVICE=<service> ENV=<environment>"),
         "{}",
         usage.stderr
     );
@@ -124,10 +155,15 @@ fn ci_shell(repo: &Path, script: &str, env: &[(&str, &Path)]) -> Shell {
 fn the_github_workflow_fails_a_stale_tree_with_the_diff_and_the_summary() {
     let (dir, repo) = scaffold();
     let workflow = yaml(&repo.join(".github/workflows/observability.yml"));
-    let steps = workflow["jobs"]["obsgen-check"]["steps"].as_array().unwrap();
+    let steps = workflow["jobs"]["obsgen-check"]["steps"]
+        .as_array()
+        .unwrap();
     assert!(
         steps.iter().any(|s| s["name"] == "Install obsgen"
-            && s["run"].as_str().unwrap().contains("cargo install --locked --git")),
+            && s["run"]
+                .as_str()
+                .unwrap()
+                .contains("cargo install --locked --git")),
         "it installs obsgen"
     );
     let check = steps
@@ -147,7 +183,11 @@ fn the_github_workflow_fails_a_stale_tree_with_the_diff_and_the_summary() {
     make_stale(&repo);
     let stale = ci_shell(&repo, &check, &env);
     assert_eq!(stale.code, 1, "{}{}", stale.stdout, stale.stderr);
-    assert!(stale.stdout.contains("+++ b/generated/"), "the diff:\n{}", stale.stdout);
+    assert!(
+        stale.stdout.contains("+++ b/generated/"),
+        "the diff:\n{}",
+        stale.stdout
+    );
     assert!(
         stale.stdout.contains("~ changed SLO availability"),
         "the summary:\n{}",
@@ -191,10 +231,21 @@ fn the_gitlab_job_fails_a_stale_tree_with_the_diff_and_the_summary() {
     make_stale(&repo);
     let stale = ci_shell(&repo, &script, &[]);
     assert_eq!(stale.code, 1, "{}{}", stale.stdout, stale.stderr);
-    assert!(stale.stdout.contains("+++ b/generated/"), "{}", stale.stdout);
-    assert!(stale.stdout.contains("~ changed SLO availability"), "{}", stale.stdout);
+    assert!(
+        stale.stdout.contains("+++ b/generated/"),
+        "{}",
+        stale.stdout
+    );
+    assert!(
+        stale.stdout.contains("~ changed SLO availability"),
+        "{}",
+        stale.stdout
+    );
     let artifact = std::fs::read_to_string(repo.join("obsgen-summary.md")).unwrap();
-    assert!(artifact.contains("objective `99.9%` → `99.5%`"), "{artifact}");
+    assert!(
+        artifact.contains("objective `99.9%` → `99.5%`"),
+        "{artifact}"
+    );
     assert_eq!(
         job["artifacts"]["paths"][0], "obsgen-summary.md",
         "the Markdown summary is kept for the merge request"

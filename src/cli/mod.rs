@@ -100,7 +100,7 @@ pub enum Command {
     Check,
     /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
     Test,
-    /// Print the JSON Schema of a manifest kind.
+    /// Print the JSON Schema of a manifest kind (`--format markdown`: its field reference).
     Schema {
         /// `service` (default) or `platform`.
         #[arg(value_enum, default_value_t = SchemaKind::Service)]
@@ -166,7 +166,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Check => check::run(cli),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => completions::man(),
-        Command::Schema { kind } => schema::run(*kind),
+        Command::Schema { kind } => schema::run(cli, *kind),
         Command::Test => test::run(cli),
         Command::Explain { service } => explain::run(cli, service),
         Command::Loadtest(args) => loadtest::run(cli, args),

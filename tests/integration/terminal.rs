@@ -41,12 +41,19 @@ fn quiet_builds_say_nothing_and_pipes_get_no_progress() {
     quiet.success();
     assert_eq!(quiet.stdout, "", "--quiet prints no list of files");
     assert_eq!(quiet.stderr, "", "and no progress");
-    assert!(demo.join("generated/alertmanager/alertmanager.yml").is_file());
+    assert!(
+        demo.join("generated/alertmanager/alertmanager.yml")
+            .is_file()
+    );
 
     std::fs::remove_dir_all(demo.join("generated")).unwrap();
     let loud = obsgen(&demo, &["build"]);
     loud.success();
-    assert!(loud.stdout.contains("wrote   generated/"), "{}", loud.stdout);
+    assert!(
+        loud.stdout.contains("wrote   generated/"),
+        "{}",
+        loud.stdout
+    );
     assert!(
         !loud.stderr.contains('\r') && !loud.stderr.contains("compiling"),
         "no progress on a pipe: {:?}",

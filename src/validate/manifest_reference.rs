@@ -109,6 +109,9 @@ fn type_words(root: &Value, node: &Value) -> String {
             .filter_map(Value::as_str)
             .map(|v| format!("`{v}`"))
             .collect();
+        if let [only] = names.as_slice() {
+            return only.clone();
+        }
         return format!("one of {}", names.join(", "));
     }
     if let Some(constant) = target.get("const").and_then(Value::as_str) {

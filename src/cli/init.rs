@@ -97,9 +97,10 @@ pub fn run(dir: PathBuf, quiet: bool) -> anyhow::Result<u8> {
             })?;
         say(format!("created {}", path.display()))?;
     }
-    say(format!(
+    say(
         "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile; set OBSGEN_GIT in the CI recipes (docs/ci.md)"
-    ))?;
+            .to_string(),
+    )?;
     Ok(exit::OK)
 }
 

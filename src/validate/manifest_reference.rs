@@ -26,7 +26,7 @@ const MAX_DEPTH: usize = 12;
 pub fn markdown(kind: Kind) -> String {
     let root = schema(kind);
     let mut rows = Vec::new();
-    walk(root, root, "", true, 0, &mut rows);
+    walk(root, root, "", 0, &mut rows);
     let mut text = format!("## `kind: {}`\n\n", kind.name());
     if let Some(description) = root.get("description").and_then(Value::as_str) {
         text.push_str(&one_line(description));
@@ -80,7 +80,7 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
 }
 
 /// The non-null alternative of an optional field (`anyOf: [X, null]`).
-fn without_null<'a>(node: &'a Value) -> &'a Value {
+fn without_null(node: &Value) -> &Value {
     if let Some(options) = node.get("anyOf").and_then(Value::as_array) {
         let real: Vec<&Value> = options
             .iter()
@@ -255,12 +255,12 @@ fn walk(
                 required: required.contains(&name.as_str()),
                 description: description_of(root, field),
             });
-            walk(root, field, &field_path, false, depth + 1, rows);
+            walk(root, field, &field_path, depth + 1, rows);
         }
         return;
     }
     if let Some(items) = target.get("items") {
-        walk(root, items, &format!("{path}[]"), false, depth + 1, rows);
+        walk(root, items, &format!("{path}[]"), depth + 1, rows);
         return;
     }
     if let Some(values @ Value::Object(_)) = target.get("additionalProperties") {
@@ -298,7 +298,7 @@ fn walk(
                         .unwrap_or_default(),
                 ),
             });
-            walk(root, form, &form_path, false, depth + 1, rows);
+            walk(root, form, &form_path, depth + 1, rows);
         }
     }
 }

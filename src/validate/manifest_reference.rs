@@ -225,14 +225,7 @@ fn description_of(root: &Value, node: &Value) -> String {
 }
 
 /// The rows of `node`'s fields, under `path`.
-fn walk(
-    root: &Value,
-    node: &Value,
-    path: &str,
-    _required: bool,
-    depth: usize,
-    rows: &mut Vec<Row>,
-) {
+fn walk(root: &Value, node: &Value, path: &str, depth: usize, rows: &mut Vec<Row>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -264,14 +257,7 @@ fn walk(
         return;
     }
     if let Some(values @ Value::Object(_)) = target.get("additionalProperties") {
-        walk(
-            root,
-            values,
-            &format!("{path}.<name>"),
-            false,
-            depth + 1,
-            rows,
-        );
+        walk(root, values, &format!("{path}.<name>"), depth + 1, rows);
         return;
     }
     if let Some(forms) = target.get("oneOf").and_then(Value::as_array) {

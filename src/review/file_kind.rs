@@ -16,6 +16,8 @@ pub enum FileKind {
     PrometheusRules,
     /// A Prometheus configuration with `scrape_configs`.
     PrometheusConfig,
+    /// A Prometheus Operator `PodMonitor` or `ScrapeConfig` object.
+    OperatorScrape,
     /// Targets for `file_sd_configs`.
     FileSdTargets,
     /// A Grafana dashboard.
@@ -44,6 +46,14 @@ const PATTERNS: &[(&str, Option<FileKind>)] = &[
     (
         "prometheus/**/prometheus.yml",
         Some(FileKind::PrometheusConfig),
+    ),
+    (
+        "prometheus/**/podmonitors/*.{yml,yaml}",
+        Some(FileKind::OperatorScrape),
+    ),
+    (
+        "prometheus/**/scrapeconfigs/*.{yml,yaml}",
+        Some(FileKind::OperatorScrape),
     ),
     (
         "prometheus/**/file_sd/*.json",
@@ -132,6 +142,14 @@ mod tests {
             (
                 "prometheus/staging/file_sd/inventory.json",
                 Some(FileKind::FileSdTargets),
+            ),
+            (
+                "prometheus/production/operator/podmonitors/orders.yaml",
+                Some(FileKind::OperatorScrape),
+            ),
+            (
+                "prometheus/production/operator/scrapeconfigs/ledger.yaml",
+                Some(FileKind::OperatorScrape),
             ),
             (
                 "grafana/dashboards/payments/checkout.json",

@@ -203,7 +203,7 @@ fn run_in(cli: &Cli, out_dir: &Path) -> anyhow::Result<u8> {
             "{}",
             serde_json::json!({ "promtool": promtool, "routes": routes, "passed": failed == 0 })
         )?,
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             for failure in promtool.failures.iter().chain(&routes.failures) {
                 outln!("FAIL {failure}")?;
             }

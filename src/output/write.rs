@@ -2,13 +2,17 @@
 //! pruning only what obsgen itself generated.
 //!
 //! A build runs under the output directory's lock ([`super::lock`]) and
-//! goes through three steps:
+//! goes through three steps. The first two run as the files are rendered,
+//! service by service on every core ([`TreeUpdate`] is the sink of
+//! [`crate::backend::render_into`]), so the tree is never held whole in
+//! memory:
 //!
-//! 1. **Plan.** Compare the new set with the disk. A file at a generated
-//!    path that obsgen cannot recognise as its own (no generated header, no
-//!    matching hash in the index, a symlink, a directory) stops the build
-//!    before anything is written. Files the previous index lists that are
-//!    no longer generated are deleted only when still recognised as obsgen's.
+//! 1. **Compare.** Each new file is compared with the disk as it comes. A
+//!    file at a generated path that obsgen cannot recognise as its own (no
+//!    generated header, no matching hash in the index, a symlink, a
+//!    directory) stops the build before anything visible changes. Files the
+//!    previous index lists that are no longer generated are deleted only
+//!    when still recognised as obsgen's.
 //! 2. **Stage.** Every new or changed file, and the new index, is written to
 //!    a fresh hidden folder at the root of the output directory,
 //!    `.obsgen-staging-<pid>-<time>/`, under numbered names with no
@@ -39,7 +43,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::diff::{Change, ChangeKind};
 use super::lock::{OutputLock, lock, timeout_from_env};
-use super::ownership::{content_hash, has_header, recognised};
+use super::ownership::{content_hash, has_header, hash_matches, is_current_hash, recognised};
 use super::{OutputError, OutputSet, check_path};
 use crate::backend::FileSink;
 
@@ -283,10 +287,11 @@ impl<'a> TreeUpdate<'a> {
 
     /// Compares (and, for a build, stages) one file.
     fn file(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
-        let hash = (!has_header(contents)).then(|| content_hash(contents));
         {
             let mut state = self.state()?;
-            if state.index.insert(relative.to_string(), hash).is_some() {
+            // The hash comes once the file is compared: an unchanged file
+            // keeps the one its index entry records.
+            if state.index.insert(relative.to_string(), None).is_some() {
                 return Err(OutputError::Duplicate {
                     path: relative.to_string(),
                 });
@@ -304,15 +309,26 @@ impl<'a> TreeUpdate<'a> {
         }
         refuse_symlinked_parents(self.out_dir, relative)?;
         let target = self.out_dir.join(relative);
-        let old = match on_disk(&target)? {
+        let recorded = self.previous.get(relative).and_then(Option::as_deref);
+        let on_disk = on_disk(&target)?;
+        if !has_header(contents) {
+            let unchanged = matches!(&on_disk, OnDisk::File(existing) if existing == contents);
+            let hash = match recorded {
+                Some(hash) if unchanged && is_current_hash(hash) => hash.to_string(),
+                _ => content_hash(contents),
+            };
+            if let Some(entry) = self.state()?.index.get_mut(relative) {
+                *entry = Some(hash);
+            }
+        }
+        let old = match on_disk {
             OnDisk::Missing => None,
             OnDisk::File(existing) if existing == contents => {
                 self.state()?.unchanged += 1;
                 return Ok(());
             }
             OnDisk::File(existing) => {
-                let hash = self.previous.get(relative).and_then(Option::as_deref);
-                if !recognised(&existing, hash) {
+                if !recognised(&existing, recorded) {
                     self.state()?.refused.push(format!(
                         "`{}` (no generated header, nor the bytes obsgen last wrote there)",
                         target.display()
@@ -673,7 +689,7 @@ fn finish_journal(out_dir: &Path, steps: &mut Steps) -> Result<Finished, OutputE
                     remove_empty_parents(out_dir, &target);
                     continue;
                 };
-                if content_hash(&existing) != *hash {
+                if !hash_matches(hash, &existing) {
                     continue;
                 }
                 steps.step();
@@ -912,7 +928,7 @@ mod tests {
         let dir = crate::output::test_dir();
         write(&dir, &set(&[("sd.json", "[1]"), ("other.json", "[2]")])).unwrap();
         let index = fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
-        assert!(index.contains("sd.json\tfnv1a64:"), "{index}");
+        assert!(index.contains("sd.json\tfnv1a64w:"), "{index}");
         // Changing obsgen's own JSON file is fine…
         write(&dir, &set(&[("sd.json", "[3]"), ("other.json", "[2]")])).unwrap();
         // …but not once a user edited it.

@@ -122,6 +122,9 @@ impl Receiver {
 #[derive(Debug, Clone, Serialize)]
 pub struct PagerdutyConfig {
     pub send_resolved: bool,
+    /// Only when the platform names another endpoint than PagerDuty's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub routing_key_file: String,
     pub severity: String,
     pub description: String,

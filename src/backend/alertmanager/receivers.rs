@@ -118,6 +118,7 @@ fn pagerduty_receiver(name: &str, receivers: &Receivers) -> Option<Receiver> {
     let mut receiver = Receiver::empty(name);
     receiver.pagerduty_configs.push(PagerdutyConfig {
         send_resolved: true,
+        url: pagerduty.url.clone(),
         routing_key_file: pagerduty.routing_key_file.clone(),
         severity: pagerduty_severity(),
         description: template_call("obsgen.pagerduty.description"),

@@ -132,6 +132,15 @@ pub struct PagerdutyConfig {
     pub component: String,
     pub group: String,
     pub details: BTreeMap<String, String>,
+    /// Shown as links on the PagerDuty incident (Events API v2 `links`).
+    pub links: Vec<PagerdutyLink>,
+}
+
+/// A link of a PagerDuty event.
+#[derive(Debug, Clone, Serialize)]
+pub struct PagerdutyLink {
+    pub href: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

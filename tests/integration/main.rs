@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod crash;
 mod determinism;
+mod e2e;
 mod fuzz;
 mod golden;
 mod grafana;

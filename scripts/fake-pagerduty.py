@@ -9,7 +9,8 @@ Listens on 127.0.0.1 only and records what Alertmanager sends it:
                      errors when not)
   POST /hook         the team's webhook (tickets: everything that does not page)
   GET  /events       everything received so far, oldest first, as JSON:
-                     [{"path": ..., "status": ..., "body": ...}, ...]
+                     [{"path": ..., "status": ..., "body": ...,
+                       "received_at": <Unix time in seconds>}, ...]
 
 Each event is also printed on one line, and appended to --log as a JSON
 line when given. Used by `make demo` (scripts/demo.sh) and by the
@@ -22,6 +23,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SEVERITIES = {"critical", "error", "warning", "info"}
@@ -129,7 +131,7 @@ def handler_for(recorder):
             else:
                 self.answer(404, {"message": "not found"})
                 return
-            record = {"path": self.path, "status": status, "body": body}
+            record = {"path": self.path, "status": status, "body": body, "received_at": time.time()}
             recorder.add(record)
             print(f"fake-pagerduty: {describe(record)}", flush=True)
             self.answer(status, answer)

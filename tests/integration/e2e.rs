@@ -392,6 +392,21 @@ impl Demo {
         }
     }
 
+    /// Fails at once when PagerDuty heard of another service or
+    /// environment than production's helloworld, the only one that pages.
+    fn assert_pages_only_for_helloworld_in_production(&self) {
+        if let Some(stray) = self
+            .pages()
+            .into_iter()
+            .find(|p| p["payload"]["component"] != SERVICE || p["payload"]["group"] != PRODUCTION)
+        {
+            panic!(
+                "PagerDuty received an event of another service or environment:\n{stray:#}\n{}",
+                self.context()
+            );
+        }
+    }
+
     /// Everything worth seeing when an assertion fails.
     fn context(&self) -> String {
         let mut text = String::new();
@@ -423,6 +438,7 @@ impl Demo {
             }
             self.alertmanager.assert_running();
             self.fake_pagerduty.assert_running();
+            self.assert_pages_only_for_helloworld_in_production();
             self.tick();
             if let Some(value) = probe(self) {
                 return value;
@@ -637,7 +653,9 @@ fn the_helloworld_platform_pages_its_team_once_and_nobody_for_the_others() {
         UNAVAILABLE_FOR + WAIT,
         |demo| {
             demo.pages().into_iter().find(|p| {
-                p["event_action"] == "trigger" && p["payload"]["class"] == "ServiceUnavailable"
+                p["event_action"] == "trigger"
+                    && p["payload"]["class"] == "ServiceUnavailable"
+                    && p["payload"]["component"] == SERVICE
             })
         },
     );

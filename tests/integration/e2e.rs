@@ -22,7 +22,8 @@
 //!    SLO recordings return the values the traffic implies;
 //! 2. every PromQL query of the service's dashboard (and the landing
 //!    page's) runs on each environment's Prometheus without error, and
-//!    every panel has data once k6 has warmed staging up;
+//!    every panel of the service's dashboard has data, in staging once k6
+//!    has warmed it up (but the errors by route: staging serves no 5xx);
 //! 3. making half of production's requests fail raises all four
 //!    availability burn-rate alerts (and no latency one), with the
 //!    severities their rules give, and the fast page fires after its

@@ -24,7 +24,7 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 bless: ## Re-bless golden files after an intended output change
-	OBSGEN_BLESS=1 $(CARGO) test --test integration -- golden bad hostile schema
+	OBSGEN_BLESS=1 $(CARGO) test --test integration -- golden bad hostile schema review
 
 bench: ## The compile benchmark (1k and 10k synthetic services)
 	scripts/bench.sh

@@ -32,7 +32,7 @@ const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
 /// `OBSGEN_BENCH_JSONNET_EVERY` overrides it, 0 for none.
 const JSONNET_EVERY: usize = 50;
 
-const STAGES: [&str; 7] = [
+const STAGES: [&str; 9] = [
     "load",
     "validate",
     "model::build",
@@ -41,6 +41,9 @@ const STAGES: [&str; 7] = [
     "output::write (unchanged)",
     // Part of render_all, timed alone: its µs/service is µs per dashboard.
     "grafana dashboards (alone)",
+    // The same, one thread, split: building the typed values, then JSON.
+    "  dashboards: build (1 thread)",
+    "  dashboards: JSON (1 thread)",
 ];
 
 fn main() {
@@ -190,6 +193,27 @@ fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunRe
         samples[6].push(started.elapsed());
         black_box(&dashboards);
         drop(dashboards);
+
+        let callers = backend::grafana::callers(&model);
+        let started = Instant::now();
+        let built: Vec<_> = model
+            .services
+            .iter()
+            .map(|service| {
+                let called_by = callers
+                    .get(service.name.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                backend::grafana::service_dashboard(&model, service, called_by)
+            })
+            .collect();
+        samples[7].push(started.elapsed());
+        let started = Instant::now();
+        for dashboard in &built {
+            black_box(backend::grafana::to_json(dashboard).expect("JSON"));
+        }
+        samples[8].push(started.elapsed());
+        drop(built);
 
         black_box((&loaded, &validated, &model, &set));
         // Dropping is not part of any stage; neither is cleaning up.

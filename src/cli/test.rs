@@ -1,13 +1,19 @@
-//! `obsgen test`: runs the tests obsgen generated, with the real tools.
+//! `obsgen test`: generates the tests of the output tree's rules and
+//! routes, and runs them with the real tools.
 //!
-//! Every promtool test file of the output tree (`*.test.yml`, found by
-//! walking it) goes through `promtool test rules`; the Alertmanager
+//! The repository is compiled as `build` would, and the promtool tests of
+//! every rule file ([`crate::backend::prometheus::render_tests`]) are
+//! written to a temporary folder (removed afterwards) next to a copy of the
+//! output tree's Prometheus and Alertmanager files: what is tested is what
+//! is deployed, and the committed tree need not hold the tests
+//! (`prometheus.commit_tests`). Every promtool test file
+//! (`*.test.yml`) goes through `promtool test rules`; the Alertmanager
 //! configuration through `amtool check-config`, then every routing case of
 //! `alertmanager/tests/routes.tsv` through `amtool config routes test
 //! --verify.receivers=<expected> <labels...>`. The tools come from `PATH`.
 //! Runs are spread over the machine's cores. Prints one line per failure
-//! and a summary line; exit 0 when everything passed, 1 on a failure, 2
-//! when a tool or the output tree is missing.
+//! and a summary line; exit 0 when everything passed, 1 on a failure or
+//! invalid input, 2 when a tool is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
 
-use super::print::outln;
+use super::print::{errln, outln};
 use super::{Cli, Format, exit};
 use crate::backend::alertmanager::{CASES_PATH, CONFIG_PATH};
 
@@ -37,13 +43,86 @@ struct Tally {
 }
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let compilation = crate::compile::check(&cli.root)
+        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    super::report(cli, &compilation);
+    let Some(model) = &compilation.model else {
+        errln!("nothing tested: fix the errors above");
+        return Ok(exit::INVALID);
+    };
     let out_dir = cli.out_dir();
-    if !out_dir.is_dir() {
+    if !out_dir.join(crate::output::INDEX_FILE).is_file() {
         bail!(
-            "`{}` does not exist: run `obsgen build` first",
+            "`{}` holds no generated tree: run `obsgen build` first",
             out_dir.display()
         );
     }
+    let scratch = Scratch::new()?;
+    write_tested_files(model, &out_dir, scratch.path())?;
+    let result = run_in(cli, scratch.path());
+    drop(scratch);
+    result
+}
+
+/// A temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!("obsgen-test-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating `{}`", path.display()))?;
+        Ok(Scratch(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes what the tests read into `dir`: the output tree's Prometheus and
+/// Alertmanager files, and the promtool tests when the tree does not hold
+/// them.
+fn write_tested_files(
+    model: &crate::model::Model,
+    out_dir: &Path,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for top in ["prometheus", "alertmanager"] {
+        for file in files_ending(&out_dir.join(top), "") {
+            let contents =
+                std::fs::read(&file).with_context(|| format!("reading `{}`", file.display()))?;
+            files.push((relative(out_dir, &file), contents));
+        }
+    }
+    if !model.platform.prometheus.commit_tests {
+        for (relative, contents) in crate::backend::prometheus::render_tests(model)?.iter() {
+            files.push((relative.to_string(), contents.to_vec()));
+        }
+    }
+    for (relative, contents) in &files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, contents).with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the tests found in `out_dir`.
+fn run_in(cli: &Cli, out_dir: &Path) -> anyhow::Result<u8> {
+    let out_dir = out_dir.to_path_buf();
     let test_files = files_ending(&out_dir, ".test.yml");
     let config = out_dir.join(CONFIG_PATH);
     let cases = out_dir.join(CASES_PATH);
@@ -124,7 +203,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             "{}",
             serde_json::json!({ "promtool": promtool, "routes": routes, "passed": failed == 0 })
         )?,
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             for failure in promtool.failures.iter().chain(&routes.failures) {
                 outln!("FAIL {failure}")?;
             }

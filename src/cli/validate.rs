@@ -17,7 +17,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             let result = ValidationReport::new(&compilation.diagnostics, services);
             out!("{}", result.to_json())?;
         }
-        Format::Text => {
+        Format::Text | Format::Markdown => {
             report(cli, &compilation);
             if valid {
                 outln!("{services} services valid")?;

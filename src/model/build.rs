@@ -16,6 +16,10 @@ pub const DEFAULT_PROXY_ERROR_RATIO: f64 = 0.03;
 /// One request per second: 300 requests in the 5-minute window, so the
 /// default 3 % threshold takes at least 9 failed requests.
 pub const DEFAULT_PROXY_MIN_RPS: f64 = 1.0;
+/// The share of traces kept when neither platform nor service says.
+pub const DEFAULT_SAMPLE_RATIO: f64 = 0.1;
+/// Where services send spans: their environment's collector, OTLP/HTTP.
+pub const DEFAULT_COLLECTOR_URL: &str = "http://otel-collector.{env}.svc:4318";
 
 /// A loaded document: the spec and the file it came from (relative to the root).
 #[derive(Debug, Clone)]
@@ -84,6 +88,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "app.kubernetes.io/name".to_string()),
         external_labels: prom.external_labels,
         alertmanagers: prom.alertmanagers,
+        commit_tests: prom.commit_tests.unwrap_or(false),
         alertmanager: spec
             .alertmanager
             .as_ref()
@@ -124,12 +129,7 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .unwrap_or_else(|| "http://kibana:5601".to_string())
             .trim_end_matches('/')
             .to_string(),
-        input: logging_spec
-            .input
-            .as_ref()
-            .map(|i| i.kind)
-            .unwrap_or(LogInputKind::Beats),
-        port: logging_spec.input.as_ref().map(|i| i.port).unwrap_or(5044),
+        input: log_input(logging_spec.input.as_ref()),
         elasticsearch: match logging_spec.elasticsearch {
             Some(es) => Elasticsearch {
                 hosts: es.hosts,
@@ -228,8 +228,53 @@ fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
             .as_ref()
             .and_then(|loadtest| loadtest.enabled)
             .unwrap_or(true),
+        tracing: spec.tracing.as_ref().map(tracing),
         teams,
     }
+}
+
+/// The platform's tracing, defaults applied. A Zipkin backend's UI
+/// defaults to the Zipkin UI on the endpoint's host.
+fn tracing(spec: &spec::TracingSpec) -> Tracing {
+    let exporter = match (spec.backend, spec.protocol) {
+        (spec::TracingBackend::Zipkin, _) => TraceExporter::Zipkin,
+        (spec::TracingBackend::Otlp, Some(spec::OtlpProtocol::Http)) => TraceExporter::OtlpHttp,
+        (spec::TracingBackend::Otlp, _) => TraceExporter::OtlpGrpc,
+    };
+    let zipkin_ui = (exporter == TraceExporter::Zipkin)
+        .then(|| url_origin(&spec.endpoint))
+        .flatten()
+        .map(|origin| format!("{origin}/zipkin"));
+    let ui = spec.ui.clone();
+    let trace_url = ui.as_ref().and_then(|ui| ui.trace_url.clone()).or_else(|| {
+        zipkin_ui
+            .as_ref()
+            .map(|ui| format!("{ui}/traces/{{trace_id}}"))
+    });
+    let service_url = ui.and_then(|ui| ui.service_url).or_else(|| {
+        zipkin_ui.map(|ui| {
+            format!("{ui}/?serviceName={{service}}&annotationQuery=deployment.environment.name%3D{{env}}")
+        })
+    });
+    Tracing {
+        exporter,
+        endpoint: spec.endpoint.clone(),
+        headers: spec.headers.clone(),
+        sample_ratio: spec.sample_ratio.unwrap_or(DEFAULT_SAMPLE_RATIO),
+        collector_url: spec
+            .collector_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_COLLECTOR_URL.to_string()),
+        trace_url,
+        service_url,
+    }
+}
+
+/// `scheme://host:port` of a URL; `None` without a scheme or host.
+fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
 }
 
 fn receivers(
@@ -343,7 +388,7 @@ fn build_service(
         })
         .collect();
 
-    let slos = spec
+    let slos: Vec<Slo> = spec
         .slos
         .iter()
         .map(|slo| Slo {
@@ -411,6 +456,23 @@ fn build_service(
         Protocol::Http
     };
     let loadtest = build_loadtest(platform, spec, &environments, default_protocol);
+    let tracing_spec = spec.tracing.clone().unwrap_or_default();
+    let tracing = ServiceTracing {
+        enabled: platform.tracing.is_some() && tracing_spec.enabled.unwrap_or(true),
+        sample_ratio: tracing_spec
+            .sample_ratio
+            .or(platform.tracing.as_ref().map(|t| t.sample_ratio))
+            .unwrap_or(DEFAULT_SAMPLE_RATIO)
+            .clamp(0.0, 1.0),
+        slow_threshold: slos
+            .iter()
+            .filter_map(|slo: &Slo| match slo.indicator {
+                Indicator::Latency { threshold } => Some(threshold),
+                _ => None,
+            })
+            .min(),
+        attributes: tracing_spec.attributes,
+    };
 
     Service {
         name: meta.name.clone(),
@@ -439,6 +501,7 @@ fn build_service(
                 .map(extra_panel)
                 .collect(),
         },
+        tracing,
     }
 }
 
@@ -549,5 +612,115 @@ fn build_loadtest(
         environments,
         base_url: loadtest.base_url,
         scenarios,
+    }
+}
+
+/// The distributor's input, with defaults: Beats on 5044 when the platform
+/// names none.
+fn log_input(spec: Option<&crate::spec::LogInputSpec>) -> crate::model::LogInput {
+    use crate::model::{KafkaInput, KafkaSasl, LogInput};
+    let Some(spec) = spec else {
+        return LogInput::Listen {
+            kind: LogInputKind::Beats,
+            port: 5044,
+        };
+    };
+    let default_port = match spec.kind {
+        LogInputKind::Tcp => 5000,
+        LogInputKind::Http => 8080,
+        LogInputKind::Beats | LogInputKind::Kafka => 5044,
+    };
+    if spec.kind != LogInputKind::Kafka {
+        return LogInput::Listen {
+            kind: spec.kind,
+            port: spec.port.unwrap_or(default_port),
+        };
+    }
+    let sasl = match (&spec.sasl_mechanism, &spec.user, &spec.password_env) {
+        (Some(mechanism), Some(user), Some(password_env)) => Some(KafkaSasl {
+            mechanism: *mechanism,
+            user: user.clone(),
+            password_env: password_env.clone(),
+        }),
+        _ => None,
+    };
+    LogInput::Kafka(KafkaInput {
+        bootstrap_servers: spec.bootstrap_servers.clone(),
+        topics: if spec.topics.is_empty() {
+            vec!["logs".to_string()]
+        } else {
+            spec.topics.clone()
+        },
+        group_id: spec
+            .group_id
+            .clone()
+            .unwrap_or_else(|| "obsgen-logstash".to_string()),
+        security_protocol: spec.security_protocol,
+        sasl,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::backend::prometheus::model_from;
+
+    const SERVICE: &str =
+        "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: checkout, team: t}\nspec: {}\n";
+
+    fn platform(tracing: &str) -> String {
+        format!(
+            "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {{name: p}}\nspec:\n  environments: [{{name: prod-eu}}]\n  teams: {{t: {{}}}}\n{tracing}"
+        )
+    }
+
+    #[test]
+    fn zipkin_links_default_to_the_zipkin_ui_on_the_endpoints_host() {
+        let model = model_from(
+            &platform(
+                "  tracing: {backend: zipkin, endpoint: \"https://zipkin.example:9411/api/v2/spans\"}\n",
+            ),
+            &[SERVICE],
+        );
+        let tracing = model.platform.tracing.as_ref().unwrap();
+        assert_eq!(
+            tracing.trace_url.as_deref(),
+            Some("https://zipkin.example:9411/zipkin/traces/{trace_id}")
+        );
+        let service = &model.services[0];
+        assert!(service.tracing.enabled);
+        assert_eq!(service.tracing.sample_ratio, super::DEFAULT_SAMPLE_RATIO);
+        assert_eq!(
+            model.platform.traces_url(service, "prod-eu").as_deref(),
+            Some(
+                "https://zipkin.example:9411/zipkin/?serviceName=checkout&annotationQuery=deployment.environment.name%3Dprod-eu"
+            )
+        );
+        assert_eq!(
+            tracing.collector_endpoint("prod-eu"),
+            "http://otel-collector.prod-eu.svc:4318"
+        );
+    }
+
+    #[test]
+    fn without_platform_tracing_or_with_it_turned_off_there_are_no_links() {
+        let model = model_from(&platform(""), &[SERVICE]);
+        assert!(model.platform.tracing.is_none());
+        assert!(!model.services[0].tracing.enabled);
+        assert_eq!(
+            model.platform.traces_url(&model.services[0], "prod-eu"),
+            None
+        );
+
+        let off = SERVICE.replace("spec: {}", "spec: {tracing: {enabled: false}}");
+        let model = model_from(
+            &platform(
+                "  tracing: {backend: zipkin, endpoint: \"http://zipkin:9411/api/v2/spans\"}\n",
+            ),
+            &[&off],
+        );
+        assert_eq!(
+            model.platform.traces_url(&model.services[0], "prod-eu"),
+            None
+        );
     }
 }

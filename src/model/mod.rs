@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 pub use build::build;
 
 use crate::spec::{
-    Discovery, Duration, Framework, HttpMethod, IngressKind, Language, LogFormat, LogInputKind,
-    LogOutput, PrometheusOutput, Protocol, Rate, Scheme,
+    Discovery, Duration, Framework, HttpMethod, IngressKind, KafkaSaslMechanism,
+    KafkaSecurityProtocol, Language, LogFormat, LogInputKind, LogOutput, PrometheusOutput,
+    Protocol, Rate, Scheme,
 };
 
 /// The whole repository, normalized.
@@ -56,6 +57,8 @@ pub struct Platform {
     pub alerting: Alerting,
     /// Whether services get load tests (and warm-ups) unless they say.
     pub loadtest_enabled: bool,
+    /// The tracing backend, when the platform configures one.
+    pub tracing: Option<Tracing>,
     /// Sorted by name.
     pub teams: Vec<Team>,
 }
@@ -86,6 +89,67 @@ impl Platform {
             service.dashboard_path(&naming::url_query_escape(env))
         )
     }
+
+    /// The tracing UI's page of a service's traces in one environment:
+    /// alerts link here (`traces_url`). `None` when the platform has no
+    /// tracing UI or the service does not trace.
+    pub fn traces_url(&self, service: &Service, env: &str) -> Option<String> {
+        self.traces_link(service, &naming::url_query_escape(env))
+    }
+
+    /// The same page with `env` already URL-safe, or a dashboard variable
+    /// such as `${env}`: dashboards and the landing page link through here.
+    pub fn traces_link(&self, service: &Service, env: &str) -> Option<String> {
+        self.traces_url_segments(service)
+            .map(|segments| segments.join(env))
+    }
+
+    /// The same page cut where the environment goes, for a template that
+    /// fills it in later (an alert rule shared by every environment).
+    pub fn traces_url_segments(&self, service: &Service) -> Option<Vec<String>> {
+        let template = self.tracing.as_ref()?.service_url.as_deref()?;
+        service.tracing.enabled.then(|| {
+            naming::traces_url_segments(template, &naming::url_query_escape(&service.name))
+        })
+    }
+}
+
+/// Where traces go, and the UI that shows them.
+#[derive(Debug, Clone)]
+pub struct Tracing {
+    pub exporter: TraceExporter,
+    /// The backend's URL, as the platform wrote it.
+    pub endpoint: String,
+    /// Header values hold `${env:NAME}` references, never secrets.
+    pub headers: BTreeMap<String, String>,
+    /// The share of traces kept when a service names none, 0 to 1.
+    pub sample_ratio: f64,
+    /// Where services send spans (OTLP/HTTP), `{env}` standing for the
+    /// environment.
+    pub collector_url: String,
+    /// The UI's page of one trace, `{trace_id}` standing for its id.
+    pub trace_url: Option<String>,
+    /// The UI's page of a service's traces, `{service}` and `{env}`
+    /// standing for the names.
+    pub service_url: Option<String>,
+}
+
+impl Tracing {
+    /// Where services of `env` send their spans.
+    pub fn collector_endpoint(&self, env: &str) -> String {
+        self.collector_url.replace("{env}", env)
+    }
+}
+
+/// How the collectors export traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceExporter {
+    /// Zipkin's v2 JSON API.
+    Zipkin,
+    /// OTLP over gRPC.
+    OtlpGrpc,
+    /// OTLP over HTTP (protobuf).
+    OtlpHttp,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +174,8 @@ pub struct Prometheus {
     pub pod_label: String,
     pub external_labels: BTreeMap<String, String>,
     pub alertmanagers: Vec<String>,
+    /// Whether the promtool tests are part of the output tree.
+    pub commit_tests: bool,
     /// Where alerts go when `alertmanagers` is empty: the platform's
     /// `alertmanager.url`.
     pub alertmanager: Option<AlertmanagerUrl>,
@@ -179,12 +245,37 @@ impl LibraryRow {
     }
 }
 
+/// Where the distributor pipeline's events come from.
+#[derive(Debug, Clone)]
+pub enum LogInput {
+    /// Logstash listens on a port: Beats, TCP (JSON lines) or HTTP.
+    Listen { kind: LogInputKind, port: u16 },
+    /// Logstash consumes topics from Kafka brokers.
+    Kafka(KafkaInput),
+}
+
+#[derive(Debug, Clone)]
+pub struct KafkaInput {
+    pub bootstrap_servers: Vec<String>,
+    pub topics: Vec<String>,
+    pub group_id: String,
+    pub security_protocol: Option<KafkaSecurityProtocol>,
+    pub sasl: Option<KafkaSasl>,
+}
+
+/// SASL credentials: the password only as an environment variable's name.
+#[derive(Debug, Clone)]
+pub struct KafkaSasl {
+    pub mechanism: KafkaSaslMechanism,
+    pub user: String,
+    pub password_env: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Logging {
     /// Kibana's base URL, without a trailing `/`.
     pub kibana_url: String,
-    pub input: LogInputKind,
-    pub port: u16,
+    pub input: LogInput,
     /// `http://elasticsearch:9200` without credentials when the platform
     /// names none.
     pub elasticsearch: Elasticsearch,
@@ -317,6 +408,30 @@ pub struct Service {
     pub logs: Logs,
     pub loadtest: Loadtest,
     pub dashboards: Dashboards,
+    pub tracing: ServiceTracing,
+}
+
+/// A service's tracing, defaults applied.
+#[derive(Debug, Clone)]
+pub struct ServiceTracing {
+    /// False when the platform has no tracing or the service turned it off.
+    pub enabled: bool,
+    /// The share of its traces the collector keeps, 0 to 1.
+    pub sample_ratio: f64,
+    /// Traces at least this slow are always kept: the lowest threshold of
+    /// the service's latency SLOs.
+    pub slow_threshold: Option<Duration>,
+    /// Span attributes the service promises to record.
+    pub attributes: Vec<String>,
+}
+
+impl ServiceTracing {
+    /// The sample ratio in percent, without float noise (`0.1 * 100` is
+    /// `10.000000000000002`): the collector's policy and the dashboard
+    /// both say this figure.
+    pub fn sample_percentage(&self) -> f64 {
+        (self.sample_ratio.clamp(0.0, 1.0) * 100.0 * 1e6).round() / 1e6
+    }
 }
 
 impl Service {

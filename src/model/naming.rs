@@ -112,6 +112,23 @@ pub fn expand_service_url(template: &str, service: &str, env: &str) -> String {
     template.replace("{service}", service).replace("{env}", env)
 }
 
+/// Expands `{service}` and `{env}` in the tracing UI's URL template of a
+/// service's traces. Both values must already be URL-safe (escaped names,
+/// or a dashboard variable such as `${env}`). Dashboards, the landing page
+/// and alerts all link through here, so their links agree.
+pub fn expand_traces_url(template: &str, service: &str, env: &str) -> String {
+    traces_url_segments(template, service).join(env)
+}
+
+/// The tracing UI's URL template with `{service}` filled in, cut at each
+/// `{env}`: joining the segments with an environment expands it.
+pub fn traces_url_segments(template: &str, service: &str) -> Vec<String> {
+    template
+        .split("{env}")
+        .map(|segment| segment.replace("{service}", service))
+        .collect()
+}
+
 /// The `host:port` part of a URL, with the scheme's default port when the
 /// URL names none. `None` when there is no host.
 pub fn host_port(url: &str) -> Option<(String, Option<u16>)> {

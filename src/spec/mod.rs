@@ -129,6 +129,34 @@ pub struct ServiceSpec {
     /// Additions to the service's Grafana dashboard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboards: Option<DashboardsSpec>,
+    /// Distributed tracing of the service. Default: on, at the platform's
+    /// sample ratio, whenever the platform configures `tracing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<ServiceTracingSpec>,
+}
+
+/// A service's tracing settings; every field is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTracingSpec {
+    /// `false` turns tracing off for the service: its settings file says
+    /// `OTEL_TRACES_SAMPLER=always_off` and it gets no sampling policy and
+    /// no trace links. Default `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The share of the service's traces kept by the collector, from 0 to 1
+    /// (`0.25` keeps a quarter). Traces with an error, and traces slower
+    /// than the service's latency SLO threshold, are kept whatever the
+    /// ratio. Default: the platform's `tracing.sample_ratio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub sample_ratio: Option<f64>,
+    /// Span attributes the service promises to record (`order.id`,
+    /// `customer.tier`), listed on its dashboard so that people know what
+    /// they can search traces by. OpenTelemetry attribute names:
+    /// lower-case words separated by `.`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
 }
 
 /// Additions to the service's dashboard.
@@ -545,6 +573,11 @@ pub struct PlatformSpec {
     pub template_overrides: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loadtest: Option<PlatformLoadtestSpec>,
+    /// Distributed tracing: where the OpenTelemetry Collector of each
+    /// environment sends traces, and the tracing UI that dashboards and
+    /// alerts link to. Without it obsgen generates nothing for traces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<TracingSpec>,
     /// The teams that own services, with their alert receivers.
     pub teams: BTreeMap<String, TeamSpec>,
 }
@@ -557,6 +590,84 @@ pub struct PlatformLoadtestSpec {
     /// that does not turn it on itself. Default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+/// The platform's tracing backend and UI.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TracingSpec {
+    /// The kind of backend the collectors export to: `zipkin` (Zipkin's
+    /// v2 JSON API) or `otlp` (an OTLP-native backend: Tempo, Jaeger,
+    /// Lightstep, ...).
+    pub backend: TracingBackend,
+    /// With `backend: otlp`: `grpc` (default) or `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<OtlpProtocol>,
+    /// Where the collectors send traces: for Zipkin the spans API
+    /// (`http://zipkin:9411/api/v2/spans`), for OTLP the backend's base URL
+    /// (`https://tempo.example:4317`). No credentials in it: put them in
+    /// `headers`.
+    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\`]+$"#))]
+    pub endpoint: String,
+    /// Headers sent with every export. A secret never appears here: each
+    /// value must take it from the collector's environment with a
+    /// `${env:NAME}` reference (`Bearer ${env:TRACING_TOKEN}`), which the
+    /// collector expands when it starts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The share of each service's traces the collectors keep, from 0 to 1,
+    /// unless the service sets its own. Default `0.1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub sample_ratio: Option<f64>,
+    /// Where services send their spans: the OTLP/HTTP address of their
+    /// environment's collector, `{env}` standing for the environment.
+    /// Default `http://otel-collector.{env}.svc:4318`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r#"^https?://[^\s"'#$\\`]+$"#))]
+    pub collector_url: Option<String>,
+    /// The tracing UI, for links from dashboards and alerts. Default for
+    /// Zipkin: the Zipkin UI at the endpoint's host; none for OTLP
+    /// backends (no links).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<TracingUiSpec>,
+}
+
+/// URL templates of the tracing UI.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TracingUiSpec {
+    /// One trace: `{trace_id}` is replaced with the trace's id, e.g.
+    /// `http://zipkin:9411/zipkin/traces/{trace_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub trace_url: Option<String>,
+    /// A service's traces in one environment: `{service}` and `{env}` are
+    /// replaced, e.g.
+    /// `http://zipkin:9411/zipkin/?serviceName={service}&annotationQuery=deployment.environment.name%3D{env}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub service_url: Option<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TracingBackend {
+    /// Zipkin, or anything speaking its v2 JSON API.
+    Zipkin,
+    /// An OTLP-native backend (Tempo, Jaeger, Lightstep, ...).
+    Otlp,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpProtocol {
+    Grpc,
+    Http,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -611,9 +722,15 @@ pub struct PrometheusSpec {
     /// Default `app.kubernetes.io/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_label: Option<String>,
-    /// Labels added to every series and alert leaving Prometheus.
+    /// Labels added to every series and alert leaving Prometheus. obsgen
+    /// adds `env` itself (the environment of each server).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external_labels: BTreeMap<String, String>,
+    /// `true` writes the generated promtool unit tests into the output tree
+    /// (`prometheus/tests/`) instead of only generating them when
+    /// `obsgen test` runs. Default `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_tests: Option<bool>,
     /// `host:port` of the Alertmanager(s) each Prometheus sends alerts to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alertmanagers: Vec<String>,
@@ -707,10 +824,64 @@ pub struct LoggingSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogInputSpec {
+    /// `beats` (default), `tcp` (JSON lines), `http`, or `kafka`.
     #[serde(rename = "type")]
     pub kind: LogInputKind,
+    /// The port Logstash listens on (`beats`, `tcp`, `http`). Default 5044
+    /// for Beats, 5000 for TCP, 8080 for HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    pub port: Option<u16>,
+    /// `kafka`: the brokers, `host:port` each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bootstrap_servers: Vec<String>,
+    /// `kafka`: the topics the shippers write to. Default `["logs"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// `kafka`: the consumer group of the Logstash nodes. Default `obsgen-logstash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,255}$"))]
+    pub group_id: Option<String>,
+    /// `kafka`: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_protocol: Option<KafkaSecurityProtocol>,
+    /// `kafka` with SASL: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sasl_mechanism: Option<KafkaSaslMechanism>,
+    /// `kafka` with SASL: the user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._@-]{1,255}$"))]
+    pub user: Option<String>,
+    /// `kafka` with SASL: the environment variable holding the password
+    /// (never the password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub password_env: Option<String>,
+}
+
+/// How Logstash talks to the Kafka brokers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KafkaSecurityProtocol {
+    Plaintext,
+    Ssl,
+    SaslPlaintext,
+    SaslSsl,
+}
+
+/// The SASL mechanism of a Kafka input.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum KafkaSaslMechanism {
+    #[serde(rename = "PLAIN")]
+    Plain,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
 }
 
 #[derive(
@@ -721,6 +892,7 @@ pub enum LogInputKind {
     Beats,
     Tcp,
     Http,
+    Kafka,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -7,6 +7,7 @@
 //! exactly what was validated.
 
 pub mod dashboard_library;
+pub mod manifest_reference;
 pub mod promql;
 pub mod schema;
 pub mod semantic;

@@ -10,7 +10,7 @@ use crate::load::{Document, field_path, yaml::escape_pointer};
 use crate::model::slo::{MAX_SLO_WINDOW, MIN_SLO_WINDOW, burn_windows};
 use crate::spec::{
     Discovery, Duration, Framework, IndicatorSpec, Language, LogFormat, PlatformManifest, Protocol,
-    ServiceManifest, ServiceSpec,
+    ServiceManifest, ServiceSpec, TracingBackend, TracingSpec,
 };
 
 use super::promql;
@@ -135,6 +135,9 @@ pub fn check_platform(
     }
     check_grafana_folder(&mut report, platform);
     check_alertmanager_target(&mut report, spec);
+    if let Some(tracing) = &spec.tracing {
+        check_tracing(&mut report, tracing, spec.environments.len());
+    }
     if let Some(prometheus) = &spec.prometheus {
         let interval = prometheus
             .scrape_interval
@@ -161,11 +164,16 @@ pub fn check_platform(
                 .hint("Prometheus rejects a scrape_timeout above the scrape_interval");
         }
         for name in prometheus.external_labels.keys() {
-            check_label_name(
-                &mut report,
-                &format!("/spec/prometheus/external_labels/{}", escape_pointer(name)),
-                name,
-            );
+            let pointer = format!("/spec/prometheus/external_labels/{}", escape_pointer(name));
+            check_label_name(&mut report, &pointer, name);
+            if name == "env" {
+                report
+                    .error(
+                        &pointer,
+                        "`env` is set by obsgen: each environment's Prometheus gets its own",
+                    )
+                    .hint("remove it; rule files shared by every environment read `env` from it");
+            }
         }
         for (index, target) in prometheus.alertmanagers.iter().enumerate() {
             if crate::model::naming::host_port(target)
@@ -452,6 +460,7 @@ pub fn check_services(
         check_service(&mut report, platform, service, &frameworks);
         check_dashboards(&mut report, service);
         check_logs(&mut report, platform, service);
+        check_service_tracing(&mut report, platform, service);
     }
 }
 
@@ -1172,6 +1181,101 @@ fn check_logs(
     }
 }
 
+/// The input's fields fit its type: a port to listen on, or Kafka brokers
+/// (with SASL credentials exactly when the protocol is SASL).
+fn check_log_input(report: &mut Reporter<'_>, input: &crate::spec::LogInputSpec) {
+    use crate::spec::{KafkaSecurityProtocol, LogInputKind};
+    const BASE: &str = "/spec/logging/input";
+    let kafka = input.kind == LogInputKind::Kafka;
+    let kafka_only: [(&str, bool); 7] = [
+        ("bootstrap_servers", !input.bootstrap_servers.is_empty()),
+        ("topics", !input.topics.is_empty()),
+        ("group_id", input.group_id.is_some()),
+        ("security_protocol", input.security_protocol.is_some()),
+        ("sasl_mechanism", input.sasl_mechanism.is_some()),
+        ("user", input.user.is_some()),
+        ("password_env", input.password_env.is_some()),
+    ];
+    if !kafka {
+        for (field, set) in kafka_only {
+            if set {
+                report
+                    .key_error(
+                        &format!("{BASE}/{field}"),
+                        format!("`{field}` is a setting of the `kafka` input"),
+                    )
+                    .hint("remove it, or set `type: kafka`");
+            }
+        }
+        return;
+    }
+    if input.port.is_some() {
+        report
+            .key_error(
+                &format!("{BASE}/port"),
+                "a `kafka` input listens on no port",
+            )
+            .hint("Logstash consumes from the brokers in `bootstrap_servers`");
+    }
+    if input.bootstrap_servers.is_empty() {
+        report
+            .error(BASE, "a `kafka` input needs its brokers")
+            .expected("`bootstrap_servers: [\"kafka-1:9092\", ...]`");
+    }
+    for (index, server) in input.bootstrap_servers.iter().enumerate() {
+        let valid = crate::model::naming::host_port(server)
+            .is_some_and(|(host, port)| !host.is_empty() && port.is_some())
+            && !server.contains("://")
+            && !server.contains(',')
+            && server.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            report
+                .error(
+                    &format!("{BASE}/bootstrap_servers/{index}"),
+                    "not a `host:port` broker address",
+                )
+                .expected("`host:port`, e.g. `kafka-1:9092`")
+                .found(server.clone());
+        }
+    }
+    for (index, topic) in input.topics.iter().enumerate() {
+        let valid = !topic.is_empty()
+            && topic.len() <= 249
+            && topic
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !valid {
+            report
+                .error(&format!("{BASE}/topics/{index}"), "not a Kafka topic name")
+                .expected("1 to 249 letters, digits, `.`, `_` or `-`")
+                .found(topic.clone());
+        }
+    }
+    let sasl = matches!(
+        input.security_protocol,
+        Some(KafkaSecurityProtocol::SaslPlaintext | KafkaSecurityProtocol::SaslSsl)
+    );
+    let credentials = [
+        ("sasl_mechanism", input.sasl_mechanism.is_some()),
+        ("user", input.user.is_some()),
+        ("password_env", input.password_env.is_some()),
+    ];
+    for (field, set) in credentials {
+        if sasl && !set {
+            report
+                .error(BASE, format!("a SASL `security_protocol` needs `{field}`"))
+                .hint("SASL logs in with a mechanism, a user and a password read from the environment");
+        } else if !sasl && set {
+            report
+                .key_error(
+                    &format!("{BASE}/{field}"),
+                    format!("`{field}` is only used with a SASL `security_protocol`"),
+                )
+                .hint("set `security_protocol: SASL_SSL` (or `SASL_PLAINTEXT`), or remove it");
+        }
+    }
+}
+
 /// The platform's Logstash settings and template overrides: strings that
 /// reach pipelines, and templates that must compile.
 pub fn check_templates(
@@ -1196,6 +1300,9 @@ pub fn check_templates(
             if let Some(user) = &es.user {
                 check_logstash_string(&mut report, "/spec/logging/elasticsearch/user", user, false);
             }
+        }
+        if let Some(input) = &logging.input {
+            check_log_input(&mut report, input);
         }
         for (name, pattern) in &logging.grok_patterns {
             let pointer = format!("/spec/logging/grok_patterns/{}", escape_pointer(name));
@@ -1227,5 +1334,228 @@ pub fn check_templates(
                 format!("a Logstash template does not compile: {error}"),
             )
             .hint("compare it with obsgen's own `templates/logstash/` files");
+    }
+}
+
+/// The platform's tracing: the exporter's settings make sense together,
+/// no secret is written into the collector's configuration, and the URL
+/// templates have the placeholders the links fill in.
+fn check_tracing(report: &mut Reporter<'_>, tracing: &TracingSpec, environments: usize) {
+    if tracing.backend == TracingBackend::Zipkin && tracing.protocol.is_some() {
+        report
+            .error("/spec/tracing/protocol", "`protocol` is for OTLP backends")
+            .hint("Zipkin has one protocol; remove `protocol`, or use `backend: otlp`");
+    }
+    let authority = tracing
+        .endpoint
+        .split_once("://")
+        .map_or(tracing.endpoint.as_str(), |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.contains('@') || tracing.endpoint.contains('?') {
+        report
+            .error("/spec/tracing/endpoint", "the endpoint may carry a secret")
+            .expected("a URL without `user:password@` and without a query string")
+            .found(tracing.endpoint.clone())
+            .hint("obsgen writes the endpoint into every collector configuration as it is; send credentials in `headers`, from the collector's environment: `authorization: \"Bearer ${env:TRACING_TOKEN}\"`");
+    }
+    for (name, value) in &tracing.headers {
+        let pointer = format!("/spec/tracing/headers/{}", escape_pointer(name));
+        if name.is_empty() || !name.chars().all(is_header_name_char) {
+            report
+                .key_error(&pointer, format!("`{name}` is not an HTTP header name"))
+                .expected("letters, digits and `-` (an HTTP token)");
+        }
+        if !is_env_reference_text(value) {
+            report
+                .error(&pointer, "a header value must come from the collector's environment")
+                .expected("text with at least one `${env:NAME}` reference and no other `$`, e.g. `Bearer ${env:TRACING_TOKEN}`")
+                .found(redacted(value))
+                .hint("the collector expands `${env:NAME}` when it starts, so the secret stays out of the repository and the generated files");
+        }
+    }
+    if let Some(url) = &tracing.collector_url {
+        let pointer = "/spec/tracing/collector_url";
+        check_placeholders(report, pointer, url, &["env"]);
+        if environments > 1 && !url.contains("{env}") {
+            report
+                .error(pointer, "the collector URL lacks `{env}`")
+                .expected("each environment's own collector, e.g. `http://otel-collector.{env}.svc:4318`")
+                .found(url.clone())
+                .hint("every environment has its own collector, which stamps its spans with the environment's name");
+        }
+    }
+    if let Some(ui) = &tracing.ui {
+        if let Some(url) = &ui.trace_url {
+            let pointer = "/spec/tracing/ui/trace_url";
+            check_placeholders(report, pointer, url, &["trace_id"]);
+            if !url.contains("{trace_id}") {
+                report
+                    .error(pointer, "the trace URL template lacks `{trace_id}`")
+                    .expected("e.g. `http://zipkin:9411/zipkin/traces/{trace_id}`")
+                    .found(url.clone());
+            }
+        }
+        if let Some(url) = &ui.service_url {
+            let pointer = "/spec/tracing/ui/service_url";
+            check_placeholders(report, pointer, url, &["service", "env"]);
+            if !url.contains("{service}") || !url.contains("{env}") {
+                report
+                    .error(pointer, "the service URL template lacks `{service}` or `{env}`")
+                    .expected("a search for one service in one environment, e.g. `http://zipkin:9411/zipkin/?serviceName={service}&annotationQuery=deployment.environment.name%3D{env}`")
+                    .found(url.clone());
+            }
+        }
+    }
+}
+
+/// Reports `{name}` placeholders other than `allowed` (a typo such as
+/// `{enviroment}` would otherwise reach the links as it is).
+fn check_placeholders(report: &mut Reporter<'_>, pointer: &str, url: &str, allowed: &[&str]) {
+    let mut rest = url;
+    while let Some(start) = rest.find('{') {
+        let after = rest.get(start + 1..).unwrap_or_default();
+        let Some(end) = after.find('}') else { break };
+        let name = after.get(..end).unwrap_or_default();
+        if !allowed.contains(&name) {
+            let list: Vec<String> = allowed.iter().map(|a| format!("`{{{a}}}`")).collect();
+            report
+                .error(pointer, format!("unknown placeholder `{{{name}}}`"))
+                .expected(format!("only {}", list.join(" and ")))
+                .found(url.to_string());
+            return;
+        }
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+}
+
+/// An HTTP token character (RFC 9110), the characters of a header name.
+fn is_header_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Whether `value` takes its secret from the environment: at least one
+/// `${env:NAME}` reference, and no `$` outside references.
+fn is_env_reference_text(value: &str) -> bool {
+    let mut references = 0;
+    let mut rest = value;
+    while let Some(start) = rest.find('$') {
+        let after = rest.get(start..).unwrap_or_default();
+        let Some(body) = after.strip_prefix("${env:") else {
+            return false;
+        };
+        let Some(end) = body.find('}') else {
+            return false;
+        };
+        let name = body.get(..end).unwrap_or_default();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return false;
+        }
+        references += 1;
+        rest = body.get(end + 1..).unwrap_or_default();
+    }
+    references > 0 && !value.chars().any(char::is_control)
+}
+
+/// A header value as diagnostics show it: never the secret it may hold.
+fn redacted(value: &str) -> String {
+    format!(
+        "a literal value ({} characters, not shown)",
+        value.chars().count()
+    )
+}
+
+/// A service's tracing: promised attributes are attribute names, and
+/// settings that cannot take effect are pointed out.
+fn check_service_tracing(
+    report: &mut Reporter<'_>,
+    platform: Option<&PlatformManifest>,
+    service: &ServiceManifest,
+) {
+    let Some(tracing) = &service.spec.tracing else {
+        return;
+    };
+    if platform.is_some_and(|p| p.spec.tracing.is_none()) {
+        report
+            .warning(
+                "/spec/tracing",
+                "the platform has no tracing backend, so these settings have no effect",
+            )
+            .hint("the platform team configures `spec.tracing` in obsgen.yaml");
+    }
+    if tracing.enabled == Some(false) && tracing.sample_ratio.is_some() {
+        report.warning(
+            "/spec/tracing/sample_ratio",
+            "tracing is off for this service, so the ratio has no effect",
+        );
+    }
+    let mut seen = HashSet::new();
+    for (index, attribute) in tracing.attributes.iter().enumerate() {
+        let pointer = format!("/spec/tracing/attributes/{index}");
+        if !is_attribute_name(attribute) {
+            report
+                .error(&pointer, format!("`{attribute}` is not an attribute name"))
+                .expected("lower-case words of letters, digits and `_`, separated by `.`, e.g. `order.id`");
+        } else if !seen.insert(attribute.as_str()) {
+            report.error(&pointer, format!("attribute `{attribute}` is listed twice"));
+        }
+    }
+}
+
+/// An OpenTelemetry attribute name as the semantic conventions write
+/// them: `order.id`, `http.request.method`.
+fn is_attribute_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_take_secrets_only_from_env_references() {
+        for good in [
+            "${env:TOKEN}",
+            "Bearer ${env:TRACING_TOKEN}",
+            "${env:USER}:${env:_PASS1}",
+        ] {
+            assert!(is_env_reference_text(good), "{good}");
+        }
+        for bad in [
+            "Bearer abc123",
+            "",
+            "${TOKEN}",
+            "${env:1TOKEN}",
+            "${env:TOKEN-X}",
+            "${env:TOKEN",
+            "$${env:TOKEN}",
+            "${env:TOKEN}$",
+            "${env:TOKEN}\n",
+        ] {
+            assert!(!is_env_reference_text(bad), "{bad:?}");
+        }
+        assert!(!redacted("s3cr3t").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn attribute_names_follow_the_semantic_conventions() {
+        for good in ["order.id", "http.request.method", "tier", "a_b.c2"] {
+            assert!(is_attribute_name(good), "{good}");
+        }
+        for bad in ["Order.id", "order..id", ".id", "id.", "order-id", "2x", ""] {
+            assert!(!is_attribute_name(bad), "{bad:?}");
+        }
     }
 }

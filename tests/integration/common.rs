@@ -203,6 +203,21 @@ pub fn compile_example(name: &str) -> obsgen::output::OutputSet {
     output.expect("an output set")
 }
 
+/// Writes an example's output and its promtool tests (which `obsgen test`
+/// generates on demand) into a temporary directory.
+pub fn build_example_with_tests(name: &str) -> TempDir {
+    let root = repo().join("examples").join(name);
+    let compilation = obsgen::compile::check(&root).expect("compiling the example");
+    let model = compilation.model.expect("a model");
+    let mut output = compile_example(name);
+    output
+        .extend(obsgen::backend::prometheus::render_tests(&model).expect("rendering the tests"))
+        .expect("tests apart from the tree");
+    let dir = TempDir::new(name);
+    obsgen::output::write(dir.path(), &output).expect("writing the example's output");
+    dir
+}
+
 /// Writes an example's output into a temporary directory (for real tools).
 pub fn build_example(name: &str) -> TempDir {
     let dir = TempDir::new(name);

@@ -370,9 +370,7 @@ impl Stack {
 
     /// The generated rule file of the service, as JSON.
     fn rules_file(&self) -> Value {
-        let path = self
-            .out
-            .join(format!("prometheus/{ENV}/rules/{SERVICE}.yml"));
+        let path = self.out.join(format!("prometheus/rules/{SERVICE}.yml"));
         let text = std::fs::read_to_string(&path).expect("reading the generated rules");
         serde_saphyr::from_str(&text).expect("the generated rules are YAML")
     }
@@ -553,7 +551,14 @@ fn prometheus_scrapes_and_evaluates_and_alertmanager_routes_and_renders() {
         .expect("the ServiceUnavailable rule")
         .clone();
     let mut alert_labels = labels(&rule["labels"]);
+    assert!(
+        !alert_labels.contains_key("env"),
+        "a shared rule names no env"
+    );
     alert_labels.insert("alertname".to_string(), "ServiceUnavailable".to_string());
+    // As Prometheus sends it: `env` from the series, or from its external
+    // labels when `absent(up)` fired.
+    alert_labels.insert("env".to_string(), ENV.to_string());
     assert_eq!(
         alert_labels,
         string_map(&[
@@ -738,4 +743,175 @@ fn prometheus_fires_service_unavailable_through_alertmanager_and_resolves_it() {
         text.contains("checkout is unavailable in production.* (resolved)"),
         "{text}"
     );
+}
+
+/// One rule file, two environments: the `prometheus.yml` of `staging` and
+/// of `production` both load `prometheus/rules/<service>.yml`, and each
+/// real Prometheus evaluates it with its own `env`: from the series for the
+/// recordings, from its `external_labels` for the annotations. Staging's
+/// target answers 503, so `ServiceUnavailable` is pending there, and only
+/// there.
+#[test]
+fn two_environments_share_one_rule_file_and_each_evaluates_it_with_its_env() {
+    const ENVS: [&str; 2] = ["staging", "production"];
+    let dir = TempDir::new("live-shared-rules");
+    let healthy = HttpServer::start(Box::new({
+        let scrapes = AtomicU64::new(0);
+        move |_| {
+            (
+                200,
+                metrics_text(scrapes.fetch_add(1, Ordering::SeqCst) + 1),
+            )
+        }
+    }));
+    let broken = HttpServer::start(Box::new(|_| (503, "unavailable\n".to_string())));
+    dir.write(
+        "repo/obsgen.yaml",
+        &format!(
+            r#"apiVersion: obsgen.dev/v1
+kind: Platform
+metadata: {{name: live}}
+spec:
+  environments:
+    - {{name: staging}}
+    - {{name: production, production: true}}
+  grafana: {{url: "http://127.0.0.1:9"}}
+  prometheus: {{discovery: static, scrape_interval: 1s, evaluation_interval: 1s}}
+  teams:
+    {TEAM}: {{webhook: {{url: "http://127.0.0.1:9/hook"}}}}
+"#
+        ),
+    );
+    dir.write(
+        &format!("repo/services/{SERVICE}.yaml"),
+        &format!(
+            r#"apiVersion: obsgen.dev/v1
+kind: Service
+metadata: {{name: {SERVICE}, team: {TEAM}}}
+spec:
+  language: go
+  framework: http
+  metrics: {{discovery: static}}
+  targets:
+    staging: ["127.0.0.1:{}"]
+    production: ["127.0.0.1:{}"]
+  slos:
+    - {{name: availability, objective: 99.9, indicator: {{type: availability}}}}
+  alerts: {{unavailable_for: 10m}}
+"#,
+            broken.port, healthy.port
+        ),
+    );
+    let (compilation, output) = obsgen::compile::compile(&dir.join("repo")).expect("compiling");
+    assert!(!compilation.has_errors(), "{:#?}", compilation.diagnostics);
+    let out = dir.join("out");
+    obsgen::output::write(&out, &output.expect("an output set")).expect("writing");
+    let shared = format!("../rules/{SERVICE}.yml");
+    let mut servers = Vec::new();
+    for env in ENVS {
+        let config = out.join(format!("prometheus/{env}/prometheus.yml"));
+        let value: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&config).expect("a config"))
+                .expect("YAML");
+        assert_eq!(value["rule_files"], json!([shared]), "{env}");
+        assert_eq!(value["global"]["external_labels"]["env"], env);
+        let [port] = free_ports();
+        let process = Process::start(
+            "prometheus",
+            &tool("prometheus"),
+            &[
+                format!("--config.file={}", config.display()),
+                format!(
+                    "--storage.tsdb.path={}",
+                    dir.join(&format!("data-{env}")).display()
+                ),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ],
+            dir.path(),
+        );
+        servers.push((env, port, process));
+    }
+    let wait = |what: &str, probe: &mut dyn FnMut() -> Option<Value>| -> Value {
+        let start = Instant::now();
+        loop {
+            if let Some(value) = probe() {
+                return value;
+            }
+            assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+            std::thread::sleep(STEP);
+        }
+    };
+    let query = |port: u16, promql: &str| -> Option<Vec<Value>> {
+        let answer = get_json(port, &format!("/api/v1/query?query={}", encode(promql)))?;
+        let result = answer["data"]["result"].as_array()?.clone();
+        (!result.is_empty()).then_some(result)
+    };
+    for (env, port, process) in &mut servers {
+        let (env, port) = (*env, *port);
+        process.assert_running();
+        // The info recording takes `env` from the series.
+        let info = wait(&format!("{env}: obsgen_service_info"), &mut || {
+            query(port, "obsgen_service_info").map(|r| r[0].clone())
+        });
+        assert_eq!(info["metric"]["env"], env, "{info}");
+        assert_eq!(info["metric"]["service"], SERVICE, "{info}");
+        // The alert: pending in staging with staging's name in its
+        // annotations; absent in production.
+        let alerts = wait(&format!("{env}: the rules to be evaluated"), &mut || {
+            let groups = get_json(port, "/api/v1/rules")?["data"]["groups"].clone();
+            let evaluated = groups.as_array()?.iter().all(|g| {
+                g["rules"]
+                    .as_array()
+                    .is_some_and(|rules| rules.iter().all(|r| r["health"] == "ok"))
+            }) && !groups.as_array()?.is_empty();
+            evaluated.then(|| get_json(port, "/api/v1/alerts"))??["data"]["alerts"]
+                .as_array()
+                .cloned()
+                .map(Value::Array)
+        });
+        let unavailable: Vec<&Value> = alerts
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|a| a["labels"]["alertname"] == "ServiceUnavailable")
+            .collect();
+        if env == "staging" {
+            // Before the first scrape `absent(up)` holds: that alert has no
+            // `env` until Prometheus sends it (external labels). Once the
+            // target is scraped, `up == 0` carries the series' `env`.
+            let alert = wait("staging: ServiceUnavailable from up == 0", &mut || {
+                get_json(port, "/api/v1/alerts")?["data"]["alerts"]
+                    .as_array()?
+                    .iter()
+                    .find(|a| {
+                        a["labels"]["alertname"] == "ServiceUnavailable"
+                            && a["labels"]["env"] == "staging"
+                    })
+                    .cloned()
+            });
+            assert!(!unavailable.is_empty());
+            assert_eq!(
+                alert["annotations"]["summary"],
+                format!("{SERVICE} is unavailable in staging."),
+                "{alert}"
+            );
+            assert!(
+                alert["annotations"]["dashboard_url"]
+                    .as_str()
+                    .is_some_and(|url| url.ends_with("?var-env=staging")),
+                "{alert}"
+            );
+        } else {
+            assert!(unavailable.is_empty(), "{env}: {unavailable:?}");
+            let ratio = wait("production: the error ratio", &mut || {
+                query(
+                    port,
+                    &format!("job_env:request_errors:ratio_rate5m{{job=\"{SERVICE}\"}}"),
+                )
+                .and_then(|r| r.into_iter().find(|s| number(s).is_finite()))
+            });
+            assert_eq!(ratio["metric"]["env"], "production", "{ratio}");
+            assert!((number(&ratio) - 1.0 / 11.0).abs() < 1e-9, "{ratio}");
+        }
+    }
 }

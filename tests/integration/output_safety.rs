@@ -138,7 +138,7 @@ fn a_check_fails_on_a_missing_index_or_a_damaged_file() {
     std::fs::remove_file(generated.join(".obsgen-index")).expect("removing the index");
     obsgen(&demo, &["check"]).code(1);
     obsgen(&demo, &["build"]).success();
-    let rules = generated.join("prometheus/production/rules/hello.yml");
+    let rules = generated.join("prometheus/rules/hello.yml");
     let text = std::fs::read_to_string(&rules).expect("rules");
     std::fs::write(&rules, &text[..text.len() / 2]).expect("truncating");
     obsgen(&demo, &["check"]).code(1);

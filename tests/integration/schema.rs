@@ -147,3 +147,23 @@ fn the_cli_docs_describe_streams_and_the_report() {
         assert!(docs.contains(needle), "docs/cli.md lacks {needle}");
     }
 }
+
+/// `docs/manifest-fields.md` is exactly the reference generated from the
+/// schemas' descriptions. Re-bless with `make bless`.
+#[test]
+fn the_manifest_field_reference_is_generated_and_current() {
+    let path = repo().join("docs/manifest-fields.md");
+    let generated = obsgen::validate::manifest_reference::document();
+    if bless_requested() {
+        std::fs::write(&path, &generated).expect("writing docs/manifest-fields.md");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/manifest-fields.md is stale; regenerate with `make bless`"
+    );
+    for field in ["`spec.slos[].objective`", "`spec.teams.<name>.slack`"] {
+        assert!(generated.contains(field), "the reference lacks {field}");
+    }
+}

@@ -386,7 +386,13 @@ fn templates_define_what_receivers_use_and_read_the_contract_labels() {
             "the templates do not show the `{label}` label"
         );
     }
-    for annotation in ["summary", "description", "dashboard_url", "runbook_url"] {
+    for annotation in [
+        "summary",
+        "description",
+        "dashboard_url",
+        "traces_url",
+        "runbook_url",
+    ] {
         assert!(TEMPLATES.contains(&format!(".Annotations.{annotation} ")));
     }
 }

@@ -9,7 +9,14 @@
 //! field cannot be generated. Optional fields are skipped when empty, so a
 //! change in a service touches only the lines it must.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+/// A string of the model: most are constants (units, colours, modes,
+/// kinds), borrowed for free; the rest (titles, queries) are owned. Saves
+/// a dozen allocations per panel (see `docs/performance.md`).
+pub type Text = Cow<'static, str>;
 
 /// The dashboard JSON version obsgen writes.
 pub const SCHEMA_VERSION: u32 = 42;
@@ -17,16 +24,16 @@ pub const SCHEMA_VERSION: u32 = 42;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Dashboard {
-    pub uid: String,
-    pub title: String,
-    pub description: String,
-    pub tags: Vec<String>,
-    pub timezone: String,
+    pub uid: Text,
+    pub title: Text,
+    pub description: Text,
+    pub tags: Vec<Text>,
+    pub timezone: Text,
     pub editable: bool,
     /// 1: a shared crosshair across panels.
     pub graph_tooltip: u8,
     pub time: TimeRange,
-    pub refresh: String,
+    pub refresh: Text,
     pub schema_version: u32,
     pub templating: Templating,
     pub annotations: Annotations,
@@ -37,8 +44,8 @@ pub struct Dashboard {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeRange {
-    pub from: String,
-    pub to: String,
+    pub from: Text,
+    pub to: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,18 +68,18 @@ pub struct Annotation {
     pub datasource: DatasourceRef,
     pub enable: bool,
     pub hide: bool,
-    pub icon_color: String,
-    pub name: String,
+    pub icon_color: Text,
+    pub name: Text,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasourceRef {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub uid: String,
+    pub kind: Text,
+    pub uid: Text,
 }
 
 impl DatasourceRef {
@@ -97,11 +104,11 @@ impl DatasourceRef {
 pub struct Variable {
     #[serde(rename = "type")]
     pub kind: VariableKind,
-    pub name: String,
-    pub label: String,
+    pub name: Text,
+    pub label: Text,
     /// 0: label and value shown; 2: hidden.
     pub hide: u8,
-    pub query: String,
+    pub query: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datasource: Option<DatasourceRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,13 +118,13 @@ pub struct Variable {
     pub multi: bool,
     pub include_all: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all_value: Option<String>,
+    pub all_value: Option<Text>,
     /// 1: on dashboard load, 2: on time range change (query variables).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<u8>,
     /// Datasource variables: a regex over datasource names.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub regex: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub regex: Text,
     /// 1: alphabetical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<u8>,
@@ -135,8 +142,8 @@ pub enum VariableKind {
 #[serde(deny_unknown_fields)]
 pub struct VariableOption {
     pub selected: bool,
-    pub text: String,
-    pub value: String,
+    pub text: Text,
+    pub value: Text,
 }
 
 /// A dashboard link (top of the dashboard), and the same shape for panel
@@ -144,14 +151,14 @@ pub struct VariableOption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Link {
-    pub title: String,
+    pub title: Text,
     #[serde(rename = "type")]
     pub kind: LinkKind,
-    pub icon: String,
-    pub tooltip: String,
+    pub icon: Text,
+    pub tooltip: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    pub tags: Vec<String>,
+    pub url: Option<Text>,
+    pub tags: Vec<Text>,
     pub as_dropdown: bool,
     pub target_blank: bool,
     pub include_vars: bool,
@@ -160,13 +167,13 @@ pub struct Link {
 
 impl Link {
     /// A link to a URL (another dashboard, Kibana), keeping the time range.
-    pub fn url(title: impl Into<String>, tooltip: impl Into<String>, url: String) -> Self {
+    pub fn url(title: impl Into<Text>, tooltip: impl Into<Text>, url: impl Into<Text>) -> Self {
         Self {
             title: title.into(),
             kind: LinkKind::Link,
             icon: "dashboard".into(),
             tooltip: tooltip.into(),
-            url: Some(url),
+            url: Some(url.into()),
             tags: Vec::new(),
             as_dropdown: false,
             target_blank: false,
@@ -175,7 +182,11 @@ impl Link {
         }
     }
     /// An external link, opened in a new tab.
-    pub fn external(title: impl Into<String>, tooltip: impl Into<String>, url: String) -> Self {
+    pub fn external(
+        title: impl Into<Text>,
+        tooltip: impl Into<Text>,
+        url: impl Into<Text>,
+    ) -> Self {
         Self {
             icon: "external link".into(),
             target_blank: true,
@@ -183,12 +194,12 @@ impl Link {
         }
     }
     /// Every dashboard carrying one of `tags`, as a drop-down.
-    pub fn tagged(title: impl Into<String>, tags: Vec<String>) -> Self {
+    pub fn tagged(title: impl Into<Text>, tags: Vec<Text>) -> Self {
         Self {
             title: title.into(),
             kind: LinkKind::Dashboards,
             icon: "external link".into(),
-            tooltip: String::new(),
+            tooltip: Text::default(),
             url: None,
             tags,
             as_dropdown: true,
@@ -221,7 +232,7 @@ pub struct Row {
     #[serde(rename = "type")]
     pub kind: RowKind,
     pub id: u32,
-    pub title: String,
+    pub title: Text,
     pub collapsed: bool,
     pub grid_pos: GridPos,
     /// The row's panels when collapsed; empty when expanded (they follow it).
@@ -249,8 +260,8 @@ pub struct Panel {
     #[serde(rename = "type")]
     pub kind: PanelKind,
     pub id: u32,
-    pub title: String,
-    pub description: String,
+    pub title: Text,
+    pub description: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datasource: Option<DatasourceRef>,
     pub grid_pos: GridPos,
@@ -278,9 +289,9 @@ pub enum PanelKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
-    pub expr: String,
-    pub legend_format: String,
-    pub ref_id: String,
+    pub expr: Text,
+    pub legend_format: Text,
+    pub ref_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<QueryFormat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,7 +310,7 @@ pub enum QueryFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Transformation {
-    pub id: String,
+    pub id: Text,
     pub options: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -313,7 +324,7 @@ pub struct FieldConfigSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FieldConfig {
-    pub unit: String,
+    pub unit: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,7 +332,7 @@ pub struct FieldConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub no_value: Option<String>,
+    pub no_value: Option<Text>,
     /// Grafana's default (the classic palette) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<FieldColor>,
@@ -336,20 +347,20 @@ pub struct FieldConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FieldColor {
-    pub mode: String,
+    pub mode: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
-    pub mode: String,
+    pub mode: Text,
     pub steps: Vec<Threshold>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
-    pub color: String,
+    pub color: Text,
     pub value: Option<f64>,
 }
 
@@ -371,7 +382,7 @@ pub struct Empty {}
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TimeseriesFieldConfig {
     pub fill_opacity: u8,
-    pub show_points: String,
+    pub show_points: Text,
     /// Present when a threshold is drawn (`dashed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds_style: Option<ThresholdsStyle>,
@@ -380,13 +391,13 @@ pub struct TimeseriesFieldConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdsStyle {
-    pub mode: String,
+    pub mode: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TableFieldConfig {
-    pub align: String,
+    pub align: Text,
     pub inspect: bool,
     pub filterable: bool,
 }
@@ -412,38 +423,38 @@ pub struct TimeseriesOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Legend {
-    pub display_mode: String,
-    pub placement: String,
+    pub display_mode: Text,
+    pub placement: Text,
     pub show_legend: bool,
-    pub calcs: Vec<String>,
+    pub calcs: Vec<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tooltip {
-    pub mode: String,
-    pub sort: String,
+    pub mode: Text,
+    pub sort: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StatOptions {
-    pub graph_mode: String,
-    pub color_mode: String,
-    pub justify_mode: String,
-    pub text_mode: String,
+    pub graph_mode: Text,
+    pub color_mode: Text,
+    pub justify_mode: Text,
+    pub text_mode: Text,
     pub wide_layout: bool,
     pub show_percent_change: bool,
-    pub percent_change_color_mode: String,
-    pub orientation: String,
+    pub percent_change_color_mode: Text,
+    pub orientation: Text,
     pub reduce_options: ReduceOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReduceOptions {
-    pub calcs: Vec<String>,
-    pub fields: String,
+    pub calcs: Vec<Text>,
+    pub fields: Text,
     pub values: bool,
 }
 
@@ -452,7 +463,7 @@ pub struct ReduceOptions {
 pub struct TableOptions {
     pub frame_index: u32,
     pub show_header: bool,
-    pub cell_height: String,
+    pub cell_height: Text,
     pub footer: TableFooter,
     pub sort_by: Vec<TableSortBy>,
 }
@@ -461,7 +472,7 @@ pub struct TableOptions {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TableFooter {
     pub show: bool,
-    pub reducer: Vec<String>,
+    pub reducer: Vec<Text>,
     pub count_rows: bool,
     pub enable_pagination: bool,
 }
@@ -469,15 +480,15 @@ pub struct TableFooter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TableSortBy {
-    pub display_name: String,
+    pub display_name: Text,
     pub desc: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextOptions {
-    pub mode: String,
-    pub content: String,
+    pub mode: Text,
+    pub content: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -491,6 +502,6 @@ pub struct DashlistOptions {
     pub show_headings: bool,
     pub show_folder_names: bool,
     pub max_items: u32,
-    pub query: String,
-    pub tags: Vec<String>,
+    pub query: Text,
+    pub tags: Vec<Text>,
 }

@@ -39,7 +39,7 @@ const COLUMNS: &[(&str, &str)] = &[
 pub fn dashboard(model: &Model) -> Dashboard {
     let mut layout = Layout::new();
     layout.row(RowId(1000), "Services", false);
-    layout.panel(services_table(), 24, 20);
+    layout.panel(services_table(model), 24, 20);
     let team_base = 10_000;
     // Services per team in one pass, not one scan of every service per team.
     let mut owned_by: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
@@ -58,13 +58,13 @@ pub fn dashboard(model: &Model) -> Dashboard {
         );
         layout.panel(
             panels::dashboard_list(
-                &format!("Dashboards of {}", team.name),
-                &format!(
+                format!("Dashboards of {}", team.name),
+                format!(
                     "The dashboards of team {}'s services (tag `{}`).",
                     markdown_text(&team.name),
                     team_tag(&team.name)
                 ),
-                &team_tag(&team.name),
+                team_tag(&team.name),
             ),
             24,
             8,
@@ -72,7 +72,7 @@ pub fn dashboard(model: &Model) -> Dashboard {
     }
     Dashboard {
         uid: HOME_UID.into(),
-        title: format!("{} services", model.platform.name),
+        title: format!("{} services", model.platform.name).into(),
         description: "Every service and environment the platform compiles, with its current traffic and health.".into(),
         tags: vec!["obsgen".into()],
         timezone: "browser".into(),
@@ -93,11 +93,32 @@ pub fn dashboard(model: &Model) -> Dashboard {
     }
 }
 
+/// A row's traces in the tracing UI: the platform's template with the
+/// row's service and environment (service and environment names are
+/// URL-safe as they are). Rows of services that turned tracing off lead to
+/// an empty search.
+fn traces_link(model: &Model) -> Option<Link> {
+    let template = model.platform.tracing.as_ref()?.service_url.as_deref()?;
+    let url = crate::model::naming::expand_traces_url(
+        template,
+        "${__data.fields.service}",
+        "${__data.fields.environment}",
+    );
+    Some(Link {
+        keep_time: false,
+        ..Link::external(
+            "Traces of ${__data.fields.service} in ${__data.fields.environment}",
+            "The service's traces in the tracing UI, on this environment",
+            url,
+        )
+    })
+}
+
 /// The label set of a table row, on every query, so that Grafana's `merge`
 /// joins the queries row by row.
 const KEY: &str = "service, env";
 
-fn services_table() -> super::dashboard_json::Panel {
+fn services_table(model: &Model) -> super::dashboard_json::Panel {
     let by_service = |inner: &str, aggregate: &str| {
         format!(
             "{aggregate} by ({KEY}) (label_replace({inner}, \"service\", \"$1\", \"job\", \"(.*)\"))"
@@ -150,15 +171,26 @@ fn services_table() -> super::dashboard_json::Panel {
         ..Link::url(
             "Open ${__data.fields.service} in ${__data.fields.environment}",
             "The service's dashboard, on this environment",
-            "/d/${__data.fields.dashboard}/${__data.fields.service}?var-env=${__data.fields.environment}".into(),
+            "/d/${__data.fields.dashboard}/${__data.fields.service}?var-env=${__data.fields.environment}",
         )
     };
+    let mut links = vec![link];
+    let traces = traces_link(model);
+    let description = format!(
+        "Every service in every environment: owner, runtime, current request rate, error ratio and targets up. Filter any column from its header; click a row to open the service's dashboard on that environment{}.",
+        if traces.is_some() {
+            ", or its traces"
+        } else {
+            ""
+        }
+    );
+    links.extend(traces);
     panels::table(
         "Services",
-        "Every service in every environment: owner, runtime, current request rate, error ratio and targets up. Filter any column from its header; click a row to open the service's dashboard on that environment.",
+        description,
         queries,
         transformations,
         "team",
-        vec![link],
+        links,
     )
 }

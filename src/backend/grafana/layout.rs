@@ -6,6 +6,7 @@
 //! [`RowId`]), so adding a panel to one row never renumbers the panels of
 //! another and a manifest change touches only the lines it must.
 
+use super::dashboard_json::Text;
 use super::dashboard_json::{GridPos, Panel, PanelOrRow, Row, RowKind};
 
 /// Grafana's grid width.
@@ -38,7 +39,7 @@ impl Layout {
     }
 
     /// Starts a row. Panels added next belong to it.
-    pub fn row(&mut self, id: RowId, title: impl Into<String>, collapsed: bool) {
+    pub fn row(&mut self, id: RowId, title: impl Into<Text>, collapsed: bool) {
         self.finish_line();
         self.close_row();
         let y = self.y;

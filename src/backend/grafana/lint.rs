@@ -86,9 +86,9 @@ pub fn lint_dashboard(dashboard: &Dashboard) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut titles = BTreeSet::new();
     for panel in all_panels(dashboard) {
-        if !titles.insert(panel.title.as_str()) {
+        if !titles.insert(&*panel.title) {
             violations.push(Violation {
-                panel: panel.title.clone(),
+                panel: panel.title.to_string(),
                 message: "another panel has the same title".into(),
             });
         }
@@ -135,7 +135,7 @@ pub fn lint_panel(panel: &Panel) -> Vec<Violation> {
     problems
         .into_iter()
         .map(|message| Violation {
-            panel: panel.title.clone(),
+            panel: panel.title.to_string(),
             message,
         })
         .collect()

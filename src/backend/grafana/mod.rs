@@ -81,7 +81,7 @@ const LIBRARY_ROWS: u32 = 9000;
 pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
     let mut titles: BTreeSet<String> = lint::all_panels(&dashboard)
-        .map(|p| p.title.clone())
+        .map(|p| p.title.to_string())
         .collect();
     let mut row_id = LIBRARY_ROWS;
     for row in &model.platform.grafana.library_rows {
@@ -124,7 +124,7 @@ fn extension_panels(
             titles.insert(title.clone());
             let queries = vec![panels::Query::new(fill(&spec.expr), spec.legend.clone())];
             let mut panel =
-                panels::timeseries(&title, &fill(&spec.description), &spec.unit, queries);
+                panels::timeseries(title, fill(&spec.description), spec.unit.clone(), queries);
             panel.grid_pos.w = 12;
             panel.grid_pos.h = 8;
             panel
@@ -157,7 +157,7 @@ pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&str>> {
 
 /// Two-space indented JSON with a final newline, keys in declaration order.
 pub fn to_json(dashboard: &Dashboard) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = Vec::with_capacity(48 * 1024);
+    let mut bytes = Vec::with_capacity(64 * 1024);
     serde_json::to_writer_pretty(&mut bytes, dashboard)
         .map_err(|error| OutputError::Serialize(error.to_string()))?;
     bytes.push(b'\n');
@@ -203,7 +203,7 @@ mod tests {
             .panels
             .iter()
             .filter_map(|item| match item {
-                PanelOrRow::Row(row) => Some(row.title.clone()),
+                PanelOrRow::Row(row) => Some(row.title.to_string()),
                 PanelOrRow::Panel(_) => None,
             })
             .collect()
@@ -211,7 +211,7 @@ mod tests {
 
     fn panel_titles(dashboard: &Dashboard) -> BTreeSet<String> {
         lint::all_panels(dashboard)
-            .map(|p| p.title.clone())
+            .map(|p| p.title.to_string())
             .collect()
     }
 
@@ -261,6 +261,8 @@ mod tests {
                 "Framework (grpc)",
                 "Container",
                 "Logs",
+                // The example platform has a tracing UI (docs/tracing.md).
+                "Traces",
                 // The example platform's library (examples/acme/grafana-library).
                 "Go scheduler",
                 "Scrape health",
@@ -283,12 +285,15 @@ mod tests {
             "ingress-nginx 5xx ratio",
             "CPU throttling",
             "Logs in Kibana",
+            "Traces",
         ] {
             assert!(
                 titles.contains(expected),
                 "checkout lacks {expected}: {titles:?}"
             );
         }
+        // legacy-gateway turned tracing off: no Traces row.
+        assert!(!row_titles(get("legacy-gateway")).contains(&"Traces".to_string()));
         // Calls are counted by the client instrumentation of their protocol:
         // checkout (gRPC) calls the Django inventory and postgres over HTTP.
         let expr_of = |title: &str| {
@@ -348,7 +353,7 @@ mod tests {
             assert!(
                 dashboard
                     .tags
-                    .contains(&service_dashboard::team_tag(&service.team))
+                    .contains(&service_dashboard::team_tag(&service.team).into())
             );
             let titles = panel_titles(dashboard);
             let runtime = runtime::panels(service.language, service.framework);
@@ -366,16 +371,23 @@ mod tests {
     #[test]
     fn every_alert_links_to_a_generated_dashboard() {
         let model = example("acme");
-        let uids: BTreeSet<String> = dashboards(&model).into_iter().map(|(_, d)| d.uid).collect();
+        let uids: BTreeSet<String> = dashboards(&model)
+            .into_iter()
+            .map(|(_, d)| d.uid.to_string())
+            .collect();
         let base = format!("{}/d/", model.platform.grafana.url);
         let mut checked = 0;
         for service in &model.services {
+            let shared = rules::service_rules(&model, service, rules::RuleScope::Shared);
             for env in &service.environments {
-                for alert in rules::service_rules(&model, service, env).alerts {
-                    let rest = alert
-                        .dashboard_url
-                        .strip_prefix(&base)
-                        .expect("a Grafana URL");
+                let own = rules::environment_rules(&model, service, env);
+                let alerts = shared
+                    .alerts
+                    .iter()
+                    .chain(own.iter().flat_map(|r| &r.alerts));
+                for alert in alerts {
+                    let url = alert.dashboard_url.expand(0.0, &BTreeMap::new(), &env.name);
+                    let rest = url.strip_prefix(&base).expect("a Grafana URL");
                     let uid = rest.split('/').next().unwrap_or_default();
                     assert!(uids.contains(uid), "{}: {uid}", alert.name);
                     assert!(rest.ends_with(&format!("?var-env={}", env.name)));
@@ -390,7 +402,7 @@ mod tests {
     fn links_resolve_to_dashboards_with_the_same_environment() {
         let model = example("acme");
         let all = dashboards(&model);
-        let uids: BTreeSet<String> = all.iter().map(|(_, d)| d.uid.clone()).collect();
+        let uids: BTreeSet<String> = all.iter().map(|(_, d)| d.uid.to_string()).collect();
         let mut dependency_links = 0;
         for (name, dashboard) in &all {
             let panel_links = lint::all_panels(dashboard).flat_map(|p| p.links.iter());

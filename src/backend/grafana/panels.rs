@@ -5,6 +5,7 @@
 //! title, a description and a unit; the layout ([`super::layout`]) gives it
 //! its id and position.
 
+use super::dashboard_json::Text;
 use super::dashboard_json::{
     CustomFieldConfig, DashlistOptions, DatasourceRef, Empty, FieldColor, FieldConfig,
     FieldConfigSource, GridPos, Legend, Link, Panel, PanelKind, PanelOptions, QueryFormat,
@@ -16,12 +17,12 @@ use super::dashboard_json::{
 /// A PromQL query and the legend of its series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    pub expr: String,
-    pub legend: String,
+    pub expr: Text,
+    pub legend: Text,
 }
 
 impl Query {
-    pub fn new(expr: impl Into<String>, legend: impl Into<String>) -> Self {
+    pub fn new(expr: impl Into<Text>, legend: impl Into<Text>) -> Self {
         Self {
             expr: expr.into(),
             legend: legend.into(),
@@ -58,16 +59,19 @@ fn targets(queries: Vec<Query>, table: bool) -> Vec<Target> {
 }
 
 /// `A`, `B`, ... `Z`, `AA`, ...
-fn ref_id(index: usize) -> String {
+fn ref_id(index: usize) -> Text {
+    const LETTERS: [&str; 26] = [
+        "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R",
+        "S", "T", "U", "V", "W", "X", "Y", "Z",
+    ];
     let letter = |i: usize| char::from(b'A' + (i % 26) as u8);
-    if index < 26 {
-        letter(index).to_string()
-    } else {
-        format!("{}{}", letter(index / 26 - 1), letter(index))
+    match LETTERS.get(index) {
+        Some(letter) => Text::Borrowed(letter),
+        None => format!("{}{}", letter(index / 26 - 1), letter(index)).into(),
     }
 }
 
-fn thresholds(steps: &[(f64, &str)]) -> Thresholds {
+fn thresholds(steps: &[(f64, &'static str)]) -> Thresholds {
     let mut list = vec![Threshold {
         color: "green".into(),
         value: None,
@@ -82,7 +86,7 @@ fn thresholds(steps: &[(f64, &str)]) -> Thresholds {
     }
 }
 
-fn field_config(unit: &str, custom: CustomFieldConfig) -> FieldConfig {
+fn field_config(unit: impl Into<Text>, custom: CustomFieldConfig) -> FieldConfig {
     FieldConfig {
         unit: unit.into(),
         decimals: None,
@@ -98,8 +102,8 @@ fn field_config(unit: &str, custom: CustomFieldConfig) -> FieldConfig {
 
 fn panel(
     kind: PanelKind,
-    title: &str,
-    description: &str,
+    title: impl Into<Text>,
+    description: impl Into<Text>,
     targets: Vec<Target>,
     defaults: FieldConfig,
     options: PanelOptions,
@@ -128,7 +132,12 @@ fn panel(
 }
 
 /// A graph over time.
-pub fn timeseries(title: &str, description: &str, unit: &str, queries: Vec<Query>) -> Panel {
+pub fn timeseries(
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    unit: impl Into<Text>,
+    queries: Vec<Query>,
+) -> Panel {
     let custom = CustomFieldConfig::Timeseries(TimeseriesFieldConfig {
         fill_opacity: 10,
         show_points: "never".into(),
@@ -157,9 +166,9 @@ pub fn timeseries(title: &str, description: &str, unit: &str, queries: Vec<Query
 
 /// A graph with a dashed line at `threshold` (an alert's or an objective's).
 pub fn timeseries_with_threshold(
-    title: &str,
-    description: &str,
-    unit: &str,
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    unit: &'static str,
     queries: Vec<Query>,
     threshold: f64,
 ) -> Panel {
@@ -176,11 +185,11 @@ pub fn timeseries_with_threshold(
 /// One big number (the last value), coloured by `steps` (`value → colour`,
 /// green below the first).
 fn stat(
-    title: &str,
-    description: &str,
-    unit: &str,
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    unit: &'static str,
     queries: Vec<Query>,
-    steps: &[(f64, &str)],
+    steps: &[(f64, &'static str)],
 ) -> Panel {
     let mut defaults = field_config(unit, CustomFieldConfig::None(Empty {}));
     defaults.color = Some(FieldColor {
@@ -205,7 +214,7 @@ fn stat(
             orientation: "auto".into(),
             reduce_options: ReduceOptions {
                 calcs: vec!["lastNotNull".into()],
-                fields: String::new(),
+                fields: Text::default(),
                 values: false,
             },
         }),
@@ -214,11 +223,11 @@ fn stat(
 
 /// A stat whose colours run the other way: red below the first step.
 pub fn stat_low_is_bad(
-    title: &str,
-    description: &str,
-    unit: &str,
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    unit: &'static str,
     queries: Vec<Query>,
-    steps: &[(f64, &str)],
+    steps: &[(f64, &'static str)],
 ) -> Panel {
     let mut panel = stat(title, description, unit, queries, steps);
     if let Some(first) = panel
@@ -234,7 +243,11 @@ pub fn stat_low_is_bad(
 }
 
 /// Markdown.
-pub fn text(title: &str, description: &str, markdown: &str) -> Panel {
+pub fn text(
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    markdown: impl Into<Text>,
+) -> Panel {
     panel(
         PanelKind::Text,
         title,
@@ -251,11 +264,11 @@ pub fn text(title: &str, description: &str, markdown: &str) -> Panel {
 /// A table of instant queries, merged into one row per label set, with
 /// filterable columns and `links` on every cell.
 pub fn table(
-    title: &str,
-    description: &str,
+    title: impl Into<Text>,
+    description: impl Into<Text>,
     queries: Vec<Query>,
     transformations: Vec<Transformation>,
-    sort_by: &str,
+    sort_by: impl Into<Text>,
     links: Vec<Link>,
 ) -> Panel {
     let mut defaults = field_config(
@@ -295,7 +308,11 @@ pub fn table(
 }
 
 /// A list of the dashboards carrying `tag`, with a search box.
-pub fn dashboard_list(title: &str, description: &str, tag: &str) -> Panel {
+pub fn dashboard_list(
+    title: impl Into<Text>,
+    description: impl Into<Text>,
+    tag: impl Into<Text>,
+) -> Panel {
     panel(
         PanelKind::Dashlist,
         title,
@@ -311,7 +328,7 @@ pub fn dashboard_list(title: &str, description: &str, tag: &str) -> Panel {
             show_headings: false,
             show_folder_names: false,
             max_items: 1000,
-            query: String::new(),
+            query: Text::default(),
             tags: vec![tag.into()],
         }),
     )

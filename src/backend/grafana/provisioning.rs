@@ -5,7 +5,8 @@
 //!   `grafana/dashboards/`, folders from the file tree (one per team), not
 //!   editable from the UI (the manifests are the source of truth);
 //! - `grafana/provisioning/datasources/prometheus.yaml`: the Prometheus
-//!   datasource every dashboard's `datasource` variable selects by default;
+//!   datasource every dashboard's `datasource` variable selects by default
+//!   (with a tracing UI, its exemplars' `trace_id` labels link to the trace);
 //! - `grafana/grafana.ini`: the landing dashboard as the home dashboard.
 //!
 //! Paths are relative to `GF_PATHS_PROVISIONING`, which Grafana expands in
@@ -76,6 +77,39 @@ struct DatasourceJsonData {
     /// The scrape interval: `$__rate_interval` is at least four of it.
     time_interval: String,
     http_method: &'static str,
+    /// Where an exemplar's trace id leads (Explore shows exemplars when
+    /// Prometheus stores them): the tracing UI's page of the trace.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    exemplar_trace_id_destinations: Vec<ExemplarDestination>,
+}
+
+#[derive(Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ExemplarDestination {
+    /// The exemplar label holding the trace id.
+    name: &'static str,
+    url: String,
+}
+
+/// The exemplar label that holds a trace id: the name OpenMetrics client
+/// libraries (client_golang's examples, Micrometer, OpenTelemetry's
+/// Prometheus exporter) use.
+pub const EXEMPLAR_TRACE_LABEL: &str = "trace_id";
+
+/// The tracing UI's page of the trace an exemplar names, in Grafana's data
+/// link syntax (`${__value.raw}` is the label's value).
+fn exemplar_destinations(model: &Model) -> Vec<ExemplarDestination> {
+    model
+        .platform
+        .tracing
+        .as_ref()
+        .and_then(|tracing| tracing.trace_url.as_deref())
+        .map(|template| ExemplarDestination {
+            name: EXEMPLAR_TRACE_LABEL,
+            url: template.replace("{trace_id}", "${__value.raw}"),
+        })
+        .into_iter()
+        .collect()
 }
 
 pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> {
@@ -110,6 +144,7 @@ pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> 
             json_data: DatasourceJsonData {
                 time_interval: model.platform.prometheus.scrape_interval.to_string(),
                 http_method: "POST",
+                exemplar_trace_id_destinations: exemplar_destinations(model),
             },
         }],
     };

@@ -6,8 +6,9 @@
 //! route and status), Client requests (per dependency, with links to the
 //! dependency's dashboard, and who calls this service), Runtime (by
 //! language), Framework (framework- and proxy-specific), Container
-//! (Kubernetes discovery only), Logs (Kibana), Extra panels (the manifest's
-//! own). Metric names come from the model's framework table
+//! (Kubernetes discovery only), Logs (Kibana), Traces (the tracing UI,
+//! when the platform has one and the service traces), Extra panels (the
+//! manifest's own). Metric names come from the model's framework table
 //! ([`crate::model::metrics`]) and the recordings of the rules backend.
 
 use super::dashboard_json::{
@@ -33,6 +34,7 @@ const RUNTIME: RowId = RowId(4000);
 const FRAMEWORK: RowId = RowId(5000);
 const CONTAINER: RowId = RowId(6000);
 const LOGS: RowId = RowId(7000);
+const TRACES: RowId = RowId(7500);
 /// Extension panels (the platform's library and the manifest's own).
 pub const EXTRA: RowId = RowId(8000);
 
@@ -49,14 +51,16 @@ pub fn dashboard(model: &Model, service: &Service, called_by: &[&str]) -> Dashbo
         container_row(&mut layout, service);
     }
     logs_row(&mut layout, model, service);
+    traces_row(&mut layout, model, service);
     Dashboard {
-        uid: service.dashboard_uid(),
-        title: service.name.clone(),
+        uid: service.dashboard_uid().into(),
+        title: service.name.clone().into(),
         description: service
             .description
             .clone()
-            .unwrap_or_else(|| format!("The {} service of team {}.", service.name, service.team)),
-        tags: vec!["obsgen".into(), team_tag(&service.team)],
+            .unwrap_or_else(|| format!("The {} service of team {}.", service.name, service.team))
+            .into(),
+        tags: vec!["obsgen".into(), team_tag(&service.team).into()],
         timezone: "browser".into(),
         editable: false,
         graph_tooltip: 1,
@@ -106,15 +110,15 @@ pub fn datasource_variable(model: &Model) -> Variable {
         datasource: None,
         current: Some(VariableOption {
             selected: true,
-            text: uid.clone(),
-            value: uid.clone(),
+            text: uid.clone().into(),
+            value: uid.clone().into(),
         }),
         options: Vec::new(),
         multi: false,
         include_all: false,
         all_value: None,
         refresh: Some(1),
-        regex: String::new(),
+        regex: String::new().into(),
         sort: None,
     }
 }
@@ -132,8 +136,8 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
         .iter()
         .map(|env| VariableOption {
             selected: env.name == default_env,
-            text: env.name.clone(),
-            value: env.name.clone(),
+            text: env.name.clone().into(),
+            value: env.name.clone().into(),
         })
         .collect();
     let names: Vec<&str> = service
@@ -146,19 +150,19 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
         name: "env".into(),
         label: "Environment".into(),
         hide: 0,
-        query: names.join(","),
+        query: names.join(",").into(),
         datasource: None,
         current: Some(VariableOption {
             selected: true,
-            text: default_env.clone(),
-            value: default_env,
+            text: default_env.clone().into(),
+            value: default_env.into(),
         }),
         options: env_options,
         multi: false,
         include_all: false,
         all_value: None,
         refresh: None,
-        regex: String::new(),
+        regex: String::new().into(),
         sort: None,
     };
     let instance = Variable {
@@ -169,7 +173,8 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
         query: format!(
             "label_values({}, instance)",
             Selector::job(&service.name).on("up")
-        ),
+        )
+        .into(),
         datasource: Some(DatasourceRef::templated()),
         current: Some(VariableOption {
             selected: true,
@@ -181,7 +186,7 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
         include_all: true,
         all_value: Some(".*".into()),
         refresh: Some(2),
-        regex: String::new(),
+        regex: String::new().into(),
         sort: Some(1),
     };
     let mut list = vec![datasource_variable(model), env, instance];
@@ -200,7 +205,8 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
             query: format!(
                 "label_values({}, namespace)",
                 Selector::job(&service.name).on("up")
-            ),
+            )
+            .into(),
             datasource: Some(DatasourceRef::templated()),
             current: None,
             options: Vec::new(),
@@ -208,7 +214,7 @@ fn variables(model: &Model, service: &Service) -> Vec<Variable> {
             include_all: false,
             all_value: None,
             refresh: Some(2),
-            regex: String::new(),
+            regex: String::new().into(),
             sort: Some(1),
         });
     }
@@ -235,9 +241,19 @@ fn dashboard_links(model: &Model, service: &Service) -> Vec<Link> {
         "The service's logs in Kibana, this environment",
         kibana_url(model, service),
     ));
+    if let Some(url) = model.platform.traces_link(service, "${env}") {
+        links.push(Link {
+            keep_time: false,
+            ..Link::external(
+                "Traces",
+                "The service's traces in the tracing UI, this environment",
+                url,
+            )
+        });
+    }
     links.push(Link::tagged(
         format!("{} dashboards", service.team),
-        vec![team_tag(&service.team)],
+        vec![team_tag(&service.team).into()],
     ));
     links
 }
@@ -264,8 +280,8 @@ fn overview_row(layout: &mut Layout, service: &Service) {
         let window = slo.window.to_string();
         layout.panel(
             panels::stat_low_is_bad(
-                &format!("SLO {}: SLI over {window}", slo.name),
-                &format!(
+                format!("SLO {}: SLI over {window}", slo.name),
+                format!(
                     "The share of good events over the SLO window ({window}); the objective is {}%. From the `{}` recording.",
                     crate::spec::units::format_number(slo.objective),
                     sli_record(slo.window)
@@ -282,8 +298,8 @@ fn overview_row(layout: &mut Layout, service: &Service) {
         );
         layout.panel(
             panels::stat_low_is_bad(
-                &format!("SLO {}: error budget left", slo.name),
-                &format!(
+                format!("SLO {}: error budget left", slo.name),
+                format!(
                     "The share of the {window} error budget not yet spent ({}% of events may fail). Below 0 the objective is missed.",
                     crate::spec::units::format_number(100.0 - slo.objective)
                 ),
@@ -318,7 +334,7 @@ fn overview_row(layout: &mut Layout, service: &Service) {
         match availability_budget {
             Some(budget) => panels::timeseries_with_threshold(
                 "Error ratio",
-                &format!(
+                format!(
                     "{errors_description} The dashed line is the availability SLO's error budget."
                 ),
                 unit::RATIO,
@@ -350,7 +366,7 @@ fn overview_row(layout: &mut Layout, service: &Service) {
         match latency_threshold {
             Some(threshold) => panels::timeseries_with_threshold(
                 "Latency",
-                &format!("{latency_description} The dashed line is the latency SLO's threshold."),
+                format!("{latency_description} The dashed line is the latency SLO's threshold."),
                 unit::SECONDS,
                 latency_queries,
                 threshold,
@@ -390,7 +406,7 @@ fn requests_row(layout: &mut Layout, service: &Service) {
     layout.panel(
         panels::timeseries(
             "Requests by status",
-            &format!("Requests per second by `{status}` (`{}`).", server.requests),
+            format!("Requests per second by `{status}` (`{}`).", server.requests),
             unit::REQUESTS_PER_SECOND,
             vec![Query::new(
                 sum_rate(&[status], &selector.on(server.requests)),
@@ -406,7 +422,7 @@ fn requests_row(layout: &mut Layout, service: &Service) {
     layout.panel(
         panels::timeseries(
             "Requests by route",
-            &format!(
+            format!(
                 "Requests per second by {} (`{}`).",
                 routes.join(", "),
                 server.requests
@@ -426,7 +442,7 @@ fn requests_row(layout: &mut Layout, service: &Service) {
     layout.panel(
         panels::timeseries(
             "Errors by route",
-            &format!(
+            format!(
                 "Failed requests per second ({} =~ `{}`) by {}.",
                 server.errors.label,
                 server.errors.regex,
@@ -444,7 +460,7 @@ fn requests_row(layout: &mut Layout, service: &Service) {
     layout.panel(
         panels::timeseries(
             "p99 latency by route",
-            &format!(
+            format!(
                 "99th percentile latency by {} (`{}`).",
                 routes.join(", "),
                 server.duration_bucket()
@@ -487,9 +503,9 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
             Some(client) => dependency_panels(layout, service, client, &dependency.name, link),
             None => {
                 let mut panel = panels::text(
-                    &format!("Calls to {}", dependency.name),
+                    format!("Calls to {}", dependency.name),
                     "The framework's instrumentation exposes no client metrics.",
-                    &format!(
+                    format!(
                         "{} declares a dependency on **{}**; its framework exposes no client request metrics.{}",
                         service.name,
                         markdown_text(&dependency.name),
@@ -518,7 +534,7 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
             panels::text(
                 "Called by",
                 "Services whose manifests declare this service as a dependency.",
-                &list.join("\n"),
+                list.join("\n"),
             ),
             24,
             (2 + list.len() as u32).min(12),
@@ -570,8 +586,8 @@ fn dependency_panels(
     let calls = sum_rate(&[], &selector.on(client.requests));
     let mut panels = vec![
         panels::timeseries(
-            &format!("Calls to {dependency}"),
-            &format!(
+            format!("Calls to {dependency}"),
+            format!(
                 "Requests per second to {dependency} (`{}`, `{peer}` naming it).",
                 client.requests
             ),
@@ -579,8 +595,8 @@ fn dependency_panels(
             vec![Query::new(calls.clone(), "calls/s")],
         ),
         panels::timeseries(
-            &format!("Errors calling {dependency}"),
-            &format!(
+            format!("Errors calling {dependency}"),
+            format!(
                 "The share of calls to {dependency} that failed ({} =~ `{}`).",
                 client.errors.label, client.errors.regex
             ),
@@ -591,8 +607,8 @@ fn dependency_panels(
             )],
         ),
         panels::timeseries(
-            &format!("Latency calling {dependency}"),
-            &format!(
+            format!("Latency calling {dependency}"),
+            format!(
                 "p50 and p99 latency of calls to {dependency} (`{}`).",
                 client.duration_bucket()
             ),
@@ -686,8 +702,8 @@ fn framework_row(layout: &mut Layout, service: &Service) {
             for (label, what) in [("outcome", "outcome"), ("exception", "exception")] {
                 layout.panel(
                     panels::timeseries(
-                        &format!("Requests by {what}"),
-                        &format!(
+                        format!("Requests by {what}"),
+                        format!(
                             "Requests per second by Micrometer's `{label}` tag (`{}`).",
                             server.requests
                         ),
@@ -738,8 +754,8 @@ fn framework_row(layout: &mut Layout, service: &Service) {
             let routes = server.route_labels;
             layout.panel(
                 panels::timeseries(
-                    &format!("Busiest {}", routes.join(", ")),
-                    &format!(
+                    format!("Busiest {}", routes.join(", ")),
+                    format!(
                         "The ten {} with the most requests per second (`{}`).",
                         routes.join(", "),
                         server.requests
@@ -755,8 +771,8 @@ fn framework_row(layout: &mut Layout, service: &Service) {
             );
             layout.panel(
                 panels::timeseries(
-                    &format!("Slowest {}", routes.join(", ")),
-                    &format!(
+                    format!("Slowest {}", routes.join(", ")),
+                    format!(
                         "The ten {} with the highest p99 latency (`{}`).",
                         routes.join(", "),
                         server.duration_bucket()
@@ -804,8 +820,8 @@ fn framework_row(layout: &mut Layout, service: &Service) {
         );
         layout.panel(
             panels::timeseries_with_threshold(
-                &format!("{} 5xx ratio", ingress_kind_name(ingress.kind)),
-                &format!(
+                format!("{} 5xx ratio", ingress_kind_name(ingress.kind)),
+                format!(
                     "The share of requests to {} that {} answered with a 5xx status (`{metric}`); the dashed line is the alert threshold.",
                     service.name,
                     ingress_kind_name(ingress.kind)
@@ -928,7 +944,7 @@ fn logs_row(layout: &mut Layout, model: &Model, service: &Service) {
     let mut panel = panels::text(
         "Logs in Kibana",
         "The service's log events in this environment, in Kibana (the team's space; the data stream the log pipeline writes).",
-        &format!(
+        format!(
             "[Open the logs of **{}** in **${{env}}** in Kibana]({url})\n\nData view `{}`, in the Kibana space of team **{}**.",
             service.name,
             naming::log_data_view(&service.name, "${env}"),
@@ -939,6 +955,67 @@ fn logs_row(layout: &mut Layout, model: &Model, service: &Service) {
         .links
         .push(Link::external("Kibana", "Open in Kibana", url));
     layout.panel(panel, 24, 3);
+}
+
+/// The service's traces in this environment, and the span attributes it
+/// promises to record; only when there is a tracing UI to link to.
+fn traces_row(layout: &mut Layout, model: &Model, service: &Service) {
+    let Some(url) = model.platform.traces_link(service, "${env}") else {
+        return;
+    };
+    layout.row(TRACES, "Traces", false);
+    let mut text = format!(
+        "[Open the traces of **{}** in **${{env}}**]({})\n\nThe collector keeps every trace with an error",
+        service.name,
+        markdown_url(&url),
+    );
+    if let Some(threshold) = service.tracing.slow_threshold {
+        text.push_str(&format!(
+            ", every trace slower than {threshold} (the latency SLO)"
+        ));
+    }
+    text.push_str(&format!(
+        " and {}% of the others.",
+        crate::spec::units::format_number(service.tracing.sample_percentage())
+    ));
+    if !service.tracing.attributes.is_empty() {
+        let attributes: Vec<String> = service
+            .tracing
+            .attributes
+            .iter()
+            .map(|attribute| format!("`{attribute}`"))
+            .collect();
+        text.push_str(&format!("\n\nSpans carry: {}.", attributes.join(", ")));
+    }
+    let mut panel = panels::text(
+        "Traces",
+        "The service's traces in this environment, in the tracing UI: what the collector keeps, and the span attributes to search by.",
+        text,
+    );
+    panel.links.push(Link {
+        keep_time: false,
+        ..Link::external("Traces", "Open in the tracing UI", url)
+    });
+    layout.panel(panel, 24, 4);
+}
+
+/// A URL for a Markdown link target: the characters that would end the
+/// target (`(`, `)`, `<`, `>`, spaces) percent-encoded.
+fn markdown_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            c if c.is_whitespace() || c.is_control() => {
+                out.push_str(&crate::model::naming::url_query_escape(&c.to_string()))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text for a Markdown panel: Markdown's punctuation escaped, HTML impossible.
@@ -964,7 +1041,7 @@ pub fn add_row(dashboard: &mut Dashboard, id: RowId, title: &str, extra: Vec<Pan
         return;
     }
     let mut layout = Layout::new();
-    layout.row(id, title, false);
+    layout.row(id, title.to_string(), false);
     for panel in extra {
         let w = panel.grid_pos.w.max(1);
         let h = panel.grid_pos.h.max(1);

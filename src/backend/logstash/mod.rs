@@ -32,9 +32,9 @@ pub mod templates;
 use serde::Serialize;
 
 use crate::backend::{Backend, RenderContext};
-use crate::model::{Model, Service, naming};
+use crate::model::{LogInput, Model, Service, naming};
 use crate::output::{OutputError, OutputSet, header, yaml};
-use crate::spec::{LogFormat, LogOutput};
+use crate::spec::{KafkaSaslMechanism, LogFormat, LogOutput};
 
 /// Where Logstash finds the pipeline files (`path.config` in
 /// `pipelines.yml`): the official image's pipeline folder.
@@ -116,8 +116,12 @@ impl Backend for LogstashBackend {
             "distributor.conf.j2",
             minijinja::context! {
                 header => header::hash_comment(&[&all_sources]).trim_end(),
-                input => spelling(model.platform.logging.input),
-                port => model.platform.logging.port,
+                input => input_kind(&model.platform.logging.input),
+                port => match &model.platform.logging.input {
+                    LogInput::Listen { port, .. } => Some(*port),
+                    LogInput::Kafka(_) => None,
+                },
+                kafka => kafka_context(&model.platform.logging.input),
                 services => services,
                 unrouted => UNROUTED,
             },
@@ -433,4 +437,69 @@ fn service_context(model: &Model, service: &Service, es: &EsContext) -> minijinj
         es => es,
         unrouted => UNROUTED,
     }
+}
+
+/// The input's name, as the distributor template tests it.
+fn input_kind(input: &LogInput) -> String {
+    match input {
+        LogInput::Listen { kind, .. } => spelling(*kind),
+        LogInput::Kafka(_) => spelling(crate::spec::LogInputKind::Kafka),
+    }
+}
+
+/// What the distributor template writes of a Kafka input: every value
+/// goes through the `ls` quoting filter there.
+#[derive(Serialize)]
+struct KafkaContext {
+    /// Logstash's `bootstrap_servers` is one comma-separated string.
+    bootstrap_servers: String,
+    topics: Vec<String>,
+    group_id: String,
+    security_protocol: Option<String>,
+    sasl_mechanism: Option<String>,
+    /// The JAAS login line, already quoted: its password is a `${VAR}`
+    /// reference that Logstash substitutes from its environment when it
+    /// loads the file (the `ls` filter refuses `${` in user strings).
+    sasl_jaas_config: Option<String>,
+}
+
+fn kafka_context(input: &LogInput) -> Option<KafkaContext> {
+    let LogInput::Kafka(kafka) = input else {
+        return None;
+    };
+    Some(KafkaContext {
+        bootstrap_servers: kafka.bootstrap_servers.join(","),
+        topics: kafka.topics.clone(),
+        group_id: kafka.group_id.clone(),
+        security_protocol: kafka.security_protocol.map(spelling),
+        sasl_mechanism: kafka.sasl.as_ref().map(|sasl| spelling(sasl.mechanism)),
+        sasl_jaas_config: kafka.sasl.as_ref().map(|sasl| {
+            let module = match sasl.mechanism {
+                KafkaSaslMechanism::Plain => {
+                    "org.apache.kafka.common.security.plain.PlainLoginModule"
+                }
+                KafkaSaslMechanism::ScramSha256 | KafkaSaslMechanism::ScramSha512 => {
+                    "org.apache.kafka.common.security.scram.ScramLoginModule"
+                }
+            };
+            // Validation keeps `user` and the variable's name to characters
+            // that need no escaping in the JAAS line's single quotes nor in
+            // a Logstash double-quoted string; anything else is dropped
+            // rather than let through.
+            let safe = |text: &str| {
+                !text.is_empty()
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c))
+            };
+            let user = if safe(&sasl.user) {
+                sasl.user.as_str()
+            } else {
+                ""
+            };
+            let password = escape::env_reference(&sasl.password_env).unwrap_or_default();
+            let password = password.trim_matches('"');
+            format!("\"{module} required username='{user}' password='{password}';\"")
+        }),
+    })
 }

@@ -1,5 +1,7 @@
 //! Prometheus: per environment a complete `prometheus.yml` (scrape jobs for
-//! every service running there), its rule files and their promtool tests.
+//! every service running there); per service one rule file that every
+//! environment's server loads; and, generated on demand, their promtool
+//! tests.
 //!
 //! Layout of the generated tree (`prometheus.output: files`, the default):
 //!
@@ -7,13 +9,24 @@
 //! prometheus/<env>/prometheus.yml             scrape configuration (one server)
 //! prometheus/<env>/shard-<i>/prometheus.yml   ... or one per shard (`prometheus.shards`)
 //! prometheus/<env>/file_sd/<service>.json     targets, for file_sd discovery
-//! prometheus/<env>/rules/<service>.yml        recording and alerting rules
-//! prometheus/<env>/tests/<service>.test.yml   promtool unit tests of those rules
-//! prometheus/<env>/tests/<service>.holds.test.yml   ... and of their `for:` holds
+//! prometheus/rules/<service>.yml              recording and alerting rules, every environment
+//! prometheus/<env>/rules/<service>.yml        ... and the few that differ per environment
+//! prometheus/tests/<service>.test.yml         promtool unit tests (`commit_tests: true`)
+//! prometheus/tests/<service>.holds.test.yml   ... and of their `for:` holds
 //! ```
 //!
+//! The rule files are written once because every environment's server
+//! scrapes only that environment: `env` comes from the series, and from
+//! the `env` external label each `prometheus.yml` sets (see
+//! [`rules::RuleScope::Shared`]). The tests are not part of the tree unless
+//! `prometheus.commit_tests` says so: `obsgen test` generates them into a
+//! temporary folder ([`render_tests`]) and runs promtool on them, which
+//! keeps the committed tree to what reviewers and the running tools read
+//! (see `docs/decisions.md`).
+//!
 //! With `prometheus.output: operator` the configuration and rule files are
-//! replaced by Prometheus Operator objects (see [`operator`]).
+//! replaced by Prometheus Operator objects (see [`operator`]), one per
+//! environment's namespace.
 
 pub mod operator;
 pub mod promql;
@@ -22,8 +35,10 @@ pub mod rules;
 pub mod scrape;
 
 use crate::backend::{Backend, RenderContext};
+use crate::model::{Model, Service};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::PrometheusOutput;
+use rules::RuleScope;
 
 pub struct PrometheusBackend;
 
@@ -42,41 +57,117 @@ impl Backend for PrometheusBackend {
             scrape::render(model, &mut output)?;
         }
         let rendered = crate::backend::per_service(&model.services, |service, output| {
-            for service_env in &service.environments {
-                let env = &service_env.name;
-                let service_rules = rules::service_rules(model, service, service_env);
-                let sources = [model.platform.source.as_str(), service.source.as_str()];
-                let rule_file = if operator {
-                    operator::render_rules(model, service, service_env, &service_rules, output)?
-                } else {
-                    let path = rules::rule_path(env, &service.name);
-                    let text =
-                        yaml::document(&header::hash_comment(&sources), &service_rules.file)?;
-                    output.add(&path, text)?;
-                    format!("../rules/{}.yml", service.name)
-                };
-                let tests = promtool_cases::test_file(
-                    service,
-                    service_env,
-                    &service_rules,
-                    rule_file.clone(),
-                );
-                output.add(
-                    promtool_cases::test_path(env, &service.name),
-                    yaml::document(&header::hash_comment(&sources), &tests)?,
-                )?;
-                let holds =
-                    promtool_cases::holds_file(service, service_env, &service_rules, rule_file);
-                output.add(
-                    promtool_cases::holds_path(env, &service.name),
-                    yaml::document(&header::hash_comment(&sources), &holds)?,
-                )?;
+            render_service_rules(model, service, output)?;
+            if model.platform.prometheus.commit_tests {
+                render_service_tests(model, service, output)?;
             }
             Ok(())
         })?;
         output.extend(rendered)?;
         Ok(output)
     }
+}
+
+/// The header of a file generated from the platform and one manifest.
+fn service_header(model: &Model, service: &Service) -> String {
+    header::hash_comment(&[model.platform.source.as_str(), service.source.as_str()])
+}
+
+/// A service's rule files (or PrometheusRule objects).
+fn render_service_rules(
+    model: &Model,
+    service: &Service,
+    output: &mut OutputSet,
+) -> Result<(), OutputError> {
+    let header = service_header(model, service);
+    if model.platform.prometheus.output == PrometheusOutput::Operator {
+        for env in &service.environments {
+            let service_rules = rules::service_rules(model, service, RuleScope::Environment(env));
+            operator::render_rules(model, service, env, &service_rules, output)?;
+        }
+        return Ok(());
+    }
+    let shared = rules::service_rules(model, service, RuleScope::Shared);
+    output.add(
+        rules::rule_path(&service.name),
+        yaml::document(&header, &shared.file)?,
+    )?;
+    for env in &service.environments {
+        if let Some(own) = rules::environment_rules(model, service, env) {
+            output.add(
+                rules::environment_rule_path(&env.name, &service.name),
+                yaml::document(&header, &own.file)?,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Every service's promtool tests (and, for Operator objects, the plain
+/// rule files they read), for `obsgen test` to run from a temporary
+/// folder next to the rule files.
+pub fn render_tests(model: &Model) -> Result<OutputSet, OutputError> {
+    crate::backend::per_service(&model.services, |service, output| {
+        render_service_tests(model, service, output)
+    })
+}
+
+/// A service's promtool test files: for a shared rule file, once, fed with
+/// the series of [`promtool_cases::test_environment`]; for Operator
+/// objects, once per environment.
+fn render_service_tests(
+    model: &Model,
+    service: &Service,
+    output: &mut OutputSet,
+) -> Result<(), OutputError> {
+    let header = service_header(model, service);
+    let write = |folder: &str,
+                 env: &crate::model::ServiceEnvironment,
+                 tested: &rules::ServiceRules,
+                 rule_files: Vec<String>,
+                 output: &mut OutputSet| {
+        let tests = promtool_cases::test_file(service, env, tested, rule_files.clone());
+        output.add(
+            promtool_cases::test_path(folder, &service.name),
+            yaml::document(&header, &tests)?,
+        )?;
+        let holds = promtool_cases::holds_file(service, env, tested, rule_files);
+        output.add(
+            promtool_cases::holds_path(folder, &service.name),
+            yaml::document(&header, &holds)?,
+        )
+    };
+    if model.platform.prometheus.output == PrometheusOutput::Operator {
+        for env in &service.environments {
+            let tested = rules::service_rules(model, service, RuleScope::Environment(env));
+            let copy = operator::render_rules_copy(model, service, env, &tested, output)?;
+            write(
+                &operator::tests_folder(&env.name),
+                env,
+                &tested,
+                vec![copy],
+                output,
+            )?;
+        }
+        return Ok(());
+    }
+    let Some(env) = promtool_cases::test_environment(service) else {
+        return Ok(());
+    };
+    let mut tested = rules::service_rules(model, service, RuleScope::Shared);
+    let mut rule_files = vec![format!("../rules/{}.yml", service.name)];
+    if let Some(own) = rules::environment_rules(model, service, env) {
+        tested.file.groups.extend(own.file.groups);
+        tested.alerts.extend(own.alerts);
+        rule_files.push(format!("../{}/rules/{}.yml", env.name, service.name));
+    }
+    write(
+        promtool_cases::TESTS_FOLDER,
+        env,
+        &tested,
+        rule_files,
+        output,
+    )
 }
 
 /// Builds a model from manifest texts, for unit tests of the backend.

@@ -265,7 +265,7 @@ pub fn render_rules(
     env: &ServiceEnvironment,
     rules: &ServiceRules,
     output: &mut OutputSet,
-) -> Result<String, OutputError> {
+) -> Result<(), OutputError> {
     let sources = [model.platform.source.as_str(), service.source.as_str()];
     let object: Object<&RuleFile> = Object {
         api_version: API_V1,
@@ -276,14 +276,32 @@ pub fn render_rules(
     output.add(
         prometheus_rule_path(&env.name, &service.name),
         yaml::document(&header::hash_comment(&sources), &object)?,
-    )?;
+    )
+}
+
+/// The folder of an environment's tests: promtool cannot read a
+/// PrometheusRule, so they come with a plain copy of its groups.
+pub fn tests_folder(env: &str) -> String {
+    format!("prometheus/{env}/tests")
+}
+
+/// Writes the plain copy of a PrometheusRule's groups next to its tests;
+/// returns its path relative to them.
+pub fn render_rules_copy(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+    rules: &ServiceRules,
+    output: &mut OutputSet,
+) -> Result<String, OutputError> {
+    let sources = [model.platform.source.as_str(), service.source.as_str()];
     let copy_header = format!(
         "{}# the groups of {}, for `promtool test rules`\n",
         header::hash_comment(&sources),
         prometheus_rule_path(&env.name, &service.name)
     );
     output.add(
-        format!("prometheus/{}/tests/{}.rules.yml", env.name, service.name),
+        format!("{}/{}.rules.yml", tests_folder(&env.name), service.name),
         yaml::document(&copy_header, &rules.file)?,
     )?;
     Ok(format!("{}.rules.yml", service.name))

@@ -1,5 +1,8 @@
-//! promtool unit tests of the generated rules, one file per service and
-//! environment (`prometheus/<env>/tests/<service>.test.yml`).
+//! promtool unit tests of the generated rules, one file per service
+//! (`prometheus/tests/<service>.test.yml`), fed with the series of one of
+//! its environments (see [`test_environment`]). `obsgen test` generates
+//! them into a temporary folder; `tests.commit: true` in the platform file
+//! writes them into the output tree.
 //!
 //! Every alert that [`super::rules`] emits gets synthetic input series and
 //! at least one case where it fires, with every label and annotation it must
@@ -20,8 +23,8 @@ use serde::Serialize;
 
 use super::promql::selector;
 use super::rules::{
-    AlertKind, Annotations, EmittedAlert, ServiceRules, number, proxy_metrics, round_significant,
-    sli_record, slo_labels,
+    AlertKind, Annotations, EmittedAlert, RuleScope, ServiceRules, number, proxy_metrics,
+    round_significant, sli_record, slo_labels,
 };
 use crate::model::metrics::{self, RequestMetrics, le_values};
 use crate::model::slo::sli_windows;
@@ -59,6 +62,10 @@ pub struct TestFile {
 pub struct TestGroup {
     pub name: String,
     pub interval: Duration,
+    /// The server's external labels: `env`, which shared rule files'
+    /// annotations read.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_labels: BTreeMap<String, String>,
     pub input_series: Vec<Series>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alert_rule_test: Vec<AlertTest>,
@@ -123,14 +130,27 @@ pub struct ExpectedAlert {
     pub exp_annotations: Annotations,
 }
 
-/// The path of a service's test file.
-pub fn test_path(env: &str, service: &str) -> String {
-    format!("prometheus/{env}/tests/{service}.test.yml")
+/// The folder of the test files of shared rule files.
+pub const TESTS_FOLDER: &str = "prometheus/tests";
+
+/// The path of a service's test file in `folder`.
+pub fn test_path(folder: &str, service: &str) -> String {
+    format!("{folder}/{service}.test.yml")
 }
 
-/// The path of a service's holds test file.
-pub fn holds_path(env: &str, service: &str) -> String {
-    format!("prometheus/{env}/tests/{service}.holds.test.yml")
+/// The path of a service's holds test file in `folder`.
+pub fn holds_path(folder: &str, service: &str) -> String {
+    format!("{folder}/{service}.holds.test.yml")
+}
+
+/// The environment whose series a shared rule file is tested with: the
+/// first production one (where the service pages), else the first.
+pub fn test_environment(service: &Service) -> Option<&ServiceEnvironment> {
+    service
+        .environments
+        .iter()
+        .find(|env| env.production)
+        .or_else(|| service.environments.first())
 }
 
 /// The `for:` holds of every alert, checked one minute before and when
@@ -141,7 +161,7 @@ pub fn holds_file(
     service: &Service,
     env: &ServiceEnvironment,
     rules: &ServiceRules,
-    rule_file: String,
+    rule_files: Vec<String>,
 ) -> TestFile {
     let step = HOLD_EVALUATION;
     let minute_before = |at: Duration| Duration::from_millis(at.as_millis() - step.as_millis());
@@ -153,6 +173,7 @@ pub fn holds_file(
     let group = |name: String, input_series: Vec<Series>, checks: Vec<AlertTest>| TestGroup {
         name,
         interval: STEP,
+        external_labels: BTreeMap::new(),
         input_series,
         alert_rule_test: checks,
         promql_expr_test: Vec::new(),
@@ -186,7 +207,7 @@ pub fn holds_file(
                     vec![up(0.0, samples_until(at))],
                     vec![
                         check(alert, minute_before(at), vec![]),
-                        check(alert, at, vec![expect(alert, 0.0)]),
+                        check(alert, at, vec![expect(alert, env, 0.0)]),
                     ],
                 ));
             }
@@ -213,7 +234,7 @@ pub fn holds_file(
                     inputs,
                     vec![
                         check(alert, minute_before(at), vec![]),
-                        check(alert, at, vec![expect(alert, ratio)]),
+                        check(alert, at, vec![expect(alert, env, ratio)]),
                     ],
                 ));
             }
@@ -231,7 +252,11 @@ pub fn holds_file(
                         vec![up(1.0, samples_until(at))],
                         vec![
                             check(alert, minute_before(at), vec![]),
-                            check(alert, at, missing.iter().map(|a| expect(a, 1.0)).collect()),
+                            check(
+                                alert,
+                                at,
+                                missing.iter().map(|a| expect(a, env, 1.0)).collect(),
+                            ),
                         ],
                     ));
                 }
@@ -251,20 +276,20 @@ pub fn holds_file(
         }
     }
     TestFile {
-        rule_files: vec![rule_file],
+        rule_files,
         evaluation_interval: HOLD_EVALUATION,
         group_eval_order: rules.file.groups.iter().map(|g| g.name.clone()).collect(),
-        tests,
+        tests: on_server_of(env, tests),
     }
 }
 
-/// The tests of one rule file; `rule_file` is its path relative to the
-/// test file.
+/// The tests of a service's rules, fed with the series of `env`;
+/// `rule_files` are their paths relative to the test file.
 pub fn test_file(
     service: &Service,
     env: &ServiceEnvironment,
     rules: &ServiceRules,
-    rule_file: String,
+    rule_files: Vec<String>,
 ) -> TestFile {
     let request = metrics::for_framework(service.framework).server;
     let mut tests = vec![request_recording_case(service, env, &request)];
@@ -310,17 +335,30 @@ pub fn test_file(
                         .collect();
                     tests.extend(burn_cases(service, env, slo, &request, &tiers));
                     tests.extend(window_cases(service, env, slo, &tiers));
-                    tests.push(slo_recording_case(service, env, slo, &request));
+                    let scope = match tiers.first().and_then(|a| a.env.as_ref()) {
+                        Some(_) => RuleScope::Environment(env),
+                        None => RuleScope::Shared,
+                    };
+                    tests.push(slo_recording_case(service, env, scope, slo, &request));
                 }
             }
         }
     }
     TestFile {
-        rule_files: vec![rule_file],
+        rule_files,
         evaluation_interval: EVALUATION,
         group_eval_order: rules.file.groups.iter().map(|g| g.name.clone()).collect(),
-        tests,
+        tests: on_server_of(env, tests),
     }
+}
+
+/// Runs every case as on the Prometheus of `env`, whose `external_labels`
+/// name it.
+fn on_server_of(env: &ServiceEnvironment, mut tests: Vec<TestGroup>) -> Vec<TestGroup> {
+    for test in &mut tests {
+        test.external_labels = BTreeMap::from([("env".to_string(), env.name.clone())]);
+    }
+    tests
 }
 
 /// Samples of a series lasting until `end`.
@@ -357,10 +395,25 @@ fn series(metric: &str, labels: &[(&str, &str)], values: String) -> Series {
     }
 }
 
-fn expect(alert: &EmittedAlert, value: f64) -> ExpectedAlert {
+/// The alert as it fires in `env`, whose series carry `env`.
+fn expect(alert: &EmittedAlert, env: &ServiceEnvironment, value: f64) -> ExpectedAlert {
+    let mut expected = expect_without_series(alert, env, value);
+    expected
+        .exp_labels
+        .insert("env".to_string(), env.name.clone());
+    expected
+}
+
+/// The alert as it fires in `env` from an expression with no series
+/// (`absent(...)`): only the labels the rule states.
+fn expect_without_series(
+    alert: &EmittedAlert,
+    env: &ServiceEnvironment,
+    value: f64,
+) -> ExpectedAlert {
     ExpectedAlert {
         exp_labels: alert.expected_labels(),
-        exp_annotations: alert.expected_annotations(value),
+        exp_annotations: alert.expected_annotations(value, &env.name),
     }
 }
 
@@ -395,6 +448,7 @@ fn unavailable_cases(
                 alert.name, alert.hold
             ),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: vec![up("target-1:80", 0.0), up("target-2:80", 0.0)],
             alert_rule_test: vec![
@@ -402,12 +456,13 @@ fn unavailable_cases(
                     Duration::from_millis(fired_at.as_millis() - EVALUATION.as_millis()),
                     vec![],
                 ),
-                test(fired_at, vec![expect(alert, 0.0)]),
+                test(fired_at, vec![expect(alert, env, 0.0)]),
             ],
         },
         TestGroup {
             name: format!("{}: fires when the job has no target at all", alert.name),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: vec![series(
                 "up",
@@ -418,11 +473,12 @@ fn unavailable_cases(
                 ],
                 gauge(1.0, count),
             )],
-            alert_rule_test: vec![test(fired_at, vec![expect(alert, 1.0)])],
+            alert_rule_test: vec![test(fired_at, vec![expect_without_series(alert, env, 1.0)])],
         },
         TestGroup {
             name: format!("{}: stays silent while one target is up", alert.name),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: vec![up("target-1:80", 0.0), up("target-2:80", 1.0)],
             alert_rule_test: vec![test(fired_at, vec![])],
@@ -539,6 +595,7 @@ fn proxy_cases(
             number(threshold * 100.0)
         ),
         interval: STEP,
+        external_labels: BTreeMap::new(),
         promql_expr_test: Vec::new(),
         input_series: inputs(ratio, REQUESTS_PER_STEP, None),
         alert_rule_test: if fires {
@@ -551,28 +608,29 @@ fn proxy_cases(
                     alertname: alert.name.to_string(),
                     exp_alerts: vec![],
                 },
-                check(vec![expect(alert, ratio)]),
+                check(vec![expect(alert, env, ratio)]),
             ]
         } else {
             vec![check(vec![])]
         },
     };
     let high = above(threshold);
-    let mut groups = vec![
-        case(high, true),
-        case(under(threshold), false),
-        TestGroup {
+    let mut groups = vec![case(high, true), case(under(threshold), false)];
+    // A shared rule file is only ever loaded with one environment's series.
+    if alert.env.is_some() {
+        groups.push(TestGroup {
             name: format!(
                 "{}: stays silent at {}% 5xx in another environment ({scope_label}=\"{other_env}\")",
                 alert.name,
                 number(high * 100.0)
             ),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: inputs(high, REQUESTS_PER_STEP, Some(&other_env)),
             alert_rule_test: vec![check(vec![])],
-        },
-    ];
+        });
+    }
     if min_rps > 0.0 {
         // Half the minimum rate: a high ratio of too few requests.
         let per_step = min_rps * STEP.as_secs_f64() / 2.0;
@@ -585,6 +643,7 @@ fn proxy_cases(
                 number(min_rps)
             ),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: inputs(high, per_step, None),
             alert_rule_test: vec![check(vec![])],
@@ -669,7 +728,7 @@ fn sli_inputs_shaped(
             ]
         }
         Indicator::Ratio { .. } => {
-            let labels = slo_labels(service, env, slo);
+            let labels = slo_labels(service, RuleScope::Environment(env), slo);
             sli_windows(slo.window)
                 .into_iter()
                 .map(|window| {
@@ -721,7 +780,7 @@ fn burn_cases(
                 .filter(|other| {
                     threshold_of(other) < ratio && fires_at(RATES_ACTIVE, other.hold) <= eval_time
                 })
-                .map(|other| expect(other, ratio))
+                .map(|other| expect(other, env, ratio))
                 .collect();
             groups.push(TestGroup {
                 name: format!(
@@ -735,6 +794,7 @@ fn burn_cases(
                     number(threshold * 100.0)
                 ),
                 interval: STEP,
+                external_labels: BTreeMap::new(),
                 promql_expr_test: Vec::new(),
                 input_series: sli_inputs(service, env, slo, request, ratio, count),
                 alert_rule_test: vec![AlertTest {
@@ -787,14 +847,14 @@ fn indicator_missing_cases(
         exp_alerts: expected,
     };
     let before = Duration::from_millis(fired_at.as_millis() - EVALUATION.as_millis());
-    let every: Vec<ExpectedAlert> = alerts.iter().map(|(_, a)| expect(a, 1.0)).collect();
+    let every: Vec<ExpectedAlert> = alerts.iter().map(|(_, a)| expect(a, env, 1.0)).collect();
     // Custom ratio SLIs are arbitrary PromQL: no synthetic series feed
     // their `total` query, so they stay missing in the third case.
     let mut present = vec![up(1.0)];
     let mut still_missing = Vec::new();
     for (slo, alert) in &alerts {
         if matches!(slo.indicator, Indicator::Ratio { .. }) {
-            still_missing.push(expect(alert, 1.0));
+            still_missing.push(expect(alert, env, 1.0));
         } else {
             for input in sli_inputs(service, env, slo, request, 0.0, count) {
                 if !present.iter().any(|p: &Series| p.series == input.series) {
@@ -810,6 +870,7 @@ fn indicator_missing_cases(
                 first.hold
             ),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: vec![up(1.0)],
             alert_rule_test: vec![test(before, vec![]), test(fired_at, every)],
@@ -817,6 +878,7 @@ fn indicator_missing_cases(
         TestGroup {
             name: format!("{name}: stays silent while the service is down"),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: vec![up(0.0)],
             alert_rule_test: vec![test(fired_at, vec![])],
@@ -824,6 +886,7 @@ fn indicator_missing_cases(
         TestGroup {
             name: format!("{name}: stays silent while the indicators' series exist"),
             interval: STEP,
+            external_labels: BTreeMap::new(),
             promql_expr_test: Vec::new(),
             input_series: present,
             alert_rule_test: vec![test(fired_at, still_missing)],
@@ -904,6 +967,7 @@ fn request_recording_case(
             number(EXACT_RATIO * 100.0)
         ),
         interval: STEP,
+        external_labels: BTreeMap::new(),
         input_series: inputs,
         alert_rule_test: Vec::new(),
         promql_expr_test: checks,
@@ -917,6 +981,7 @@ fn request_recording_case(
 fn slo_recording_case(
     service: &Service,
     env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     request: &RequestMetrics,
 ) -> TestGroup {
@@ -946,7 +1011,10 @@ fn slo_recording_case(
     } else {
         sli_inputs(service, env, slo, request, EXACT_RATIO, count)
     };
-    let labels = slo_labels(service, env, slo);
+    // The recordings computed from the series carry their `env`; the
+    // constants (objective, budget, period) only the labels the rule states.
+    let labels = slo_labels(service, RuleScope::Environment(env), slo);
+    let constant_labels = slo_labels(service, scope, slo);
     let with_window = |window: Duration| {
         let mut labels = labels.clone();
         labels.insert("sloth_window".to_string(), window.to_string());
@@ -972,13 +1040,13 @@ fn slo_recording_case(
         check(&period, with_window(slo.window), EXACT_RATIO),
         check(
             "slo:objective:ratio",
-            labels.clone(),
+            constant_labels.clone(),
             as_written(slo.objective / 100.0),
         ),
-        check("slo:error_budget:ratio", labels.clone(), budget),
+        check("slo:error_budget:ratio", constant_labels.clone(), budget),
         check(
             "slo:time_period:days",
-            labels.clone(),
+            constant_labels,
             as_written(slo.window.as_secs_f64() / 86_400.0),
         ),
         check(
@@ -1008,6 +1076,7 @@ fn slo_recording_case(
             )
         },
         interval: STEP,
+        external_labels: BTreeMap::new(),
         input_series: inputs,
         alert_rule_test: Vec::new(),
         promql_expr_test: checks,
@@ -1040,7 +1109,7 @@ fn window_gauges(
     clean: Option<Duration>,
     count: u64,
 ) -> Vec<Series> {
-    let labels = slo_labels(service, env, slo);
+    let labels = slo_labels(service, RuleScope::Environment(env), slo);
     sli_windows(slo.window)
         .iter()
         .map(|window| {
@@ -1060,6 +1129,7 @@ fn window_gauges(
 /// `clean`: both windows of the tier above its threshold and its hold over
 /// (the gauges hold from the first evaluation on).
 fn firing_tiers(
+    env: &ServiceEnvironment,
     burns: &[(&EmittedAlert, crate::model::slo::BurnWindow, f64)],
     high: f64,
     clean: Option<Duration>,
@@ -1070,7 +1140,7 @@ fn firing_tiers(
         .filter(|(alert, window, _)| {
             Some(window.long) != clean && Some(window.short) != clean && alert.hold <= at
         })
-        .map(|(alert, _, _)| expect(alert, high))
+        .map(|(alert, _, _)| expect(alert, env, high))
         .collect()
 }
 
@@ -1118,6 +1188,7 @@ fn window_cases(
                     number(high * 100.0)
                 ),
                 interval: STEP,
+                external_labels: BTreeMap::new(),
                 input_series: window_gauges(
                     service,
                     env,
@@ -1129,7 +1200,7 @@ fn window_cases(
                 alert_rule_test: vec![AlertTest {
                     eval_time: at,
                     alertname: alert.name.to_string(),
-                    exp_alerts: firing_tiers(&burns, high, Some(clean), at),
+                    exp_alerts: firing_tiers(env, &burns, high, Some(clean), at),
                 }],
                 promql_expr_test: Vec::new(),
             });
@@ -1156,7 +1227,7 @@ fn burn_holds_case(
     let check = |at: Duration| AlertTest {
         eval_time: at,
         alertname: crate::model::alerts::ERROR_BUDGET_BURN.to_string(),
-        exp_alerts: firing_tiers(&burns, high, None, at),
+        exp_alerts: firing_tiers(env, &burns, high, None, at),
     };
     let mut checks = Vec::new();
     for hold in &holds {
@@ -1173,6 +1244,7 @@ fn burn_holds_case(
             number(high * 100.0)
         ),
         interval: STEP,
+        external_labels: BTreeMap::new(),
         input_series: window_gauges(service, env, slo, high, None, samples_until(last)),
         alert_rule_test: checks,
         promql_expr_test: Vec::new(),

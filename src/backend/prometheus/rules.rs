@@ -98,6 +98,8 @@ pub struct Annotations {
     pub description: String,
     pub dashboard_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
 }
 
@@ -110,6 +112,10 @@ enum Piece {
     ValuePercent,
     /// A label of the expression's result.
     Label(&'static str),
+    /// The environment's name from the server's `external_labels` (set by
+    /// every per-environment `prometheus.yml`): present even when the
+    /// expression's result has no `env` (`absent(...)`).
+    ExternalEnv,
 }
 
 /// An alert annotation, kept as pieces so that the rule (a Go template) and
@@ -130,6 +136,15 @@ impl Template {
         self.0.push(Piece::Label(name));
         self
     }
+    /// The environment's name: literal in one environment's file, from the
+    /// external labels in a shared one.
+    fn env(mut self, scope: RuleScope<'_>) -> Self {
+        self.0.push(match scope {
+            RuleScope::Shared => Piece::ExternalEnv,
+            RuleScope::Environment(env) => Piece::Text(env.name.clone()),
+        });
+        self
+    }
 
     /// The Prometheus template.
     pub fn source(&self) -> String {
@@ -139,18 +154,20 @@ impl Template {
                 Piece::Text(text) => template_literal(text),
                 Piece::ValuePercent => "{{ $value | humanizePercentage }}".to_string(),
                 Piece::Label(name) => format!("{{{{ $labels.{name} }}}}"),
+                Piece::ExternalEnv => "{{ $externalLabels.env }}".to_string(),
             })
             .collect()
     }
 
-    /// What Prometheus expands the template to.
-    pub fn expand(&self, value: f64, labels: &BTreeMap<String, String>) -> String {
+    /// What Prometheus expands the template to, on the server of `env`.
+    pub fn expand(&self, value: f64, labels: &BTreeMap<String, String>, env: &str) -> String {
         self.0
             .iter()
             .map(|piece| match piece {
                 Piece::Text(text) => text.clone(),
                 Piece::ValuePercent => format!("{}%", go_g4(value * 100.0)),
                 Piece::Label(name) => labels.get(*name).cloned().unwrap_or_default(),
+                Piece::ExternalEnv => env.to_string(),
             })
             .collect()
     }
@@ -215,8 +232,13 @@ pub struct EmittedAlert {
     pub output_labels: BTreeMap<String, String>,
     pub summary: Template,
     pub description: Template,
-    pub dashboard_url: String,
+    pub dashboard_url: Template,
+    /// The tracing UI's page of the service's traces there, if any.
+    pub traces_url: Option<Template>,
     pub runbook_url: Option<String>,
+    /// The environment the rule is written for, when its file is that
+    /// environment's own; `None` in a shared file.
+    pub env: Option<String>,
 }
 
 impl EmittedAlert {
@@ -235,7 +257,8 @@ impl EmittedAlert {
             annotations: Some(Annotations {
                 summary: self.summary.source(),
                 description: self.description.source(),
-                dashboard_url: template_literal(&self.dashboard_url),
+                dashboard_url: self.dashboard_url.source(),
+                traces_url: self.traces_url.as_ref().map(Template::source),
                 runbook_url: self.runbook_url.as_deref().map(template_literal),
             }),
         }
@@ -248,13 +271,18 @@ impl EmittedAlert {
         labels
     }
 
-    /// The annotations of the firing alert whose value is `value`.
-    pub fn expected_annotations(&self, value: f64) -> Annotations {
+    /// The annotations of the firing alert whose value is `value`, on the
+    /// server of `env`.
+    pub fn expected_annotations(&self, value: f64, env: &str) -> Annotations {
         let labels = self.output_labels.clone();
         Annotations {
-            summary: self.summary.expand(value, &labels),
-            description: self.description.expand(value, &labels),
-            dashboard_url: self.dashboard_url.clone(),
+            summary: self.summary.expand(value, &labels, env),
+            description: self.description.expand(value, &labels, env),
+            dashboard_url: self.dashboard_url.expand(value, &labels, env),
+            traces_url: self
+                .traces_url
+                .as_ref()
+                .map(|url| url.expand(value, &labels, env)),
             runbook_url: self.runbook_url.clone(),
         }
     }
@@ -267,22 +295,117 @@ pub struct ServiceRules {
     pub alerts: Vec<EmittedAlert>,
 }
 
-/// The path of a service's rule file.
-pub fn rule_path(env: &str, service: &str) -> String {
+/// Where a rule file is evaluated, which decides how it names the
+/// environment.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleScope<'a> {
+    /// One file loaded by the Prometheus of every environment the service
+    /// runs in (each server scrapes one environment): selectors carry no
+    /// `env` matcher, results take `env` from the series, and annotations
+    /// from the server's `external_labels` (which also label, on the way
+    /// to Alertmanager, an alert whose expression has no `env`, such as
+    /// `absent(...)`). `severity: page` then means "pages in production":
+    /// Alertmanager's routes send it to PagerDuty only from production
+    /// environments.
+    Shared,
+    /// One environment's own file: a literal `env` everywhere. Used for
+    /// Prometheus Operator objects (namespaced per environment) and for the
+    /// few rules whose selectors differ per environment.
+    Environment(&'a ServiceEnvironment),
+}
+
+impl RuleScope<'_> {
+    /// The `env` matcher selectors carry, if any.
+    fn env_matcher(self) -> Option<String> {
+        match self {
+            RuleScope::Shared => None,
+            RuleScope::Environment(env) => Some(format!("env={}", quote(&env.name))),
+        }
+    }
+
+    /// Whether the service's alerts page from this file.
+    fn pages(self, service: &Service) -> bool {
+        match self {
+            RuleScope::Shared => {
+                service.alerts.page && service.environments.iter().any(|env| env.production)
+            }
+            RuleScope::Environment(env) => service.pages_in(env),
+        }
+    }
+
+    /// The environment's name in one environment's file.
+    fn env_name(self) -> Option<String> {
+        match self {
+            RuleScope::Shared => None,
+            RuleScope::Environment(env) => Some(env.name.clone()),
+        }
+    }
+
+    /// Adds the static `env` label of an environment's file.
+    fn insert_env(self, labels: &mut BTreeMap<String, String>) {
+        if let RuleScope::Environment(env) = self {
+            labels.insert("env".to_string(), env.name.clone());
+        }
+    }
+}
+
+/// The path of a service's rule file, shared by every environment.
+pub fn rule_path(service: &str) -> String {
+    format!("prometheus/rules/{service}.yml")
+}
+
+/// The path of the rules of a service that differ in `env` (see
+/// [`environment_rules`]).
+pub fn environment_rule_path(env: &str, service: &str) -> String {
     format!("prometheus/{env}/rules/{service}.yml")
 }
 
-/// Builds the rules of `service` in `env`.
-pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment) -> ServiceRules {
+/// Whether an ingress' alert must be written per environment: ingress-nginx
+/// splits a controller shared by environments by each one's namespace, so
+/// its selector differs per environment.
+fn per_environment(ingress: &Ingress) -> bool {
+    ingress.kind == IngressKind::Nginx
+}
+
+/// Whether `service` has rules written per environment.
+pub fn has_environment_rules(service: &Service) -> bool {
+    service.ingress.as_ref().is_some_and(per_environment)
+}
+
+/// The rules of `service` that differ in `env`, for a shared rule file's
+/// companion: today only the ingress-nginx alert. `None` when there are none.
+pub fn environment_rules(
+    model: &Model,
+    service: &Service,
+    env: &ServiceEnvironment,
+) -> Option<ServiceRules> {
+    let ingress = service.ingress.as_ref().filter(|i| per_environment(i))?;
+    let alert = proxy_errors(model, service, RuleScope::Environment(env), ingress);
+    Some(ServiceRules {
+        file: RuleFile {
+            groups: vec![Group {
+                name: format!("{}-{}-alerts", service.name, env.name),
+                rules: vec![alert.rule()],
+            }],
+        },
+        alerts: vec![alert],
+    })
+}
+
+/// Builds the rules of `service` for `scope`. A shared file leaves out what
+/// [`environment_rules`] writes per environment.
+pub fn service_rules(model: &Model, service: &Service, scope: RuleScope<'_>) -> ServiceRules {
     let request = metrics::for_framework(service.framework).server;
     let mut groups = Vec::new();
-    let mut requests = request_recordings(service, env, &request);
-    requests.push(service_info(service, env));
+    let mut requests = request_recordings(service, scope, &request);
+    requests.push(service_info(service, scope));
     push_group(&mut groups, format!("{}-requests", service.name), requests);
 
-    let mut emitted = vec![unavailable(model, service, env)];
-    if let Some(ingress) = &service.ingress {
-        emitted.push(proxy_errors(model, service, env, ingress));
+    let mut emitted = vec![unavailable(model, service, scope)];
+    if let Some(ingress) = &service.ingress
+        && !(matches!(scope, RuleScope::Shared) && per_environment(ingress))
+    {
+        emitted.push(proxy_errors(model, service, scope, ingress));
     }
     push_group(
         &mut groups,
@@ -295,16 +418,16 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
         push_group(
             &mut groups,
             format!("{prefix}-sli"),
-            sli_recordings(service, env, slo, &request),
+            sli_recordings(service, scope, slo, &request),
         );
         push_group(
             &mut groups,
             format!("{prefix}-meta"),
-            meta_recordings(service, env, slo),
+            meta_recordings(service, scope, slo),
         );
         let mut burns: Vec<EmittedAlert> = burn_windows(slo.window)
             .iter()
-            .map(|window| burn_alert(model, service, env, slo, window))
+            .map(|window| burn_alert(model, service, scope, slo, window))
             .collect();
         // A custom `total` that yields a value with no series at all (`or
         // vector(1)`) is never missing: its alert could never fire.
@@ -315,7 +438,7 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
             _ => false,
         };
         if !never_missing {
-            burns.push(indicator_missing(model, service, env, slo, &request));
+            burns.push(indicator_missing(model, service, scope, slo, &request));
         }
         push_group(
             &mut groups,
@@ -336,12 +459,14 @@ pub fn service_rules(model: &Model, service: &Service, env: &ServiceEnvironment)
 pub const SERVICE_INFO: &str = "obsgen_service_info";
 
 /// `obsgen_service_info{service, env, team, language, framework, dashboard, <labels>} 1`.
-fn service_info(service: &Service, env: &ServiceEnvironment) -> Rule {
+/// A shared file takes `env` from the service's `up` series, so the series
+/// exists where the service has targets.
+fn service_info(service: &Service, scope: RuleScope<'_>) -> Rule {
     let mut labels = service.labels.clone();
+    scope.insert_env(&mut labels);
     for (key, value) in [
         ("job", service.name.clone()),
         ("service", service.name.clone()),
-        ("env", env.name.clone()),
         ("team", service.team.clone()),
         ("language", service.language_name()),
         ("framework", service.framework_name()),
@@ -349,7 +474,14 @@ fn service_info(service: &Service, env: &ServiceEnvironment) -> Rule {
     ] {
         labels.insert(key.to_string(), value);
     }
-    record(SERVICE_INFO, "vector(1)".to_string(), labels)
+    let expr = match scope {
+        RuleScope::Shared => format!(
+            "group by (env) (up{})",
+            service_selector(service, scope, &[])
+        ),
+        RuleScope::Environment(_) => "vector(1)".to_string(),
+    };
+    record(SERVICE_INFO, expr, labels)
 }
 
 /// Adds `rules` as one group, or as several numbered ones when they exceed
@@ -378,12 +510,11 @@ fn record(name: impl Into<String>, expr: String, labels: BTreeMap<String, String
     }
 }
 
-/// `{job="checkout",env="production"}` plus extra matchers (already rendered).
-fn service_selector(service: &Service, env: &ServiceEnvironment, extra: &[String]) -> String {
-    let mut matchers = vec![
-        format!("job={}", quote(&service.name)),
-        format!("env={}", quote(&env.name)),
-    ];
+/// `{job="checkout"}` (and `env="production"` in one environment's file)
+/// plus extra matchers (already rendered).
+fn service_selector(service: &Service, scope: RuleScope<'_>, extra: &[String]) -> String {
+    let mut matchers = vec![format!("job={}", quote(&service.name))];
+    matchers.extend(scope.env_matcher());
     matchers.extend(extra.iter().cloned());
     format!("{{{}}}", matchers.join(","))
 }
@@ -417,12 +548,12 @@ pub(crate) fn le_matcher(threshold: Duration) -> String {
 
 fn request_recordings(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     metrics: &RequestMetrics,
 ) -> Vec<Rule> {
-    let all = service_selector(service, env, &[]);
-    let timed = service_selector(service, env, &latency_matchers(metrics));
-    let errors = service_selector(service, env, &[error_matcher(metrics)]);
+    let all = service_selector(service, scope, &[]);
+    let timed = service_selector(service, scope, &latency_matchers(metrics));
+    let errors = service_selector(service, scope, &[error_matcher(metrics)]);
     let mut levels = vec![("job_env", vec!["job", "env"])];
     if !metrics.route_labels.is_empty() {
         let mut by = vec!["job", "env"];
@@ -468,14 +599,14 @@ fn request_recordings(
     rules
 }
 
-/// The static labels every alert of the service carries in `env`.
+/// The static labels every alert of the service carries.
 fn base_alert_labels(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     pages: bool,
 ) -> BTreeMap<String, String> {
     let mut labels = service.labels.clone();
-    labels.insert("env".to_string(), env.name.clone());
+    scope.insert_env(&mut labels);
     labels.insert("service".to_string(), service.name.clone());
     labels.insert("team".to_string(), service.team.clone());
     labels.insert(
@@ -490,31 +621,76 @@ fn base_alert_labels(
     labels
 }
 
-fn unavailable(model: &Model, service: &Service, env: &ServiceEnvironment) -> EmittedAlert {
-    let selector = service_selector(service, env, &[]);
+/// The labels `max by (job, env) (up{...})` yields: `job`, and `env` when
+/// the selector names it (a shared file's series carry it too, but tests
+/// state it from their inputs).
+fn job_env_labels(service: &Service, scope: RuleScope<'_>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([("job".to_string(), service.name.clone())]);
+    scope.insert_env(&mut labels);
+    labels
+}
+
+/// The service's dashboard in the alert's environment.
+fn dashboard_url(model: &Model, service: &Service, scope: RuleScope<'_>) -> Template {
+    match scope {
+        RuleScope::Shared => Template::default()
+            .text(model.platform.dashboard_url(service, ""))
+            .env(scope),
+        RuleScope::Environment(env) => {
+            Template::default().text(model.platform.dashboard_url(service, &env.name))
+        }
+    }
+}
+
+/// The link to the service's traces in the alert's environment: the
+/// tracing UI's template, with the environment from the server's external
+/// labels in a shared file (`docs/tracing.md`).
+fn traces_url(model: &Model, service: &Service, scope: RuleScope<'_>) -> Option<Template> {
+    match scope {
+        RuleScope::Shared => {
+            let segments = model.platform.traces_url_segments(service)?;
+            let mut template = Template::default();
+            for (index, segment) in segments.into_iter().enumerate() {
+                if index > 0 {
+                    template = template.env(scope);
+                }
+                template = template.text(segment);
+            }
+            Some(template)
+        }
+        RuleScope::Environment(env) => model
+            .platform
+            .traces_url(service, &env.name)
+            .map(|url| Template::default().text(url)),
+    }
+}
+
+fn unavailable(model: &Model, service: &Service, scope: RuleScope<'_>) -> EmittedAlert {
+    let selector = service_selector(service, scope, &[]);
     let hold = service.alerts.unavailable_for;
     EmittedAlert {
         name: alerts::SERVICE_UNAVAILABLE,
         kind: AlertKind::Unavailable,
         expr: format!("max by (job, env) (up{selector}) == 0\nor\nabsent(up{selector})"),
         hold,
-        labels: base_alert_labels(service, env, service.pages_in(env)),
-        output_labels: BTreeMap::from([
-            ("job".to_string(), service.name.clone()),
-            ("env".to_string(), env.name.clone()),
-        ]),
+        labels: base_alert_labels(service, scope, scope.pages(service)),
+        output_labels: job_env_labels(service, scope),
         summary: Template::default()
-            .text(format!("{} is unavailable in {}.", service.name, env.name)),
+            .text(format!("{} is unavailable in ", service.name))
+            .env(scope)
+            .text("."),
         description: Template::default()
             .text("Every target of job ")
             .label("job")
             .text(" in ")
-            .label("env")
+            .env(scope)
             .text(format!(
                 " has been down, or no target has been found, for {hold}."
             )),
-        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
+        env: scope.env_name(),
     }
 }
 
@@ -601,7 +777,7 @@ pub(crate) fn proxy_rate(
 fn proxy_errors(
     model: &Model,
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     ingress: &Ingress,
 ) -> EmittedAlert {
     let threshold = tidy(service.alerts.proxy_error_ratio);
@@ -610,8 +786,16 @@ fn proxy_errors(
     let percent = format!("{}%", number(threshold * 100.0));
     let proxy = ingress_kind_name(ingress.kind);
     let window = RATE_WINDOW.to_string();
-    let all = proxy_rate(ingress, env, metric, &[&name], &window);
-    let failed = proxy_rate(ingress, env, metric, &[&name, &errors], &window);
+    let rate = |matchers: &[&str]| match scope {
+        RuleScope::Environment(env) => proxy_rate(ingress, env, metric, matchers, &window),
+        // Only for proxies whose series carry `env` (see `per_environment`).
+        RuleScope::Shared => format!(
+            "sum by (env) (rate({metric}{{{}}}[{window}]))",
+            matchers.join(",")
+        ),
+    };
+    let all = rate(&[&name]);
+    let failed = rate(&[&name, &errors]);
     let mut expr = format!("{failed}\n/\n{all}\n> {}", number(threshold));
     if min_rps > 0.0 {
         // Too few requests make a ratio of a handful of answers.
@@ -626,42 +810,51 @@ fn proxy_errors(
         },
         expr,
         hold: PROXY_ERRORS_FOR,
-        labels: base_alert_labels(service, env, service.pages_in(env)),
+        labels: base_alert_labels(service, scope, scope.pages(service)),
         output_labels: BTreeMap::new(),
-        summary: Template::default().text(format!(
-            "More than {percent} of the requests to {} through {proxy} fail in {}.",
-            service.name, env.name
-        )),
+        summary: Template::default()
+            .text(format!(
+                "More than {percent} of the requests to {} through {proxy} fail in ",
+                service.name
+            ))
+            .env(scope)
+            .text("."),
         description: Template::default()
             .value_percent()
+            .text(format!(" of the requests to {} in ", service.name))
+            .env(scope)
             .text(format!(
-                " of the requests to {} in {} through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent} (with at least {} requests per second).",
-                service.name, env.name, ingress.name, number(min_rps)
+                " through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent} (with at least {} requests per second).",
+                ingress.name, number(min_rps)
             )),
-        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
+        env: scope.env_name(),
     }
 }
 
-/// Sloth's identifying labels of an SLO (and `env`).
+/// Sloth's identifying labels of an SLO (and `env` in one environment's
+/// file).
 pub(crate) fn slo_labels(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
 ) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("env".to_string(), env.name.clone()),
+    let mut labels = BTreeMap::from([
         (
             "sloth_id".to_string(),
             format!("{}-{}", service.name, slo.name),
         ),
         ("sloth_service".to_string(), service.name.clone()),
         ("sloth_slo".to_string(), slo.name.clone()),
-    ])
+    ]);
+    scope.insert_env(&mut labels);
+    labels
 }
 
-fn slo_selector(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> String {
-    let matchers: Vec<String> = slo_labels(service, env, slo)
+fn slo_selector(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> String {
+    let matchers: Vec<String> = slo_labels(service, scope, slo)
         .iter()
         .map(|(name, value)| format!("{name}={}", quote(value)))
         .collect();
@@ -681,27 +874,27 @@ pub fn sli_record(window: Duration) -> String {
 /// long as the NaN stays in the SLO window).
 fn sli_expr(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     metrics: &RequestMetrics,
     window: Duration,
 ) -> String {
-    format!("{}\n>= 0", sli_ratio(service, env, slo, metrics, window))
+    format!("{}\n>= 0", sli_ratio(service, scope, slo, metrics, window))
 }
 
 fn sli_ratio(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     metrics: &RequestMetrics,
     window: Duration,
 ) -> String {
-    let all = service_selector(service, env, &[]);
+    let all = service_selector(service, scope, &[]);
     let sum =
         |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");
     match &slo.indicator {
         Indicator::Availability => {
-            let errors = service_selector(service, env, &[error_matcher(metrics)]);
+            let errors = service_selector(service, scope, &[error_matcher(metrics)]);
             format!(
                 "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
                 sum(metrics.requests, &errors),
@@ -713,8 +906,8 @@ fn sli_ratio(
             let timed = latency_matchers(metrics);
             let mut fast_matchers = timed.clone();
             fast_matchers.push(le_matcher(*threshold));
-            let fast = service_selector(service, env, &fast_matchers);
-            let all = service_selector(service, env, &timed);
+            let fast = service_selector(service, scope, &fast_matchers);
+            let all = service_selector(service, scope, &timed);
             let count = metrics.duration_count();
             format!(
                 "(\n  {}\n  -\n  {}\n)\n/\n{}",
@@ -736,11 +929,11 @@ fn sli_ratio(
 
 fn sli_recordings(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     metrics: &RequestMetrics,
 ) -> Vec<Rule> {
-    let labels = slo_labels(service, env, slo);
+    let labels = slo_labels(service, scope, slo);
     let with_window = |window: Duration| {
         let mut labels = labels.clone();
         labels.insert("sloth_window".to_string(), window.to_string());
@@ -751,7 +944,7 @@ fn sli_recordings(
         .map(|window| {
             record(
                 sli_record(window),
-                sli_expr(service, env, slo, metrics, window),
+                sli_expr(service, scope, slo, metrics, window),
                 with_window(window),
             )
         })
@@ -759,7 +952,7 @@ fn sli_recordings(
     // The SLO window's ratio averages the 5m one, as Sloth does: a rate over
     // 30 days of raw series would be far too expensive.
     let short = sli_record(RATE_WINDOW);
-    let selector = slo_selector(service, env, slo);
+    let selector = slo_selector(service, scope, slo);
     rules.push(record(
         sli_record(slo.window),
         format!(
@@ -771,9 +964,9 @@ fn sli_recordings(
     rules
 }
 
-fn meta_recordings(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> Vec<Rule> {
-    let labels = slo_labels(service, env, slo);
-    let selector = slo_selector(service, env, slo);
+fn meta_recordings(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> Vec<Rule> {
+    let labels = slo_labels(service, scope, slo);
+    let selector = slo_selector(service, scope, slo);
     let days = slo.window.as_secs_f64() / 86_400.0;
     let on = "on (sloth_id, sloth_slo, sloth_service) group_left";
     let mut info_labels = labels.clone();
@@ -824,7 +1017,7 @@ fn meta_recordings(service: &Service, env: &ServiceEnvironment, slo: &Slo) -> Ve
 /// counter, the histogram's bucket at the threshold, or the custom total.
 fn indicator_presence(
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     metrics: &RequestMetrics,
 ) -> String {
@@ -833,7 +1026,7 @@ fn indicator_presence(
             format!(
                 "{}{}",
                 metrics.requests,
-                service_selector(service, env, &[])
+                service_selector(service, scope, &[])
             )
         }
         Indicator::Latency { threshold } => {
@@ -842,7 +1035,7 @@ fn indicator_presence(
             format!(
                 "{}{}",
                 metrics.duration_bucket(),
-                service_selector(service, env, &matchers)
+                service_selector(service, scope, &matchers)
             )
         }
         Indicator::Ratio { total, .. } => render_window(total, &RATE_WINDOW.to_string()),
@@ -852,13 +1045,13 @@ fn indicator_presence(
 fn indicator_missing(
     model: &Model,
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     metrics: &RequestMetrics,
 ) -> EmittedAlert {
-    let up = service_selector(service, env, &[]);
-    let presence = indicator_presence(service, env, slo, metrics);
-    let mut labels = base_alert_labels(service, env, false);
+    let up = service_selector(service, scope, &[]);
+    let presence = indicator_presence(service, scope, slo, metrics);
+    let mut labels = base_alert_labels(service, scope, false);
     labels.insert(alerts::SLO.to_string(), slo.name.clone());
     let what = match &slo.indicator {
         Indicator::Availability => format!("`{}`", metrics.requests),
@@ -876,25 +1069,27 @@ fn indicator_missing(
         ),
         hold: INDICATOR_MISSING_FOR,
         labels,
-        output_labels: BTreeMap::from([
-            ("job".to_string(), service.name.clone()),
-            ("env".to_string(), env.name.clone()),
-        ]),
-        summary: Template::default().text(format!(
-            "The {} SLO of {} has no data in {}.",
-            slo.name, service.name, env.name
-        )),
+        output_labels: job_env_labels(service, scope),
+        summary: Template::default()
+            .text(format!(
+                "The {} SLO of {} has no data in ",
+                slo.name, service.name
+            ))
+            .env(scope)
+            .text("."),
         description: Template::default()
             .text("Job ")
             .label("job")
             .text(" in ")
-            .label("env")
+            .env(scope)
             .text(format!(
                 " is up, but {what}, which the {} SLO is computed from, has had no series for {INDICATOR_MISSING_FOR}: its recordings are empty and its burn-rate alerts cannot fire. Check the metric names and the histogram's buckets against docs/metrics.md.",
                 slo.name
             )),
-        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
+        env: scope.env_name(),
     }
 }
 
@@ -907,13 +1102,13 @@ fn budget_lasts(slo: &Slo, factor: f64) -> Duration {
 fn burn_alert(
     model: &Model,
     service: &Service,
-    env: &ServiceEnvironment,
+    scope: RuleScope<'_>,
     slo: &Slo,
     window: &BurnWindow,
 ) -> EmittedAlert {
     let budget = slo.error_budget();
     let threshold = tidy(window.factor * budget);
-    let selector = slo_selector(service, env, slo);
+    let selector = slo_selector(service, scope, slo);
     let condition = |range: Duration| {
         format!(
             "max without (sloth_window) ({}{selector} > ({} * {}))",
@@ -922,8 +1117,8 @@ fn burn_alert(
             number(budget)
         )
     };
-    let pages = window.tier == Tier::Page && service.pages_in(env);
-    let mut labels = base_alert_labels(service, env, pages);
+    let pages = window.tier == Tier::Page && scope.pages(service);
+    let mut labels = base_alert_labels(service, scope, pages);
     labels.insert(alerts::SLO.to_string(), slo.name.clone());
     labels.insert(
         alerts::SLO_TIER.to_string(),
@@ -933,8 +1128,7 @@ fn burn_alert(
         alerts::SLO_BURN.to_string(),
         window.speed.as_str().to_string(),
     );
-    let mut output_labels = slo_labels(service, env, slo);
-    output_labels.insert("env".to_string(), env.name.clone());
+    let output_labels = slo_labels(service, scope, slo);
     let what = match &slo.indicator {
         Indicator::Availability => format!("of the requests to {} failed", service.name),
         Indicator::Latency { threshold } => format!(
@@ -963,13 +1157,19 @@ fn burn_alert(
         hold: window.hold,
         labels,
         output_labels,
-        summary: Template::default().text(format!(
-            "{} burns the error budget of its {} SLO too fast in {}.",
-            service.name, slo.name, env.name
-        )),
-        description: Template::default().value_percent().text(format!(
-            " {what} in {} over the last {}, and more than {threshold_percent} over the last {}. The error budget of the {} SLO ({}% over {}) burns {} times too fast: at this rate it is spent in {}.",
-            env.name,
+        summary: Template::default()
+            .text(format!(
+                "{} burns the error budget of its {} SLO too fast in ",
+                service.name, slo.name
+            ))
+            .env(scope)
+            .text("."),
+        description: Template::default()
+            .value_percent()
+            .text(format!(" {what} in "))
+            .env(scope)
+            .text(format!(
+            " over the last {}, and more than {threshold_percent} over the last {}. The error budget of the {} SLO ({}% over {}) burns {} times too fast: at this rate it is spent in {}.",
             window.long,
             window.short,
             slo.name,
@@ -978,8 +1178,10 @@ fn burn_alert(
             number(window.factor),
             budget_lasts(slo, window.factor)
         )),
-        dashboard_url: model.platform.dashboard_url(service, &env.name),
+        dashboard_url: dashboard_url(model, service, scope),
+        traces_url: traces_url(model, service, scope),
         runbook_url: service.alerts.runbook_url.clone(),
+        env: scope.env_name(),
     }
 }
 
@@ -998,7 +1200,54 @@ mod tests {
             .iter()
             .find(|e| e.name == env)
             .expect("env");
-        service_rules(&model, service, env)
+        service_rules(&model, service, RuleScope::Environment(env))
+    }
+
+    #[test]
+    fn a_shared_file_names_no_environment() {
+        let model = model_from(PLATFORM, &[PAGING]);
+        let service = &model.services[0];
+        let shared = service_rules(&model, service, RuleScope::Shared);
+        let text = serde_saphyr::to_string(&shared.file).unwrap();
+        assert!(!text.contains("env=\""), "{text}");
+        assert!(!text.contains("env: "), "{text}");
+        assert!(text.contains("{{ $externalLabels.env }}"), "{text}");
+        // The ingress-nginx alert selects the environment's namespace, so it
+        // lives in each environment's own file.
+        assert!(!shared.alerts.iter().any(|a| a.name == alerts::PROXY_ERRORS));
+        for env in &service.environments {
+            let own = environment_rules(&model, service, env).expect("nginx rules");
+            assert_eq!(own.alerts.len(), 1);
+            let expr = &own.alerts[0].expr;
+            assert!(
+                expr.contains(&format!("namespace=\"{}\"", env.namespace)),
+                "{expr}"
+            );
+            assert_eq!(own.alerts[0].env.as_deref(), Some(env.name.as_str()));
+        }
+        // `page` means "pages in production": the routes decide per environment.
+        assert_eq!(
+            severities(&shared)
+                .iter()
+                .filter(|(_, s)| s == "page")
+                .count(),
+            3
+        );
+        // Envoy's series carry `env`: one shared alert, by environment.
+        let envoy = model_from(PLATFORM, &[&PAGING.replace("nginx", "envoy")]);
+        let service = &envoy.services[0];
+        assert!(environment_rules(&envoy, service, &service.environments[0]).is_none());
+        let shared = service_rules(&envoy, service, RuleScope::Shared);
+        let proxy = shared
+            .alerts
+            .iter()
+            .find(|a| a.name == alerts::PROXY_ERRORS)
+            .expect("a proxy alert");
+        assert!(
+            proxy.expr.contains("\nsum by (env) (rate("),
+            "{}",
+            proxy.expr
+        );
     }
 
     fn severities(rules: &ServiceRules) -> Vec<(String, String)> {
@@ -1263,7 +1512,7 @@ mod tests {
         );
         let labels = BTreeMap::from([("env".to_string(), "prod".to_string())]);
         assert_eq!(
-            template.expand(0.022000000000000002, &labels),
+            template.expand(0.022000000000000002, &labels, "prod"),
             "2.2% of {{x}} in prod"
         );
     }

@@ -205,10 +205,15 @@ pub(crate) fn file_sd_json(
 fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config {
     let prometheus = &model.platform.prometheus;
     let mut scrape_configs = Vec::new();
+    let mut rule_files = Vec::new();
     for service in &model.services {
         let Some(service_env) = service.environments.iter().find(|e| e.name == env.name) else {
             continue;
         };
+        rule_files.push(format!("../rules/{}.yml", service.name));
+        if super::rules::has_environment_rules(service) {
+            rule_files.push(format!("rules/{}.yml", service.name));
+        }
         let mut job = scrape_job(model, service, service_env);
         if let Some((index, count)) = shard {
             for file_sd in &mut job.file_sd_configs {
@@ -249,6 +254,9 @@ fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config
         })
     };
     let mut external_labels = prometheus.external_labels.clone();
+    // Shared rule files read the environment from here (validation keeps
+    // users from setting `env` themselves).
+    external_labels.insert("env".to_string(), env.name.clone());
     if let Some((index, _)) = shard {
         external_labels.insert(SHARD_LABEL.to_string(), index.to_string());
     }
@@ -263,7 +271,7 @@ fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config
         rule_files: if shard.is_some() {
             Vec::new()
         } else {
-            vec!["rules/*.yml".to_string()]
+            rule_files
         },
         scrape_configs,
     }

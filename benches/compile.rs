@@ -71,6 +71,15 @@ fn main() {
         })
         .unwrap_or(JSONNET_EVERY);
 
+    let stages_max: usize = std::env::var("OBSGEN_BENCH_STAGES_MAX")
+        .ok()
+        .map(|text| {
+            text.trim()
+                .parse()
+                .expect("OBSGEN_BENCH_STAGES_MAX: a number")
+        })
+        .unwrap_or(10_000);
+
     let scratch = Scratch::new();
     let mut results = Vec::new();
     for &size in &sizes {
@@ -82,9 +91,16 @@ fn main() {
             "generated {size} services in {:.1} s; running {iterations} iterations",
             started.elapsed().as_secs_f64()
         );
-        let result = run(&root, size, iterations, scratch.path());
-        print!("{}", result.table());
-        results.push(result);
+        let cli_iterations = if size <= 10_000 { iterations.min(3) } else { 1 };
+        let cli = cli_run(&root, size, cli_iterations, scratch.path());
+        print!("{}", cli.table());
+        // The in-process stages hold the whole output set: only up to
+        // `OBSGEN_BENCH_STAGES_MAX` services (10,000 unless set).
+        if size <= stages_max {
+            let result = run(&root, size, iterations, scratch.path());
+            print!("{}", result.table());
+            results.push(result);
+        }
         std::fs::remove_dir_all(&root).expect("removing the synthetic repository");
     }
     if results.len() > 1 {
@@ -110,6 +126,196 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The command line, end to end
+// ---------------------------------------------------------------------------
+
+/// What users wait for: the release `obsgen` binary run as a process on
+/// the synthetic repository, each command's wall time and peak memory, and
+/// copying the tree it wrote (`cp -r`) as the floor of a fresh build.
+struct CliResult {
+    services: usize,
+    files: usize,
+    bytes: u64,
+    /// (what, samples, peak RSS in KiB over the samples)
+    rows: Vec<(&'static str, Vec<Duration>, u64)>,
+}
+
+/// Runs `obsgen` with `args` in `root`; its wall time and peak RSS (KiB).
+fn obsgen_timed(root: &Path, args: &[&str]) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_obsgen"))
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running obsgen");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    // VmHWM is the process' high-water mark: the last reading before it
+    // exits is its peak (to within the polling interval).
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("waiting for obsgen") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let elapsed = started.elapsed();
+    if !status.success() {
+        let mut stderr = String::new();
+        use std::io::Read as _;
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        panic!("obsgen {args:?} failed ({status}):\n{stderr}");
+    }
+    (elapsed, peak)
+}
+
+fn tree_size(dir: &Path) -> (usize, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current)
+            .expect("reading the tree")
+            .flatten()
+        {
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if !entry.file_name().to_string_lossy().starts_with(".obsgen") {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> CliResult {
+    let out = scratch.join(format!("cli-out-{services}"));
+    let copy = scratch.join(format!("cli-copy-{services}"));
+    let out_arg = out.to_string_lossy().into_owned();
+    let build = ["--out", out_arg.as_str(), "build"];
+    let check = ["--out", out_arg.as_str(), "check"];
+    let changed = root
+        .join("services")
+        .join(TEAMS[0])
+        .join(format!("{}.yaml", service_name(0)));
+    let original = std::fs::read_to_string(&changed).expect("the first manifest");
+    let edited = original.replacen(" for the shop.", " for the whole shop.", 1);
+    assert_ne!(
+        original, edited,
+        "the first manifest has a description to change"
+    );
+    let names = [
+        "fresh build",
+        "copy of the tree (cp -r)",
+        "up-to-date build",
+        "up-to-date check",
+        "build, one manifest changed",
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut peaks = vec![0u64; names.len()];
+    let mut record = |row: usize, (elapsed, peak): (Duration, u64)| {
+        samples[row].push(elapsed);
+        peaks[row] = peaks[row].max(peak);
+    };
+    let (mut files, mut bytes) = (0, 0);
+    for _ in 0..iterations {
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&copy);
+        record(0, obsgen_timed(root, &build));
+        (files, bytes) = tree_size(&out);
+        let started = Instant::now();
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(&out)
+            .arg(&copy)
+            .status()
+            .expect("running cp");
+        assert!(status.success(), "cp -r failed");
+        record(1, (started.elapsed(), 0));
+        std::fs::remove_dir_all(&copy).expect("removing the copy");
+        record(2, obsgen_timed(root, &build));
+        record(3, obsgen_timed(root, &check));
+        std::fs::write(&changed, &edited).expect("editing a manifest");
+        record(4, obsgen_timed(root, &build));
+        std::fs::write(&changed, &original).expect("restoring the manifest");
+        obsgen_timed(root, &build);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    CliResult {
+        services,
+        files,
+        bytes,
+        rows: names
+            .into_iter()
+            .zip(samples)
+            .zip(peaks)
+            .map(|((name, samples), peak)| (name, samples, peak))
+            .collect(),
+    }
+}
+
+impl CliResult {
+    fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "\n{} services, the obsgen command line: {} files, {:.1} MB ({:.1} files, {:.1} KB per service)",
+            self.services,
+            self.files,
+            self.bytes as f64 / 1e6,
+            self.files as f64 / self.services as f64,
+            self.bytes as f64 / 1e3 / self.services as f64
+        );
+        let _ = writeln!(
+            out,
+            "| {:<28} | {:>10} | {:>10} | {:>12} | {:>12} |",
+            "command", "min ms", "median ms", "µs/service", "peak RSS MiB"
+        );
+        let _ = writeln!(
+            out,
+            "| {:-<28} | {:->10}: | {:->10}: | {:->12}: | {:->12}: |",
+            "", "", "", "", ""
+        );
+        for (name, samples, peak) in &self.rows {
+            let peak = if *peak == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.0}", *peak as f64 / 1024.0)
+            };
+            let _ = writeln!(
+                out,
+                "| {:<28} | {:>10.1} | {:>10.1} | {:>12.1} | {:>12} |",
+                name,
+                ms(min(samples)),
+                ms(median(samples)),
+                ms(median(samples)) * 1000.0 / self.services as f64,
+                peak
+            );
+        }
+        out
     }
 }
 

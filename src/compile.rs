@@ -113,3 +113,33 @@ fn output_too_large(output: &OutputSet, services: usize) -> Option<Diagnostic> {
         .hint("long label values or descriptions are repeated in every rule and environment; shorten them (see docs/limits.md)"),
     )
 }
+
+/// The most bytes a repository of `services` services may generate.
+pub fn output_limit(services: usize) -> usize {
+    MAX_OUTPUT_BYTES_PER_SERVICE.saturating_mul(services.max(1))
+}
+
+/// Renders the model through `update` (comparing, and for a build staging,
+/// service by service: see [`backend::render_into`]). An output over the
+/// size limit is a diagnostic, returned rather than failed: nothing has
+/// been switched in, and the update's staged files go when it is dropped.
+pub fn render_through(
+    model: &crate::model::Model,
+    update: &crate::output::TreeUpdate<'_>,
+) -> Result<Option<Diagnostic>, OutputError> {
+    match backend::render_into(model, update) {
+        Ok(()) => Ok(None),
+        Err(OutputError::TooLarge { limit, path, size }) => Ok(Some(
+            Diagnostic::error(
+                path.clone(),
+                format!(
+                    "the generated output would be over {limit} bytes, more than the limit of {MAX_OUTPUT_BYTES_PER_SERVICE} bytes per service ({} services)",
+                    model.services.len()
+                ),
+            )
+            .found(format!("`{path}` alone is {size} bytes"))
+            .hint("long label values or descriptions are repeated in every rule and environment; shorten them (see docs/limits.md)"),
+        )),
+        Err(error) => Err(error),
+    }
+}

@@ -21,12 +21,36 @@ pub struct RenderContext<'a> {
     pub model: &'a Model,
 }
 
+/// Renders one service's files, with whatever the backend prepared once
+/// for the whole model (a template environment, who calls whom).
+pub type ServiceRenderer<'a> =
+    Box<dyn Fn(&Service, &mut OutputSet) -> Result<(), OutputError> + Sync + 'a>;
+
+/// A backend's work for one model: the files that depend on the whole
+/// model (one per environment, team or platform), and how to render each
+/// service's own files. Keeping the two apart lets the pipeline render,
+/// compare and write service by service, holding only a few services'
+/// files at a time (see [`render_into`]).
+pub struct Prepared<'a> {
+    pub shared: OutputSet,
+    pub per_service: Option<ServiceRenderer<'a>>,
+}
+
 /// A target tool's generator.
-pub trait Backend {
+pub trait Backend: Sync {
     /// The tool's name, also the top folder of its files (`prometheus/`).
     fn name(&self) -> &'static str;
-    /// Every file this backend generates for the model.
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError>;
+    /// Renders the shared files and prepares the per-service renderer.
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError>;
+    /// Every file this backend generates for the model, in one set.
+    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+        let prepared = self.prepare(context)?;
+        let mut output = prepared.shared;
+        if let Some(render) = &prepared.per_service {
+            output.extend(per_service(&context.model.services, render)?)?;
+        }
+        Ok(output)
+    }
 }
 
 /// Every backend, in a fixed order.
@@ -43,12 +67,99 @@ pub fn all() -> Vec<Box<dyn Backend>> {
 
 /// Runs every backend and gathers their files.
 pub fn render_all(model: &Model) -> Result<OutputSet, OutputError> {
-    let context = RenderContext { model };
-    let mut output = OutputSet::new();
-    for backend in all() {
-        output.extend(backend.render(&context)?)?;
+    let collected = std::sync::Mutex::new(OutputSet::new());
+    render_into(model, &|files: &OutputSet| {
+        let mut set = collected
+            .lock()
+            .map_err(|_| OutputError::Serialize("a rendering thread panicked".into()))?;
+        for (path, contents) in files.iter() {
+            set.add(path, contents)?;
+        }
+        Ok(())
+    })?;
+    collected
+        .into_inner()
+        .map_err(|_| OutputError::Serialize("a rendering thread panicked".into()))
+}
+
+/// Where rendered files go, a batch at a time: the shared files of each
+/// backend, then every file of one service. Batches come from several
+/// threads and in no fixed order; a sink must not depend on it.
+pub trait FileSink: Sync {
+    fn accept(&self, files: &OutputSet) -> Result<(), OutputError>;
+}
+
+impl<F> FileSink for F
+where
+    F: Fn(&OutputSet) -> Result<(), OutputError> + Sync,
+{
+    fn accept(&self, files: &OutputSet) -> Result<(), OutputError> {
+        self(files)
     }
-    Ok(output)
+}
+
+/// Renders every backend into `sink`: each backend's shared files first,
+/// then each service's files, rendered on every core and handed over one
+/// service at a time, so that no more than a service per thread is held
+/// in memory. On an error, the one of the first service in the model's
+/// order is returned (the same one on every run).
+pub fn render_into(model: &Model, sink: &dyn FileSink) -> Result<(), OutputError> {
+    let context = RenderContext { model };
+    let backends = all();
+    let mut renderers = Vec::new();
+    for backend in &backends {
+        let prepared = backend.prepare(&context)?;
+        sink.accept(&prepared.shared)?;
+        drop(prepared.shared);
+        renderers.extend(prepared.per_service);
+    }
+    let render_one = |service: &Service| -> Result<(), OutputError> {
+        let mut files = OutputSet::new();
+        for render in &renderers {
+            render(service, &mut files)?;
+        }
+        sink.accept(&files)
+    };
+    let services = &model.services;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || services.len() < PARALLEL_THRESHOLD {
+        return services.iter().try_for_each(render_one);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let errors: Vec<(usize, OutputError)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(services.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    use std::sync::atomic::Ordering;
+                    let mut errors = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(service) = services.get(index) else {
+                            break;
+                        };
+                        if let Err(error) = render_one(service) {
+                            failed.store(true, Ordering::Relaxed);
+                            errors.push((index, error));
+                        }
+                    }
+                    errors
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    match errors.into_iter().min_by_key(|(index, _)| *index) {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// Escapes a literal for Go's RE2 regex syntax, which Prometheus (relabel

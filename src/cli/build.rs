@@ -5,6 +5,7 @@ use anyhow::Context;
 use super::print::{errln, outln};
 use super::progress::Progress;
 use super::{Cli, Format, exit, output_dir, report};
+use crate::output::{Mode, TreeUpdate};
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     // A wrong `--out` is a usage error, reported before compiling. An
@@ -12,23 +13,49 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     // second run waits before it compiles; a new one once it is created.
     let locked = output_dir::open(cli, false)?;
     let progress = Progress::start(cli, "compiling");
-    let (compilation, output) = crate::compile::compile(&cli.root)
+    let mut compilation = crate::compile::check(&cli.root)
         .with_context(|| format!("compiling `{}`", cli.root.display()))?;
     drop(progress);
-    report(cli, &compilation);
-    let Some(output) = output else {
+    let Some(model) = compilation.model.take() else {
+        report(cli, &compilation);
         errln!("nothing written: fix the errors above; the previous output is unchanged");
         return Ok(exit::INVALID);
     };
+    let created = locked.is_none();
     let lock = match locked {
         Some(lock) => lock,
         None => output_dir::open(cli, true)?
             .context("the output directory exists once it has been created")?,
     };
+    // Rendered, compared and staged service by service; switched in at
+    // the end, all at once.
     let progress = Progress::start(cli, "writing");
-    let summary = crate::output::write_locked(&lock, &output)
+    let limit = crate::compile::output_limit(model.services.len());
+    let update = TreeUpdate::new(lock.path(), Mode::Write, Some(limit))
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
+    let rendered = crate::compile::render_through(&model, &update);
+    let outcome = match rendered {
+        Ok(None) => Ok(update.commit()),
+        Ok(Some(too_large)) => Err(Some(too_large)),
+        Err(error) => Ok(Err(error)),
+    };
     drop(progress);
+    let summary = match outcome {
+        Ok(committed) => {
+            report(cli, &compilation);
+            committed.with_context(|| format!("writing `{}`", lock.path().display()))?
+        }
+        Err(too_large) => {
+            compilation.diagnostics.extend(too_large);
+            report(cli, &compilation);
+            if created {
+                // This run made the folder: leave no trace of it.
+                let _ = std::fs::remove_dir_all(lock.path());
+            }
+            errln!("nothing written: fix the errors above; the previous output is unchanged");
+            return Ok(exit::INVALID);
+        }
+    };
     match cli.format {
         Format::Json => outln!(
             "{}",
@@ -63,7 +90,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             }
             outln!(
                 "{} files: {} written, {} unchanged, {} removed",
-                output.len(),
+                summary.written.len() + summary.unchanged,
                 summary.written.len(),
                 summary.unchanged,
                 summary.removed.len()

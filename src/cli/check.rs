@@ -6,23 +6,49 @@ use anyhow::Context;
 use super::print::{errln, out, outln};
 use super::progress::Progress;
 use super::{Cli, Format, exit, output_dir, report};
-use crate::output::{changes, render_unified};
+use crate::compile::Compilation;
+use crate::output::{Change, Mode, TreeUpdate, render_unified};
+
+/// Compiles the repository and compares what it generates with `out_dir`,
+/// service by service on every core (nothing is written, and only the
+/// files that differ are kept). `None` when the input is invalid or its
+/// output too large (the diagnostics say which).
+pub(crate) fn compile_and_compare(
+    cli: &Cli,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<(Compilation, Option<Vec<Change>>)> {
+    let mut compilation = crate::compile::check(&cli.root)
+        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let Some(model) = compilation.model.as_ref() else {
+        return Ok((compilation, None));
+    };
+    let limit = crate::compile::output_limit(model.services.len());
+    let update = TreeUpdate::new(out_dir, Mode::Compare, Some(limit))?;
+    if let Some(too_large) = crate::compile::render_through(model, &update)
+        .with_context(|| format!("comparing with `{}`", out_dir.display()))?
+    {
+        compilation.diagnostics.push(too_large);
+        return Ok((compilation, None));
+    }
+    let found = update
+        .changes()
+        .with_context(|| format!("comparing with `{}`", out_dir.display()))?;
+    Ok((compilation, Some(found)))
+}
 
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     // Locked for the whole run; `None` when there is no output yet.
     let locked = output_dir::open(cli, false)?;
     let progress = Progress::start(cli, "compiling");
-    let (compilation, output) = crate::compile::compile(&cli.root)
-        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let out_dir = match &locked {
+        Some(lock) => lock.path().to_path_buf(),
+        None => cli.out_dir(),
+    };
+    let (compilation, found) = compile_and_compare(cli, &out_dir)?;
     drop(progress);
-    let Some(output) = output else {
+    let Some(found) = found else {
         report(cli, &compilation);
         return Ok(exit::INVALID);
-    };
-    let found = match locked {
-        Some(lock) => changes(lock.path(), &output)
-            .with_context(|| format!("comparing with `{}`", lock.path().display()))?,
-        None => changes(&cli.out_dir(), &output)?,
     };
     if found.is_empty() {
         // Up to date: a pre-commit hook should stay quiet, so warnings

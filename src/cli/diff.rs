@@ -1,29 +1,25 @@
 //! `obsgen diff`: what `build` would change, as a unified diff, or with
 //! `--summary` as what it means per service (`crate::review::summary`).
 
-use anyhow::Context;
-
 use super::print::{out, outln};
 use super::progress::Progress;
 use super::{Cli, Format, exit, output_dir, report};
-use crate::output::{Change, ChangeKind, changes, render_unified};
+use crate::output::{Change, ChangeKind, render_unified};
 use crate::review::summary::{self, ChangedFile};
 
 pub fn run(cli: &Cli, exit_code: bool, summarize: bool) -> anyhow::Result<u8> {
     // Locked for the whole run; `None` when there is no output yet.
     let locked = output_dir::open(cli, false)?;
     let progress = Progress::start(cli, "compiling");
-    let (compilation, output) = crate::compile::compile(&cli.root)
-        .with_context(|| format!("compiling `{}`", cli.root.display()))?;
+    let out_dir = match &locked {
+        Some(lock) => lock.path().to_path_buf(),
+        None => cli.out_dir(),
+    };
+    let (compilation, found) = super::check::compile_and_compare(cli, &out_dir)?;
     drop(progress);
     report(cli, &compilation);
-    let Some(output) = output else {
+    let Some(found) = found else {
         return Ok(exit::INVALID);
-    };
-    let found = match locked {
-        Some(lock) => changes(lock.path(), &output)
-            .with_context(|| format!("comparing with `{}`", lock.path().display()))?,
-        None => changes(&cli.out_dir(), &output)?,
     };
     if summarize {
         print_summary(cli, &found)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use similar::TextDiff;
 
-use super::{INDEX_FILE, OutputError, OutputSet};
+use super::{OutputError, OutputSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -30,42 +30,10 @@ pub struct Change {
 /// overwrite. Call [`super::recover`] first, under the lock, so that the
 /// remains of an interrupted build are finished or discarded.
 pub fn changes(out_dir: &Path, set: &OutputSet) -> Result<Vec<Change>, OutputError> {
-    let plan = super::write::plan(out_dir, set)?;
-    let mut changes = Vec::new();
-    for put in plan.puts {
-        changes.push(Change {
-            path: put.path.to_string(),
-            kind: if put.old.is_some() {
-                ChangeKind::Modified
-            } else {
-                ChangeKind::Added
-            },
-            old: put.old.unwrap_or_default(),
-            new: put.contents.to_vec(),
-        });
-    }
-    for (path, old) in plan.deletes {
-        changes.push(Change {
-            path,
-            kind: ChangeKind::Removed,
-            old,
-            new: Vec::new(),
-        });
-    }
-    if plan.old_index.as_deref() != Some(plan.index.as_bytes()) {
-        changes.push(Change {
-            path: INDEX_FILE.to_string(),
-            kind: if plan.old_index.is_some() {
-                ChangeKind::Modified
-            } else {
-                ChangeKind::Added
-            },
-            old: plan.old_index.unwrap_or_default(),
-            new: plan.index.into_bytes(),
-        });
-    }
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(changes)
+    use crate::backend::FileSink;
+    let update = super::write::TreeUpdate::new(out_dir, super::write::Mode::Compare, None)?;
+    update.accept(set)?;
+    update.changes()
 }
 
 /// A unified diff of all changes, `git diff` style, optionally coloured.

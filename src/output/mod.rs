@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 
 pub use diff::{Change, ChangeKind, changes, render_unified};
 pub use lock::{LOCK_TIMEOUT, OutputLock, lock, timeout_from_env};
-pub use write::{INDEX_FILE, Recovery, WriteSummary, read_index, recover, write, write_locked};
+pub use write::{
+    INDEX_FILE, Mode, Recovery, TreeUpdate, WriteSummary, read_index, recover, write, write_locked,
+};
 
 /// Why a file could not be added or the tree could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,15 @@ pub enum OutputError {
         "`{path}` (the record of an interrupted build) is damaged; delete it and the `.obsgen-staging-*` folders next to it, then build again"
     )]
     DamagedJournal { path: String },
+    #[error(
+        "the generated output would be more than {limit} bytes ({}: `{path}` alone is {size} bytes); long label values or descriptions are repeated in every rule, shorten them (see docs/limits.md)",
+        "the limit of the repository's size"
+    )]
+    TooLarge {
+        limit: usize,
+        path: String,
+        size: usize,
+    },
 }
 
 fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {

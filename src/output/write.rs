@@ -34,9 +34,14 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::diff::{Change, ChangeKind};
 use super::lock::{OutputLock, lock, timeout_from_env};
 use super::ownership::{content_hash, has_header, recognised};
 use super::{OutputError, OutputSet, check_path};
+use crate::backend::FileSink;
 
 /// The index of generated files, at the root of the output directory.
 pub const INDEX_FILE: &str = ".obsgen-index";
@@ -141,21 +146,6 @@ fn read_index_entries(out_dir: &Path) -> Result<BTreeMap<String, Option<String>>
         .collect())
 }
 
-/// The index a set is recorded with: one path a line, and a tab and the
-/// content hash for files that carry no header.
-fn index_text(set: &OutputSet) -> String {
-    let mut index = String::from(INDEX_HEADER);
-    for (path, contents) in set.iter() {
-        index.push_str(path);
-        if !has_header(contents) {
-            index.push('\t');
-            index.push_str(&content_hash(contents));
-        }
-        index.push('\n');
-    }
-    index
-}
-
 /// A path on disk, read without following a symbolic link.
 enum OnDisk {
     Missing,
@@ -192,82 +182,348 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, OutputError> {
     })
 }
 
-/// A new or changed file.
-pub(crate) struct Put<'a> {
-    pub path: &'a str,
-    pub contents: &'a [u8],
-    /// What is on disk, when the file is changed rather than new.
-    pub old: Option<Vec<u8>>,
+/// What a run does with each rendered file: a build compares and stages
+/// it, `check` and `diff` only compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Compare,
 }
 
-/// What a build would do to the tree on disk.
-pub(crate) struct Plan<'a> {
-    pub puts: Vec<Put<'a>>,
-    pub unchanged: usize,
-    /// Files to delete, with their current contents.
-    pub deletes: Vec<(String, Vec<u8>)>,
-    pub kept: Vec<String>,
-    pub index: String,
-    /// The index on disk, when there is one.
-    pub old_index: Option<Vec<u8>>,
+/// The comparison of a rendered tree with the disk, fed a batch of files
+/// at a time (a [`FileSink`]) from any number of threads, so that the
+/// whole tree is never held in memory: each file is compared as it comes
+/// and, when a build writes it, staged at once (step 2 of the module
+/// documentation). Only the index (a path and maybe a hash per file) and,
+/// when comparing, the files that differ are kept. [`TreeUpdate::commit`]
+/// or [`TreeUpdate::changes`] finish the run; dropped before that, the
+/// update removes what it staged and the visible tree stays as it was.
+pub struct TreeUpdate<'a> {
+    out_dir: &'a Path,
+    mode: Mode,
+    previous: BTreeMap<String, Option<String>>,
+    staging_name: String,
+    staging: PathBuf,
+    staging_created: Mutex<bool>,
+    next_number: AtomicUsize,
+    steps: Mutex<Steps>,
+    state: Mutex<UpdateState>,
+    /// Refuse a tree larger than this many bytes (`None`: no limit).
+    byte_limit: Option<usize>,
+    finished: bool,
 }
 
-/// Compares `set` with the disk (see step 1 of the module documentation).
-pub(crate) fn plan<'a>(out_dir: &Path, set: &'a OutputSet) -> Result<Plan<'a>, OutputError> {
-    let previous = read_index_entries(out_dir)?;
-    let mut plan = Plan {
-        puts: Vec::new(),
-        unchanged: 0,
-        deletes: Vec::new(),
-        kept: Vec::new(),
-        index: index_text(set),
-        old_index: read_regular(&out_dir.join(INDEX_FILE))?,
-    };
-    let mut refused = Vec::new();
-    for (relative, contents) in set.iter() {
-        refuse_symlinked_parents(out_dir, relative)?;
-        let target = out_dir.join(relative);
-        match on_disk(&target)? {
-            OnDisk::Missing => plan.puts.push(Put {
-                path: relative,
-                contents,
-                old: None,
-            }),
-            OnDisk::File(existing) if existing == contents => plan.unchanged += 1,
+#[derive(Default)]
+struct UpdateState {
+    /// Every generated path → the hash recorded for it (files without a header).
+    index: BTreeMap<String, Option<String>>,
+    /// `Write`: the staged files, by number.
+    puts: Vec<(usize, String)>,
+    /// `Compare`: the files that would be added or changed.
+    changes: Vec<Change>,
+    unchanged: usize,
+    refused: Vec<String>,
+    bytes: usize,
+}
+
+impl<'a> TreeUpdate<'a> {
+    /// Starts comparing with `out_dir` (locked by the caller, and
+    /// recovered).
+    pub fn new(
+        out_dir: &'a Path,
+        mode: Mode,
+        byte_limit: Option<usize>,
+    ) -> Result<Self, OutputError> {
+        let staging_name = format!(
+            "{STAGING_PREFIX}{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        Ok(TreeUpdate {
+            out_dir,
+            mode,
+            previous: read_index_entries(out_dir)?,
+            staging: out_dir.join(&staging_name),
+            staging_name,
+            staging_created: Mutex::new(false),
+            next_number: AtomicUsize::new(0),
+            steps: Mutex::new(Steps::from_env()),
+            state: Mutex::new(UpdateState::default()),
+            byte_limit,
+            finished: false,
+        })
+    }
+
+    fn state(&self) -> Result<std::sync::MutexGuard<'_, UpdateState>, OutputError> {
+        self.state.lock().map_err(|_| poisoned())
+    }
+
+    fn step(&self) -> Result<(), OutputError> {
+        self.steps.lock().map_err(|_| poisoned())?.step();
+        Ok(())
+    }
+
+    /// Writes a new or changed file into the staging folder.
+    fn stage(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
+        {
+            let mut created = self.staging_created.lock().map_err(|_| poisoned())?;
+            if !*created {
+                fs::create_dir(&self.staging).map_err(io("creating", &self.staging))?;
+                *created = true;
+            }
+        }
+        let number = self.next_number.fetch_add(1, Ordering::SeqCst);
+        self.step()?;
+        write_new(&self.staging.join(number.to_string()), contents)?;
+        self.state()?.puts.push((number, relative.to_string()));
+        Ok(())
+    }
+
+    /// Compares (and, for a build, stages) one file.
+    fn file(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
+        let hash = (!has_header(contents)).then(|| content_hash(contents));
+        {
+            let mut state = self.state()?;
+            if state.index.insert(relative.to_string(), hash).is_some() {
+                return Err(OutputError::Duplicate {
+                    path: relative.to_string(),
+                });
+            }
+            state.bytes += contents.len();
+            if let Some(limit) = self.byte_limit
+                && state.bytes > limit
+            {
+                return Err(OutputError::TooLarge {
+                    limit,
+                    path: relative.to_string(),
+                    size: contents.len(),
+                });
+            }
+        }
+        refuse_symlinked_parents(self.out_dir, relative)?;
+        let target = self.out_dir.join(relative);
+        let old = match on_disk(&target)? {
+            OnDisk::Missing => None,
+            OnDisk::File(existing) if existing == contents => {
+                self.state()?.unchanged += 1;
+                return Ok(());
+            }
             OnDisk::File(existing) => {
-                let hash = previous.get(relative).and_then(Option::as_deref);
-                if recognised(&existing, hash) {
-                    plan.puts.push(Put {
-                        path: relative,
-                        contents,
-                        old: Some(existing),
-                    });
-                } else {
-                    refused.push(format!(
+                let hash = self.previous.get(relative).and_then(Option::as_deref);
+                if !recognised(&existing, hash) {
+                    self.state()?.refused.push(format!(
                         "`{}` (no generated header, nor the bytes obsgen last wrote there)",
                         target.display()
                     ));
+                    return Ok(());
+                }
+                Some(existing)
+            }
+            OnDisk::Other(what) => {
+                self.state()?
+                    .refused
+                    .push(format!("`{}` ({what})", target.display()));
+                return Ok(());
+            }
+        };
+        match self.mode {
+            Mode::Write => self.stage(relative, contents),
+            Mode::Compare => {
+                self.state()?.changes.push(Change {
+                    path: relative.to_string(),
+                    kind: if old.is_some() {
+                        ChangeKind::Modified
+                    } else {
+                        ChangeKind::Added
+                    },
+                    old: old.unwrap_or_default(),
+                    new: contents.to_vec(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// The files the previous index lists that are no longer generated:
+    /// those still recognised as obsgen's (with their bytes), and the others.
+    fn stale(&self, index: &BTreeMap<String, Option<String>>) -> Result<Stale, OutputError> {
+        let mut deletes = Vec::new();
+        let mut kept = Vec::new();
+        for (old, hash) in &self.previous {
+            if index.contains_key(old) || refuse_symlinked_parents(self.out_dir, old).is_err() {
+                continue;
+            }
+            if let OnDisk::File(existing) = on_disk(&self.out_dir.join(old))? {
+                if recognised(&existing, hash.as_deref()) {
+                    deletes.push((old.clone(), existing));
+                } else {
+                    kept.push(old.clone());
                 }
             }
-            OnDisk::Other(what) => refused.push(format!("`{}` ({what})", target.display())),
         }
+        Ok((deletes, kept))
     }
-    if !refused.is_empty() {
-        return Err(OutputError::NotOurs { files: refused });
-    }
-    for (old, hash) in &previous {
-        if set.get(old).is_some() || refuse_symlinked_parents(out_dir, old).is_err() {
-            continue;
+
+    /// Ends the comparison: the refused files stop everything; then the
+    /// stale files and the new index.
+    fn conclude(&mut self) -> Result<Concluded, OutputError> {
+        self.finished = true;
+        let mut state = std::mem::take(&mut *self.state()?);
+        if !state.refused.is_empty() {
+            self.discard();
+            state.refused.sort();
+            return Err(OutputError::NotOurs {
+                files: state.refused,
+            });
         }
-        if let OnDisk::File(existing) = on_disk(&out_dir.join(old))? {
-            if recognised(&existing, hash.as_deref()) {
-                plan.deletes.push((old.clone(), existing));
-            } else {
-                plan.kept.push(old.clone());
+        let (deletes, kept) = self.stale(&state.index)?;
+        let mut index = String::from(INDEX_HEADER);
+        for (path, hash) in &state.index {
+            index.push_str(path);
+            if let Some(hash) = hash {
+                index.push('\t');
+                index.push_str(hash);
             }
+            index.push('\n');
+        }
+        let old_index = read_regular(&self.out_dir.join(INDEX_FILE))?;
+        Ok(Concluded {
+            state,
+            deletes,
+            kept,
+            index,
+            old_index,
+        })
+    }
+
+    /// Every file a build would add, change or remove, sorted by path; the
+    /// index counts as a file.
+    pub fn changes(mut self) -> Result<Vec<Change>, OutputError> {
+        let concluded = self.conclude()?;
+        let mut changes = concluded.state.changes;
+        for (path, old) in concluded.deletes {
+            changes.push(Change {
+                path,
+                kind: ChangeKind::Removed,
+                old,
+                new: Vec::new(),
+            });
+        }
+        if concluded.old_index.as_deref() != Some(concluded.index.as_bytes()) {
+            changes.push(Change {
+                path: INDEX_FILE.to_string(),
+                kind: if concluded.old_index.is_some() {
+                    ChangeKind::Modified
+                } else {
+                    ChangeKind::Added
+                },
+                old: concluded.old_index.unwrap_or_default(),
+                new: concluded.index.into_bytes(),
+            });
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(changes)
+    }
+
+    /// Switches the staged files in (steps 2 and 3 of the module
+    /// documentation).
+    pub fn commit(mut self) -> Result<WriteSummary, OutputError> {
+        let concluded = self.conclude()?;
+        let mut summary = WriteSummary {
+            unchanged: concluded.state.unchanged,
+            kept: concluded.kept,
+            ..WriteSummary::default()
+        };
+        let index_changed = concluded.old_index.as_deref() != Some(concluded.index.as_bytes());
+        let mut puts = concluded.state.puts;
+        if puts.is_empty() && concluded.deletes.is_empty() && !index_changed {
+            self.discard();
+            return Ok(summary);
+        }
+        let staged = (|| {
+            if index_changed {
+                self.stage(INDEX_FILE, concluded.index.as_bytes())?;
+                puts.push(self.state()?.puts.pop().unwrap_or_default());
+            }
+            puts.sort_by(|a, b| a.1.cmp(&b.1));
+            let mut journal = format!("{JOURNAL_HEADER}staging\t{}\n", self.staging_name);
+            for (number, relative) in &puts {
+                journal.push_str(&format!("put\t{number}\t{relative}\n"));
+            }
+            for (relative, contents) in &concluded.deletes {
+                journal.push_str(&format!("del\t{}\t{relative}\n", content_hash(contents)));
+            }
+            journal.push_str("end\n");
+            if !*self.staging_created.lock().map_err(|_| poisoned())? {
+                fs::create_dir(&self.staging).map_err(io("creating", &self.staging))?;
+                *self.staging_created.lock().map_err(|_| poisoned())? = true;
+            }
+            let staged_journal = self.staging.join("journal");
+            write_new(&staged_journal, journal.as_bytes())?;
+            self.step()?;
+            let journal_path = self.out_dir.join(JOURNAL_FILE);
+            fs::rename(&staged_journal, &journal_path).map_err(io("committing", &journal_path))
+        })();
+        if let Err(error) = staged {
+            self.discard();
+            return Err(error);
+        }
+        // Committed: from here on the journal owns the staging folder.
+        self.staging_created = Mutex::new(false);
+        let mut steps = std::mem::replace(
+            &mut *self.steps.lock().map_err(|_| poisoned())?,
+            Steps::from_env(),
+        );
+        let done = finish_journal(self.out_dir, &mut steps)?;
+        summary.written = done.written;
+        summary.removed = done.removed;
+        Ok(summary)
+    }
+
+    /// Removes the staging folder, if this update created it.
+    fn discard(&self) {
+        if let Ok(created) = self.staging_created.lock()
+            && *created
+        {
+            let _ = remove_staging(&self.staging);
         }
     }
-    Ok(plan)
+}
+
+impl FileSink for TreeUpdate<'_> {
+    fn accept(&self, files: &OutputSet) -> Result<(), OutputError> {
+        for (relative, contents) in files.iter() {
+            self.file(relative, contents)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TreeUpdate<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.discard();
+        }
+    }
+}
+
+/// Files no longer generated: those obsgen may delete (with their bytes),
+/// and those it keeps.
+type Stale = (Vec<(String, Vec<u8>)>, Vec<String>);
+
+/// What the comparison found, once every file has come.
+struct Concluded {
+    state: UpdateState,
+    deletes: Vec<(String, Vec<u8>)>,
+    kept: Vec<String>,
+    index: String,
+    old_index: Option<Vec<u8>>,
+}
+
+fn poisoned() -> OutputError {
+    OutputError::Serialize("a thread writing the output tree panicked".to_string())
 }
 
 /// Writes `set` into `out_dir`: creates it, takes its lock (waiting up to
@@ -283,65 +539,9 @@ pub fn write(out_dir: &Path, set: &OutputSet) -> Result<WriteSummary, OutputErro
 /// Writes `set` into the locked output directory (see the module
 /// documentation for how). Call [`recover`] first.
 pub fn write_locked(lock: &OutputLock, set: &OutputSet) -> Result<WriteSummary, OutputError> {
-    let out_dir = lock.path();
-    let plan = plan(out_dir, set)?;
-    let mut summary = WriteSummary {
-        unchanged: plan.unchanged,
-        kept: plan.kept.clone(),
-        ..WriteSummary::default()
-    };
-    let index_changed = plan.old_index.as_deref() != Some(plan.index.as_bytes());
-    if plan.puts.is_empty() && plan.deletes.is_empty() && !index_changed {
-        return Ok(summary);
-    }
-    let mut steps = Steps::from_env();
-
-    // 2. Stage, then commit by moving the journal into place.
-    let staging_name = format!(
-        "{STAGING_PREFIX}{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let staging = out_dir.join(&staging_name);
-    fs::create_dir(&staging).map_err(io("creating", &staging))?;
-    let staged = (|| {
-        let mut journal = format!("{JOURNAL_HEADER}staging\t{staging_name}\n");
-        let mut number = 0usize;
-        let mut stage = |relative: &str, contents: &[u8], journal: &mut String| {
-            steps.step();
-            write_new(&staging.join(number.to_string()), contents)?;
-            journal.push_str(&format!("put\t{number}\t{relative}\n"));
-            number += 1;
-            Ok::<(), OutputError>(())
-        };
-        for put in &plan.puts {
-            stage(put.path, put.contents, &mut journal)?;
-        }
-        for (relative, contents) in &plan.deletes {
-            journal.push_str(&format!("del\t{}\t{relative}\n", content_hash(contents)));
-        }
-        if index_changed {
-            stage(INDEX_FILE, plan.index.as_bytes(), &mut journal)?;
-        }
-        journal.push_str("end\n");
-        let staged_journal = staging.join("journal");
-        write_new(&staged_journal, journal.as_bytes())?;
-        steps.step();
-        let journal_path = out_dir.join(JOURNAL_FILE);
-        fs::rename(&staged_journal, &journal_path).map_err(io("committing", &journal_path))
-    })();
-    if let Err(error) = staged {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(error);
-    }
-
-    // 3. Switch.
-    let done = finish_journal(out_dir, &mut steps)?;
-    summary.written = done.written;
-    summary.removed = done.removed;
-    Ok(summary)
+    let update = TreeUpdate::new(lock.path(), Mode::Write, None)?;
+    update.accept(set)?;
+    update.commit()
 }
 
 /// Counts write steps; aborts the process at the step `OBSGEN_TEST_ABORT_AFTER_STEPS`

@@ -122,10 +122,10 @@ pub fn explain(output: &OutputSet, service: ServiceInfo) -> Explanation {
     }
 }
 
-/// A shared rule file's alert names no environment: it is evaluated in
-/// every environment the service is scraped in, with that `env`. Such an
-/// alert becomes one fact per environment, so that its sections and its
-/// routes (which match `env`) are per environment like the others.
+/// A shared rule file's alerts, recordings and SLOs name no environment:
+/// they are evaluated in every environment the service is scraped in, with
+/// that `env`. Each becomes one fact per environment, so that its sections
+/// and its routes (which match `env`) are per environment like the others.
 fn in_every_environment(facts: Vec<Fact>) -> Vec<Fact> {
     let mut environments: Vec<String> = facts
         .iter()
@@ -139,7 +139,11 @@ fn in_every_environment(facts: Vec<Fact>) -> Vec<Fact> {
     }
     let mut expanded = Vec::with_capacity(facts.len());
     for fact in facts {
-        if fact.kind != FactKind::Alert || fact.env.is_some() {
+        let from_rules = matches!(
+            fact.kind,
+            FactKind::Alert | FactKind::Recording | FactKind::Slo
+        );
+        if !from_rules || fact.env.is_some() {
             expanded.push(fact);
             continue;
         }

@@ -119,7 +119,7 @@ fn the_make_targets_build_check_diff_and_explain_themselves() {
     assert_eq!(diff.code, 0, "{}", diff.stderr);
     assert!(
         diff.stdout
-            .contains("~ changed SLO availability in production, staging: objective 99.9% → 99.5%"),
+            .contains("~ changed SLO availability: objective 99.9% → 99.5%"),
         "the summary, then the diff:\n{}",
         diff.stdout
     );

@@ -23,7 +23,7 @@ pub mod routes;
 #[cfg(test)]
 mod tests;
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::model::Model;
 use crate::output::{OutputError, OutputSet, header, yaml};
 
@@ -47,7 +47,7 @@ impl Backend for AlertmanagerBackend {
         "alertmanager"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
         let sources = format!(
             "{} and {} service manifests",
@@ -68,7 +68,10 @@ impl Backend for AlertmanagerBackend {
             ),
         )?;
         output.add(CASES_PATH, cases::render_tsv(&header, &cases::cases(model)))?;
-        Ok(output)
+        Ok(Prepared {
+            shared: output,
+            per_service: None,
+        })
     }
 }
 

@@ -29,7 +29,7 @@ pub mod service_dashboard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::model::{ExtraPanel, Model, Service};
 use crate::output::{OutputError, OutputSet};
 use crate::validate::dashboard_library::SERVICE_PLACEHOLDER;
@@ -54,22 +54,23 @@ impl Backend for GrafanaBackend {
         "grafana"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
-        let mut output = OutputSet::new();
-        provisioning::render(model, &mut output)?;
-        output.add(home_file(model), to_json(&landing::dashboard(model))?)?;
+        let mut shared = OutputSet::new();
+        provisioning::render(model, &mut shared)?;
+        shared.add(home_file(model), to_json(&landing::dashboard(model))?)?;
         let called_by = callers(model);
-        let rendered = crate::backend::per_service(&model.services, |service, output| {
-            let callers = called_by
-                .get(service.name.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let dashboard = service_dashboard(model, service, callers);
-            output.add(dashboard_file(service), to_json(&dashboard)?)
-        })?;
-        output.extend(rendered)?;
-        Ok(output)
+        Ok(Prepared {
+            shared,
+            per_service: Some(Box::new(move |service, output| {
+                let callers = called_by
+                    .get(service.name.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let dashboard = service_dashboard(model, service, callers);
+                output.add(dashboard_file(service), to_json(&dashboard)?)
+            })),
+        })
     }
 }
 

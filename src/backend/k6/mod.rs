@@ -18,7 +18,7 @@ mod script;
 
 pub use script::{Overrides, ScriptError, render_script};
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::output::{OutputError, OutputSet};
 
 pub struct K6Backend;
@@ -33,15 +33,18 @@ impl Backend for K6Backend {
         "k6"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
-        crate::backend::per_service(&model.services, |service, output| {
-            let script = render_script(model, service, &Overrides::default())
-                .map_err(|error| OutputError::Serialize(error.to_string()))?;
-            if let Some(script) = script {
-                output.add(script_path(&service.name), script)?;
-            }
-            Ok(())
+        Ok(Prepared {
+            shared: OutputSet::new(),
+            per_service: Some(Box::new(move |service, output| {
+                let script = render_script(model, service, &Overrides::default())
+                    .map_err(|error| OutputError::Serialize(error.to_string()))?;
+                if let Some(script) = script {
+                    output.add(script_path(&service.name), script)?;
+                }
+                Ok(())
+            })),
         })
     }
 }

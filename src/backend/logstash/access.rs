@@ -57,8 +57,9 @@ pub fn granted_names(model: &Model, team: &str) -> Vec<String> {
     names
 }
 
-/// Adds every body and `apply.sh`.
-pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> {
+/// The files shared by every service's logs access: ILM policies, team
+/// roles, role mappings and spaces, the apply script.
+pub fn render_shared(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> {
     let mut policies: BTreeSet<String> = BTreeSet::new();
     policies.insert(UNROUTED_POLICY.to_string());
     for service in &model.services {
@@ -70,26 +71,6 @@ pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> 
             format!("elasticsearch/ilm/{policy}.json"),
             to_json(&ilm_body(retention))?,
         )?;
-    }
-    for service in &model.services {
-        match model.platform.logging.elasticsearch.output {
-            LogOutput::DataStreams => output.add(
-                format!(
-                    "elasticsearch/index_templates/{}.json",
-                    index_template(&service.name)
-                ),
-                to_json(&data_stream_template(model, service))?,
-            )?,
-            LogOutput::Indices => {
-                for env in &service.environments {
-                    let alias = model.platform.log_target(&service.name, &env.name);
-                    output.add(
-                        format!("elasticsearch/index_templates/{alias}.json"),
-                        to_json(&rollover_template(service, &alias))?,
-                    )?;
-                }
-            }
-        }
     }
     for team in &model.platform.teams {
         let space = naming::kibana_space(&team.name);
@@ -128,37 +109,63 @@ pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> 
             }))?,
         )?;
     }
-    for service in &model.services {
-        let space = naming::kibana_space(&service.team);
-        for env in &service.environments {
-            let id = naming::log_data_view(&service.name, &env.name);
-            output.add(
-                format!("kibana/data_views/{space}/{id}.json"),
-                to_json(&json!({
-                    "data_view": {
-                        "id": id,
-                        "name": format!("{} ({})", service.name, env.name),
-                        "title": model.platform.log_target(&service.name, &env.name),
-                        "timeFieldName": "@timestamp",
-                    },
-                    "override": true,
-                }))?,
-            )?;
-        }
-        if let Some(first) = service.environments.first() {
-            output.add(
-                format!(
-                    "kibana/saved_searches/{space}/{}.json",
-                    naming::log_saved_search(&service.name)
-                ),
-                to_json(&saved_search(
-                    service,
-                    &naming::log_data_view(&service.name, &first.name),
-                ))?,
-            )?;
+    output.add(APPLY_PATH, APPLY_SCRIPT)?;
+    Ok(())
+}
+
+/// One service's logs access: its index templates, Kibana data views and
+/// saved search.
+pub fn render_service(
+    model: &Model,
+    service: &Service,
+    output: &mut OutputSet,
+) -> Result<(), OutputError> {
+    match model.platform.logging.elasticsearch.output {
+        LogOutput::DataStreams => output.add(
+            format!(
+                "elasticsearch/index_templates/{}.json",
+                index_template(&service.name)
+            ),
+            to_json(&data_stream_template(model, service))?,
+        )?,
+        LogOutput::Indices => {
+            for env in &service.environments {
+                let alias = model.platform.log_target(&service.name, &env.name);
+                output.add(
+                    format!("elasticsearch/index_templates/{alias}.json"),
+                    to_json(&rollover_template(service, &alias))?,
+                )?;
+            }
         }
     }
-    output.add(APPLY_PATH, APPLY_SCRIPT)?;
+    let space = naming::kibana_space(&service.team);
+    for env in &service.environments {
+        let id = naming::log_data_view(&service.name, &env.name);
+        output.add(
+            format!("kibana/data_views/{space}/{id}.json"),
+            to_json(&json!({
+                "data_view": {
+                    "id": id,
+                    "name": format!("{} ({})", service.name, env.name),
+                    "title": model.platform.log_target(&service.name, &env.name),
+                    "timeFieldName": "@timestamp",
+                },
+                "override": true,
+            }))?,
+        )?;
+    }
+    if let Some(first) = service.environments.first() {
+        output.add(
+            format!(
+                "kibana/saved_searches/{space}/{}.json",
+                naming::log_saved_search(&service.name)
+            ),
+            to_json(&saved_search(
+                service,
+                &naming::log_data_view(&service.name, &first.name),
+            ))?,
+        )?;
+    }
     Ok(())
 }
 

@@ -31,7 +31,7 @@ pub mod templates;
 
 use serde::Serialize;
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::model::{LogInput, Model, Service, naming};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::{KafkaSaslMechanism, LogFormat, LogOutput};
@@ -84,7 +84,7 @@ impl Backend for LogstashBackend {
         "logstash"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
         let env =
             templates::environment(&model.platform.logging.templates).map_err(template_error)?;
@@ -143,20 +143,22 @@ impl Backend for LogstashBackend {
         )?;
         output.add(format!("logstash/pipelines/{UNROUTED}.conf"), unrouted)?;
 
-        let pipelines = crate::backend::per_service(&model.services, |service, output| {
-            let text = render(
-                &env,
-                "service.conf.j2",
-                service_context(model, service, &es),
-            )?;
-            output.add(
-                format!("logstash/pipelines/{}.conf", pipeline_id(&service.name)),
-                text,
-            )
-        })?;
-        output.extend(pipelines)?;
-        access::render(model, &mut output)?;
-        Ok(output)
+        access::render_shared(model, &mut output)?;
+        Ok(Prepared {
+            shared: output,
+            per_service: Some(Box::new(move |service, output| {
+                let text = render(
+                    &env,
+                    "service.conf.j2",
+                    service_context(model, service, &es),
+                )?;
+                output.add(
+                    format!("logstash/pipelines/{}.conf", pipeline_id(&service.name)),
+                    text,
+                )?;
+                access::render_service(model, service, output)
+            })),
+        })
     }
 }
 

@@ -21,7 +21,7 @@ pub mod collector;
 
 use std::collections::BTreeMap;
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::model::{Model, Service, ServiceEnvironment, TraceExporter, Tracing, naming};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::units::format_number;
@@ -59,10 +59,13 @@ impl Backend for OtelBackend {
         "otel"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
         let Some(tracing) = &model.platform.tracing else {
-            return Ok(OutputSet::new());
+            return Ok(Prepared {
+                shared: OutputSet::new(),
+                per_service: None,
+            });
         };
         let mut output = OutputSet::new();
         let sources = format!(
@@ -77,17 +80,18 @@ impl Backend for OtelBackend {
                 yaml::document(&header::hash_comment(&[&sources]), &config)?,
             )?;
         }
-        let env_files = crate::backend::per_service(&model.services, |service, output| {
-            for env in &service.environments {
-                output.add(
-                    env_file_path(&env.name, &service.name),
-                    env_file(tracing, service, env)?,
-                )?;
-            }
-            Ok(())
-        })?;
-        output.extend(env_files)?;
-        Ok(output)
+        Ok(Prepared {
+            shared: output,
+            per_service: Some(Box::new(move |service, output| {
+                for env in &service.environments {
+                    output.add(
+                        env_file_path(&env.name, &service.name),
+                        env_file(tracing, service, env)?,
+                    )?;
+                }
+                Ok(())
+            })),
+        })
     }
 }
 

@@ -34,7 +34,7 @@ pub mod promtool_cases;
 pub mod rules;
 pub mod scrape;
 
-use crate::backend::{Backend, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext};
 use crate::model::{Model, Service};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::PrometheusOutput;
@@ -47,24 +47,24 @@ impl Backend for PrometheusBackend {
         "prometheus"
     }
 
-    fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
+    fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
-        let mut output = OutputSet::new();
-        let operator = model.platform.prometheus.output == PrometheusOutput::Operator;
-        if operator {
-            operator::render_monitors(model, &mut output)?;
+        let mut shared = OutputSet::new();
+        if model.platform.prometheus.output == PrometheusOutput::Operator {
+            operator::render_monitors(model, &mut shared)?;
         } else {
-            scrape::render(model, &mut output)?;
+            scrape::render(model, &mut shared)?;
         }
-        let rendered = crate::backend::per_service(&model.services, |service, output| {
-            render_service_rules(model, service, output)?;
-            if model.platform.prometheus.commit_tests {
-                render_service_tests(model, service, output)?;
-            }
-            Ok(())
-        })?;
-        output.extend(rendered)?;
-        Ok(output)
+        Ok(Prepared {
+            shared,
+            per_service: Some(Box::new(move |service, output| {
+                render_service_rules(model, service, output)?;
+                if model.platform.prometheus.commit_tests {
+                    render_service_tests(model, service, output)?;
+                }
+                Ok(())
+            })),
+        })
     }
 }
 

@@ -287,6 +287,7 @@ fn receivers(
     Receivers {
         pagerduty: pagerduty.map(|p| Pagerduty {
             routing_key_file: p.routing_key_file,
+            url: p.url,
         }),
         slack: slack.map(|s| Slack {
             channel: s.channel,

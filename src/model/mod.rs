@@ -354,6 +354,8 @@ impl Receivers {
 #[derive(Debug, Clone)]
 pub struct Pagerduty {
     pub routing_key_file: String,
+    /// The Events API endpoint, when not PagerDuty's default.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone)]

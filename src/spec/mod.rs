@@ -1020,6 +1020,13 @@ pub struct ReceiversSpec {
 pub struct PagerdutySpec {
     /// File holding the Events API v2 routing key.
     pub routing_key_file: String,
+    /// The Events API v2 endpoint. Default: Alertmanager's
+    /// `https://events.pagerduty.com/v2/enqueue`. For PagerDuty's EU
+    /// service region, a proxy, or a local stand-in; it must carry no
+    /// secret (no `user:password@`, no query string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://\S+$"))]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -212,7 +212,7 @@ pub fn check_platform(
             &mut report,
             &pointer,
             spec,
-            (&team.slack, &team.email, &team.webhook),
+            (&team.pagerduty, &team.slack, &team.email, &team.webhook),
         );
         if let Some(hours) = &team.working_hours {
             check_weekdays(
@@ -227,7 +227,12 @@ pub fn check_platform(
             &mut report,
             "/spec/alerting/fallback",
             spec,
-            (&fallback.slack, &fallback.email, &fallback.webhook),
+            (
+                &fallback.pagerduty,
+                &fallback.slack,
+                &fallback.email,
+                &fallback.webhook,
+            ),
         );
     }
 }
@@ -265,7 +270,8 @@ fn check_receivers(
     report: &mut Reporter<'_>,
     pointer: &str,
     spec: &crate::spec::PlatformSpec,
-    (slack, email, webhook): (
+    (pagerduty, slack, email, webhook): (
+        &Option<crate::spec::PagerdutySpec>,
         &Option<crate::spec::SlackSpec>,
         &Option<crate::spec::EmailSpec>,
         &Option<crate::spec::WebhookSpec>,
@@ -288,20 +294,32 @@ fn check_receivers(
             .error(&format!("{pointer}/email"), "e-mail needs an SMTP relay")
             .expected("`spec.alerting.smtp` with `smarthost` and `from`");
     }
-    if let Some(webhook) = webhook {
-        let after_scheme = webhook
-            .url
-            .split_once("://")
-            .map_or(webhook.url.as_str(), |(_, rest)| rest);
-        let authority = after_scheme.split('/').next().unwrap_or_default();
-        if authority.contains('@') || webhook.url.contains('?') {
-            report
-                .error(&format!("{pointer}/webhook/url"), "the webhook URL may carry a secret")
-                .expected("a URL without `user:password@` and without a query string")
-                .found(webhook.url.clone())
-                .hint("obsgen writes webhook URLs into alertmanager.yml as they are; put the token in a file and name it in `credentials_file` (sent as a bearer token)");
-        }
+    if let Some(webhook) = webhook
+        && may_carry_secret(&webhook.url)
+    {
+        report
+            .error(&format!("{pointer}/webhook/url"), "the webhook URL may carry a secret")
+            .expected("a URL without `user:password@` and without a query string")
+            .found(webhook.url.clone())
+            .hint("obsgen writes webhook URLs into alertmanager.yml as they are; put the token in a file and name it in `credentials_file` (sent as a bearer token)");
     }
+    if let Some(url) = pagerduty.as_ref().and_then(|p| p.url.as_ref())
+        && may_carry_secret(url)
+    {
+        report
+            .error(&format!("{pointer}/pagerduty/url"), "the PagerDuty URL may carry a secret")
+            .expected("a URL without `user:password@` and without a query string")
+            .found(url.clone())
+            .hint("obsgen writes the URL into alertmanager.yml as it is; the routing key belongs in `routing_key_file`");
+    }
+}
+
+/// Whether a URL written inline into `alertmanager.yml` could hold a
+/// credential: a `user:password@` or a query string (`?token=`).
+fn may_carry_secret(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split('/').next().unwrap_or_default();
+    authority.contains('@') || url.contains('?')
 }
 
 /// Alertmanager's weekday ranges: `monday:friday`, `saturday`, or a

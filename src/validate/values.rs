@@ -219,6 +219,9 @@ fn check_receivers(
             Some(&pagerduty.routing_key_file),
             out,
         );
+        if let Some(url) = &pagerduty.url {
+            check_template_free(document, &format!("{pointer}/pagerduty/url"), url, out);
+        }
     }
     if let Some(slack) = slack {
         let field = format!("{pointer}/slack/channel");

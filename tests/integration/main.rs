@@ -11,6 +11,7 @@ mod common;
 mod crash;
 mod determinism;
 mod docs;
+mod e2e;
 mod fuzz;
 mod golden;
 mod grafana;

@@ -122,6 +122,9 @@ impl Receiver {
 #[derive(Debug, Clone, Serialize)]
 pub struct PagerdutyConfig {
     pub send_resolved: bool,
+    /// Only when the platform names another endpoint than PagerDuty's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub routing_key_file: String,
     pub severity: String,
     pub description: String,
@@ -129,6 +132,15 @@ pub struct PagerdutyConfig {
     pub component: String,
     pub group: String,
     pub details: BTreeMap<String, String>,
+    /// Shown as links on the PagerDuty incident (Events API v2 `links`).
+    pub links: Vec<PagerdutyLink>,
+}
+
+/// A link of a PagerDuty event.
+#[derive(Debug, Clone, Serialize)]
+pub struct PagerdutyLink {
+    pub href: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,7 +17,8 @@
 use std::collections::BTreeMap;
 
 use super::config::{
-    Authorization, EmailConfig, HttpConfig, PagerdutyConfig, Receiver, SlackConfig, WebhookConfig,
+    Authorization, EmailConfig, HttpConfig, PagerdutyConfig, PagerdutyLink, Receiver, SlackConfig,
+    WebhookConfig,
 };
 use super::matchers::{ALERTNAME, ENV, SERVICE, TEAM};
 use crate::model::alerts::{SEVERITY, SEVERITY_PAGE, SEVERITY_TICKET};
@@ -118,6 +119,7 @@ fn pagerduty_receiver(name: &str, receivers: &Receivers) -> Option<Receiver> {
     let mut receiver = Receiver::empty(name);
     receiver.pagerduty_configs.push(PagerdutyConfig {
         send_resolved: true,
+        url: pagerduty.url.clone(),
         routing_key_file: pagerduty.routing_key_file.clone(),
         severity: pagerduty_severity(),
         description: template_call("obsgen.pagerduty.description"),
@@ -125,6 +127,12 @@ fn pagerduty_receiver(name: &str, receivers: &Receivers) -> Option<Receiver> {
         component: common_label(SERVICE),
         group: common_label(ENV),
         details,
+        // Every obsgen alert has a dashboard; a runbook only when the
+        // manifest names one, and an empty link would be refused.
+        links: vec![PagerdutyLink {
+            href: "{{ .CommonAnnotations.dashboard_url }}".to_string(),
+            text: "Dashboard".to_string(),
+        }],
     });
     Some(receiver)
 }

@@ -125,7 +125,7 @@ pub fn output_limit(services: usize) -> usize {
 /// been switched in, and the update's staged files go when it is dropped.
 pub fn render_through(
     model: &crate::model::Model,
-    update: &crate::output::TreeUpdate<'_>,
+    update: &dyn backend::FileSink,
 ) -> Result<Option<Diagnostic>, OutputError> {
     match backend::render_into(model, update) {
         Ok(()) => Ok(None),

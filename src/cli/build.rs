@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::print::{errln, outln};
-use super::progress::Progress;
+use super::progress::{Counter, Progress};
 use super::{Cli, Format, exit, output_dir, report};
 use crate::output::{Mode, TreeUpdate};
 
@@ -29,11 +29,19 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     };
     // Rendered, compared and staged service by service; switched in at
     // the end, all at once.
-    let progress = Progress::start(cli, "writing");
+    // One step per backend's shared files and per service.
+    let counter = Counter::new(model.services.len() + crate::backend::all().len());
+    let progress = Progress::start_counted(cli, "writing", Some(counter.clone()));
     let limit = crate::compile::output_limit(model.services.len());
     let update = TreeUpdate::new(lock.path(), Mode::Write, Some(limit))
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
-    let rendered = crate::compile::render_through(&model, &update);
+    let counted = |files: &crate::output::OutputSet| {
+        use crate::backend::FileSink;
+        update.accept(files)?;
+        counter.add_one();
+        Ok(())
+    };
+    let rendered = crate::compile::render_through(&model, &counted);
     let outcome = match rendered {
         Ok(None) => Ok(update.commit()),
         Ok(Some(too_large)) => Err(Some(too_large)),

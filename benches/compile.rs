@@ -24,6 +24,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use obsgen::backend::Backend as _;
+
+/// The allocator of the `obsgen` binary, so that the stages are timed as
+/// the command runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use obsgen::{backend, load, model, output, validate};
 
 const TEAMS: [&str; 3] = ["payments", "fulfilment", "web"];

@@ -4,6 +4,12 @@
 //! one error line and exit code 2, not a Rust backtrace: the hook prints
 //! it with a request to report it.
 
+/// mimalloc: rendering allocates many small strings on every core, and
+/// glibc's allocator made the threads wait on each other (see
+/// `docs/decisions.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info

@@ -158,11 +158,7 @@ pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&str>> {
 
 /// Two-space indented JSON with a final newline, keys in declaration order.
 pub fn to_json(dashboard: &Dashboard) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = Vec::with_capacity(64 * 1024);
-    serde_json::to_writer_pretty(&mut bytes, dashboard)
-        .map_err(|error| OutputError::Serialize(error.to_string()))?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    crate::output::json::pretty(dashboard, 64 * 1024)
 }
 
 #[cfg(test)]

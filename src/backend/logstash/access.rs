@@ -276,8 +276,5 @@ fn saved_search(service: &Service, data_view: &str) -> Value {
 }
 
 fn to_json(value: &Value) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = serde_json::to_vec_pretty(value)
-        .map_err(|error| OutputError::Serialize(error.to_string()))?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    crate::output::json::pretty(value, 2048)
 }

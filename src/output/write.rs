@@ -269,20 +269,23 @@ impl<'a> TreeUpdate<'a> {
         Ok(())
     }
 
-    /// Writes a new or changed file into the staging folder.
-    fn stage(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
-        {
-            let mut created = self.staging_created.lock().map_err(|_| poisoned())?;
-            if !*created {
-                fs::create_dir(&self.staging).map_err(io("creating", &self.staging))?;
-                *created = true;
-            }
+    /// Creates the staging folder, once.
+    fn create_staging(&self) -> Result<(), OutputError> {
+        let mut created = self.staging_created.lock().map_err(|_| poisoned())?;
+        if !*created {
+            fs::create_dir(&self.staging).map_err(io("creating", &self.staging))?;
+            *created = true;
         }
+        Ok(())
+    }
+
+    /// Writes a file into the staging folder; returns its number there.
+    fn stage(&self, contents: &[u8]) -> Result<usize, OutputError> {
+        self.create_staging()?;
         let number = self.next_number.fetch_add(1, Ordering::SeqCst);
         self.step()?;
         write_new(&self.staging.join(number.to_string()), contents)?;
-        self.state()?.puts.push((number, relative.to_string()));
-        Ok(())
+        Ok(number)
     }
 
     /// Compares (and, for a build, stages) one file.
@@ -345,7 +348,11 @@ impl<'a> TreeUpdate<'a> {
             }
         };
         match self.mode {
-            Mode::Write => self.stage(relative, contents),
+            Mode::Write => {
+                let number = self.stage(contents)?;
+                self.state()?.puts.push((number, relative.to_string()));
+                Ok(())
+            }
             Mode::Compare => {
                 self.state()?.changes.push(Change {
                     path: relative.to_string(),
@@ -460,8 +467,10 @@ impl<'a> TreeUpdate<'a> {
         }
         let staged = (|| {
             if index_changed {
-                self.stage(INDEX_FILE, concluded.index.as_bytes())?;
-                puts.push(self.state()?.puts.pop().unwrap_or_default());
+                puts.push((
+                    self.stage(concluded.index.as_bytes())?,
+                    INDEX_FILE.to_string(),
+                ));
             }
             puts.sort_by(|a, b| a.1.cmp(&b.1));
             let mut journal = format!("{JOURNAL_HEADER}staging\t{}\n", self.staging_name);
@@ -472,10 +481,7 @@ impl<'a> TreeUpdate<'a> {
                 journal.push_str(&format!("del\t{}\t{relative}\n", content_hash(contents)));
             }
             journal.push_str("end\n");
-            if !*self.staging_created.lock().map_err(|_| poisoned())? {
-                fs::create_dir(&self.staging).map_err(io("creating", &self.staging))?;
-                *self.staging_created.lock().map_err(|_| poisoned())? = true;
-            }
+            self.create_staging()?;
             let staged_journal = self.staging.join("journal");
             write_new(&staged_journal, journal.as_bytes())?;
             self.step()?;

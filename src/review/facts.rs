@@ -506,31 +506,11 @@ fn scrape_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
                 targets.extend(strings(config.get("files")));
             }
         }
-        let mut port = String::new();
-        for relabel in job
-            .get("relabel_configs")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let sources = strings(relabel.get("source_labels"));
-            if let (Some(target), Some(replacement)) = (
-                string_at(relabel, "target_label"),
-                relabel.get("replacement").and_then(scalar_text),
-            ) && sources.is_empty()
-            {
-                labels.insert(target.to_string(), replacement);
-            }
-            if sources
-                .iter()
-                .any(|source| source.ends_with("container_port_number"))
-            {
-                port = relabel
-                    .get("regex")
-                    .and_then(scalar_text)
-                    .unwrap_or_default();
-            }
-        }
+        let port = read_relabels(
+            job.get("relabel_configs"),
+            RelabelKeys::PROMETHEUS,
+            &mut labels,
+        );
         let service = labels.get("service").map_or(name, String::as_str);
         let env = labels.get("env").map(String::as_str).or(folder_env);
         let extra: Vec<String> = labels
@@ -609,31 +589,11 @@ fn operator_scrape_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
         targets.extend(strings(group.get("targets")));
         labels.extend(string_map(group.get("labels")));
     }
-    let mut port = String::new();
-    for relabel in endpoint
-        .and_then(|e| e.get("relabelings"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let sources = strings(relabel.get("sourceLabels"));
-        if let (Some(target), Some(replacement)) = (
-            string_at(relabel, "targetLabel"),
-            relabel.get("replacement").and_then(scalar_text),
-        ) && sources.is_empty()
-        {
-            labels.insert(target.to_string(), replacement);
-        }
-        if sources
-            .iter()
-            .any(|source| source.ends_with("container_port_number"))
-        {
-            port = relabel
-                .get("regex")
-                .and_then(scalar_text)
-                .unwrap_or_default();
-        }
-    }
+    let port = read_relabels(
+        endpoint.and_then(|e| e.get("relabelings")),
+        RelabelKeys::OPERATOR,
+        &mut labels,
+    );
     let discovery = if kind == "PodMonitor" {
         "kubernetes (PodMonitor)"
     } else {
@@ -1077,6 +1037,54 @@ fn k6_facts(path: &str, text: &str) -> Option<Vec<Fact>> {
         }
     }
     Some(facts)
+}
+
+/// How a relabelling rule names its fields: `prometheus.yml` in
+/// snake_case, Prometheus Operator objects in camelCase.
+struct RelabelKeys {
+    sources: &'static str,
+    target: &'static str,
+}
+
+impl RelabelKeys {
+    const PROMETHEUS: Self = Self {
+        sources: "source_labels",
+        target: "target_label",
+    };
+    const OPERATOR: Self = Self {
+        sources: "sourceLabels",
+        target: "targetLabel",
+    };
+}
+
+/// From a job's relabelling rules: the constant labels it sets (added to
+/// `labels`), and the container port it keeps (empty when none).
+fn read_relabels(
+    relabels: Option<&Value>,
+    keys: RelabelKeys,
+    labels: &mut BTreeMap<String, String>,
+) -> String {
+    let mut port = String::new();
+    for relabel in relabels.and_then(Value::as_array).into_iter().flatten() {
+        let sources = strings(relabel.get(keys.sources));
+        if let (Some(target), Some(replacement)) = (
+            string_at(relabel, keys.target),
+            relabel.get("replacement").and_then(scalar_text),
+        ) && sources.is_empty()
+        {
+            labels.insert(target.to_string(), replacement);
+        }
+        if sources
+            .iter()
+            .any(|source| source.ends_with("container_port_number"))
+        {
+            port = relabel
+                .get("regex")
+                .and_then(scalar_text)
+                .unwrap_or_default();
+        }
+    }
+    port
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! prometheus/<env>/operator/podmonitors/<service>.yaml      PodMonitor, Kubernetes discovery
 //! prometheus/<env>/operator/scrapeconfigs/<service>.yaml    ScrapeConfig, static and file_sd discovery
 //! prometheus/<env>/file_sd/<service>.json                   targets, mounted at /etc/prometheus/file_sd/
-//! prometheus/<env>/tests/<service>.rules.yml                the PrometheusRule's groups, for promtool
-//! prometheus/<env>/tests/<service>.test.yml                 promtool unit tests
+//! prometheus/<env>/tests/<service>.rules.yml                the groups, for promtool   } by `obsgen test`, or
+//! prometheus/<env>/tests/<service>.test.yml                 promtool unit tests         } `commit_tests: true`
 //! ```
 //!
 //! Objects live in the environment's namespace and carry the same labels

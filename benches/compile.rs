@@ -85,6 +85,15 @@ fn main() {
         })
         .unwrap_or(10_000);
 
+    // `OBSGEN_BENCH_GENERATE=DIR` only writes the synthetic repository of
+    // the first size into DIR (to profile a command on it), and stops.
+    if let Ok(dir) = std::env::var("OBSGEN_BENCH_GENERATE") {
+        let size = sizes.first().copied().unwrap_or(1_000);
+        generate(Path::new(&dir), size, jsonnet_every);
+        eprintln!("generated {size} services in {dir}");
+        return;
+    }
+
     let scratch = Scratch::new();
     let mut results = Vec::new();
     for &size in &sizes {

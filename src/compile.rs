@@ -11,6 +11,7 @@ use crate::diagnostics::{Diagnostic, Sources};
 use crate::limits::MAX_OUTPUT_BYTES_PER_SERVICE;
 use crate::load::{self, LoadError};
 use crate::model::{self, Model};
+use crate::output::reuse::{self, ReuseCache};
 use crate::output::{OutputError, OutputSet};
 use crate::validate;
 
@@ -119,17 +120,53 @@ pub fn output_limit(services: usize) -> usize {
     MAX_OUTPUT_BYTES_PER_SERVICE.saturating_mul(services.max(1))
 }
 
+/// What a run keeps from the previous build of the same output directory:
+/// the services' recorded files and their fingerprints now (see
+/// [`crate::output::reuse`]).
+pub struct Incremental {
+    path: std::path::PathBuf,
+    previous: ReuseCache,
+    fingerprints: Vec<u64>,
+}
+
+impl Incremental {
+    /// Reads the cache of `out_dir` and fingerprints `model`'s services;
+    /// `None` when the running binary cannot be identified.
+    pub fn open(root: &Path, out_dir: &Path, model: &Model) -> Option<Self> {
+        let salt = reuse::binary_salt()?;
+        let path = reuse::cache_path(root, out_dir);
+        Some(Self {
+            previous: ReuseCache::read(&path),
+            fingerprints: crate::model::fingerprint::fingerprints(model, salt),
+            path,
+        })
+    }
+
+    /// Records what this build rendered or kept. A cache that cannot be
+    /// written only makes the next run slower: the error is ignored.
+    pub fn save(&self, lines: &[String]) {
+        let _ = reuse::write(&self.path, lines);
+    }
+}
+
 /// Renders the model through `update` (comparing, and for a build staging,
-/// service by service: see [`backend::render_into`]). An output over the
-/// size limit is a diagnostic, returned rather than failed: nothing has
-/// been switched in, and the update's staged files go when it is dropped.
+/// service by service: see [`backend::render_into`]), keeping unchanged
+/// services' files when `incremental` allows. Returns the new cache lines,
+/// or, for an output over the size limit, a diagnostic rather than a
+/// failure: nothing has been switched in, and the update's staged files
+/// go when it is dropped.
 pub fn render_through(
     model: &crate::model::Model,
     update: &dyn backend::FileSink,
-) -> Result<Option<Diagnostic>, OutputError> {
-    match backend::render_into(model, update) {
-        Ok(()) => Ok(None),
-        Err(OutputError::TooLarge { limit, path, size }) => Ok(Some(
+    incremental: Option<&Incremental>,
+) -> Result<Result<Vec<String>, Diagnostic>, OutputError> {
+    let reuse = incremental.map(|incremental| backend::Reuse {
+        previous: &incremental.previous,
+        fingerprints: &incremental.fingerprints,
+    });
+    match backend::render_reusing(model, update, reuse.as_ref()) {
+        Ok(lines) => Ok(Ok(lines)),
+        Err(OutputError::TooLarge { limit, path, size }) => Ok(Err(
             Diagnostic::error(
                 path.clone(),
                 format!(

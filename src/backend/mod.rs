@@ -14,6 +14,7 @@ pub mod otel;
 pub mod prometheus;
 
 use crate::model::{Model, Service};
+use crate::output::reuse::{self, ReuseCache};
 use crate::output::{OutputError, OutputSet};
 
 /// What every backend is handed.
@@ -23,6 +24,13 @@ pub struct RenderContext<'a> {
 
 /// Renders one service's files, with whatever the backend prepared once
 /// for the whole model (a template environment, who calls whom).
+///
+/// Of the model it may read the platform, the service, the services the
+/// service names as dependencies and the services naming it, and nothing
+/// else: a service's fingerprint ([`crate::model::fingerprint`]) covers
+/// exactly these, and a build keeps the files of a service whose
+/// fingerprint did not change without rendering them. A renderer reading
+/// more (say, every service of the team) must widen the fingerprint.
 pub type ServiceRenderer<'a> =
     Box<dyn Fn(&Service, &mut OutputSet) -> Result<(), OutputError> + Sync + 'a>;
 
@@ -87,6 +95,14 @@ pub fn render_all(model: &Model) -> Result<OutputSet, OutputError> {
 /// threads and in no fixed order; a sink must not depend on it.
 pub trait FileSink: Sync {
     fn accept(&self, files: &OutputSet) -> Result<(), OutputError>;
+    /// Takes one service's files as they already are on disk, without
+    /// rendering them, when every one of them still has the recorded hash
+    /// (`(path, hash)`, see [`crate::output::reuse`]); `false` when any
+    /// does not, and then the service is rendered. A sink that cannot tell
+    /// never reuses.
+    fn reuse(&self, _files: &[(&str, u64)]) -> Result<bool, OutputError> {
+        Ok(false)
+    }
 }
 
 impl<F> FileSink for F
@@ -104,6 +120,25 @@ where
 /// in memory. On an error, the one of the first service in the model's
 /// order is returned (the same one on every run).
 pub fn render_into(model: &Model, sink: &dyn FileSink) -> Result<(), OutputError> {
+    render_reusing(model, sink, None).map(|_| ())
+}
+
+/// What a run may keep from the previous build: the services' recorded
+/// files ([`crate::output::reuse`]) and each service's fingerprint now
+/// ([`crate::model::fingerprint`]), in the model's order.
+pub struct Reuse<'a> {
+    pub previous: &'a ReuseCache,
+    pub fingerprints: &'a [u64],
+}
+
+/// [`render_into`], offering `sink` the files of each service whose
+/// fingerprint is unchanged instead of rendering them. With `reuse`,
+/// returns the new cache lines (one per service, in the model's order).
+pub fn render_reusing(
+    model: &Model,
+    sink: &dyn FileSink,
+    reuse: Option<&Reuse<'_>>,
+) -> Result<Vec<String>, OutputError> {
     let context = RenderContext { model };
     let backends = all();
     let mut renderers = Vec::new();
@@ -113,53 +148,86 @@ pub fn render_into(model: &Model, sink: &dyn FileSink) -> Result<(), OutputError
         drop(prepared.shared);
         renderers.extend(prepared.per_service);
     }
-    let render_one = |service: &Service| -> Result<(), OutputError> {
+    let render_one = |index: usize, service: &Service| -> Result<Option<String>, OutputError> {
+        let fingerprint = reuse.and_then(|reuse| {
+            reuse
+                .fingerprints
+                .get(index)
+                .map(|&fingerprint| (reuse.previous, fingerprint))
+        });
+        if let Some((previous, fingerprint)) = fingerprint
+            && let Some(files) = previous.files(&service.name, fingerprint)
+            && sink.reuse(&files)?
+        {
+            return Ok(Some(reuse::entry(
+                &service.name,
+                fingerprint,
+                files.into_iter(),
+            )));
+        }
         let mut files = OutputSet::new();
         for render in &renderers {
             render(service, &mut files)?;
         }
-        sink.accept(&files)
+        let entry = fingerprint
+            .map(|(_, fingerprint)| reuse::rendered_entry(&service.name, fingerprint, &files));
+        sink.accept(&files)?;
+        Ok(entry)
     };
     let services = &model.services;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || services.len() < PARALLEL_THRESHOLD {
-        return services.iter().try_for_each(render_one);
+        let mut entries = Vec::new();
+        for (index, service) in services.iter().enumerate() {
+            entries.extend(render_one(index, service)?);
+        }
+        return Ok(entries);
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let errors: Vec<(usize, OutputError)> = std::thread::scope(|scope| {
+    type Done = (Vec<(usize, String)>, Vec<(usize, OutputError)>);
+    let done: Vec<Done> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.min(services.len()))
             .map(|_| {
                 scope.spawn(|| {
                     use std::sync::atomic::Ordering;
-                    let mut errors = Vec::new();
+                    let (mut entries, mut errors) = (Vec::new(), Vec::new());
                     while !failed.load(Ordering::Relaxed) {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(service) = services.get(index) else {
                             break;
                         };
-                        if let Err(error) = render_one(service) {
-                            failed.store(true, Ordering::Relaxed);
-                            errors.push((index, error));
+                        match render_one(index, service) {
+                            Ok(entry) => entries.extend(entry.map(|entry| (index, entry))),
+                            Err(error) => {
+                                failed.store(true, Ordering::Relaxed);
+                                errors.push((index, error));
+                            }
                         }
                     }
-                    errors
+                    (entries, errors)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| {
+            .map(|handle| {
                 handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     });
-    match errors.into_iter().min_by_key(|(index, _)| *index) {
-        Some((_, error)) => Err(error),
-        None => Ok(()),
+    let (mut entries, mut errors) = (Vec::new(), Vec::new());
+    for (done_entries, done_errors) in done {
+        entries.extend(done_entries);
+        errors.extend(done_errors);
     }
+    if let Some((_, error)) = errors.into_iter().min_by_key(|(index, _)| *index) {
+        return Err(error);
+    }
+    entries.sort_unstable_by_key(|(index, _)| *index);
+    Ok(entries.into_iter().map(|(_, entry)| entry).collect())
 }
 
 /// Escapes a literal for Go's RE2 regex syntax, which Prometheus (relabel

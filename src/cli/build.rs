@@ -35,16 +35,19 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let limit = crate::compile::output_limit(model.services.len());
     let update = TreeUpdate::new(lock.path(), Mode::Write, Some(limit))
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
-    let counted = |files: &crate::output::OutputSet| {
-        use crate::backend::FileSink;
-        update.accept(files)?;
-        counter.add_one();
-        Ok(())
+    let incremental = crate::compile::Incremental::open(&cli.root, lock.path(), &model);
+    let counted = Counted {
+        update: &update,
+        counter: &counter,
     };
-    let rendered = crate::compile::render_through(&model, &counted);
+    let rendered = crate::compile::render_through(&model, &counted, incremental.as_ref());
     let outcome = match rendered {
-        Ok(None) => Ok(update.commit()),
-        Ok(Some(too_large)) => Err(Some(too_large)),
+        Ok(Ok(lines)) => Ok(update.commit().inspect(|_| {
+            if let Some(incremental) = &incremental {
+                incremental.save(&lines);
+            }
+        })),
+        Ok(Err(too_large)) => Err(Some(too_large)),
         Err(error) => Ok(Err(error)),
     };
     drop(progress);
@@ -106,4 +109,27 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// The tree update, counting each service (rendered or kept) for the
+/// progress bar.
+struct Counted<'a> {
+    update: &'a TreeUpdate<'a>,
+    counter: &'a Counter,
+}
+
+impl crate::backend::FileSink for Counted<'_> {
+    fn accept(&self, files: &crate::output::OutputSet) -> Result<(), crate::output::OutputError> {
+        self.update.accept(files)?;
+        self.counter.add_one();
+        Ok(())
+    }
+
+    fn reuse(&self, files: &[(&str, u64)]) -> Result<bool, crate::output::OutputError> {
+        let kept = self.update.reuse(files)?;
+        if kept {
+            self.counter.add_one();
+        }
+        Ok(kept)
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod build;
+pub mod fingerprint;
 pub mod metrics;
 pub mod naming;
 pub mod slo;

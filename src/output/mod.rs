@@ -11,6 +11,7 @@ pub mod header;
 pub mod json;
 pub mod lock;
 pub mod ownership;
+pub mod reuse;
 pub mod write;
 pub mod yaml;
 

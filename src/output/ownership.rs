@@ -29,7 +29,12 @@ pub fn has_header(contents: &[u8]) -> bool {
 /// written before record the byte-wise FNV-1a (`fnv1a64:`), which
 /// [`hash_matches`] still reads.
 pub fn content_hash(contents: &[u8]) -> String {
-    format!("{WORDS_PREFIX}{:016x}", fnv1a64_words(contents))
+    hash_text(fnv1a64_words(contents))
+}
+
+/// How the index records a word-wise hash already computed.
+pub fn hash_text(hash: u64) -> String {
+    format!("{WORDS_PREFIX}{hash:016x}")
 }
 
 const WORDS_PREFIX: &str = "fnv1a64w:";
@@ -37,7 +42,7 @@ const BYTES_PREFIX: &str = "fnv1a64:";
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
-fn fnv1a64_words(contents: &[u8]) -> u64 {
+pub(crate) fn fnv1a64_words(contents: &[u8]) -> u64 {
     let mut hash = FNV_OFFSET ^ contents.len() as u64;
     let mut chunks = contents.chunks_exact(8);
     for chunk in &mut chunks {

@@ -43,7 +43,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::diff::{Change, ChangeKind};
 use super::lock::{OutputLock, lock, timeout_from_env};
-use super::ownership::{content_hash, has_header, hash_matches, is_current_hash, recognised};
+use super::ownership::{
+    content_hash, fnv1a64_words, has_header, hash_matches, hash_text, is_current_hash, recognised,
+};
 use super::{OutputError, OutputSet, check_path};
 use crate::backend::FileSink;
 
@@ -520,6 +522,48 @@ impl FileSink for TreeUpdate<'_> {
             self.file(relative, contents)?;
         }
         Ok(())
+    }
+
+    /// Every file must be a regular file at a safe path whose bytes hash
+    /// to what was rendered for it; then they count as unchanged, exactly
+    /// as if rendered and found equal.
+    fn reuse(&self, files: &[(&str, u64)]) -> Result<bool, OutputError> {
+        let mut found = Vec::with_capacity(files.len());
+        for &(relative, hash) in files {
+            if check_path(relative).is_err()
+                || refuse_symlinked_parents(self.out_dir, relative).is_err()
+            {
+                return Ok(false);
+            }
+            let OnDisk::File(existing) = on_disk(&self.out_dir.join(relative))? else {
+                return Ok(false);
+            };
+            if fnv1a64_words(&existing) != hash {
+                return Ok(false);
+            }
+            let indexed = (!has_header(&existing)).then(|| hash_text(hash));
+            found.push((relative, existing.len(), indexed));
+        }
+        let mut state = self.state()?;
+        for (relative, size, indexed) in found {
+            if state.index.insert(relative.to_string(), indexed).is_some() {
+                return Err(OutputError::Duplicate {
+                    path: relative.to_string(),
+                });
+            }
+            state.bytes += size;
+            if let Some(limit) = self.byte_limit
+                && state.bytes > limit
+            {
+                return Err(OutputError::TooLarge {
+                    limit,
+                    path: relative.to_string(),
+                    size,
+                });
+            }
+            state.unchanged += 1;
+        }
+        Ok(true)
     }
 }
 

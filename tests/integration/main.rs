@@ -16,6 +16,7 @@ mod fuzz;
 mod golden;
 mod grafana;
 mod hostile;
+mod incremental;
 mod k6;
 mod live;
 mod logstash;

@@ -1,0 +1,229 @@
+//! Keeping the files of services whose inputs did not change.
+//!
+//! Rendering is most of a build's time, and in a platform repository of
+//! thousands of services a commit touches a few. After each build obsgen
+//! records, per service, the fingerprint of what its files were rendered
+//! from ([`crate::model::fingerprint`]) and the hash of each file it
+//! rendered. The next `build`, `check` or `diff` skips rendering a service
+//! whose fingerprint is the same **and** whose files on disk still hash to
+//! what was rendered; anything else (an edited or deleted file, another
+//! obsgen binary, a changed platform or neighbour) renders as before. So a
+//! skipped service's files are byte for byte what rendering would produce,
+//! and the cache can only make a run faster, never different: deleting it
+//! is always safe.
+//!
+//! The cache is machine-local, not part of the output tree (it names the
+//! binary that rendered the files, by size and modification time): it lives
+//! in `.obsgen-cache/` at the repository root, one file per output
+//! directory, and that folder holds a `.gitignore` of `*` so that it is
+//! never committed. Only `build` writes it; `check` and `diff` only read.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::ownership::fnv1a64_words;
+
+/// The cache folder, at the repository root.
+pub const CACHE_DIR: &str = ".obsgen-cache";
+const HEADER: &str = "# obsgen render cache v1: per service, its fingerprint and the hash of each file rendered for it. Safe to delete.\n";
+
+/// Identifies the running obsgen binary: its version, size and
+/// modification time. `None` when the binary cannot be found, and then
+/// nothing is reused.
+pub fn binary_salt() -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let identity = format!(
+        "{}\n{}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        meta.len(),
+        modified.as_nanos()
+    );
+    Some(fnv1a64_words(identity.as_bytes()))
+}
+
+/// The cache file of the output directory `out_dir`, under `root`.
+pub fn cache_path(root: &Path, out_dir: &Path) -> PathBuf {
+    let out = out_dir
+        .canonicalize()
+        .unwrap_or_else(|_| out_dir.to_path_buf());
+    let name = format!(
+        "render-{:016x}",
+        fnv1a64_words(out.to_string_lossy().as_bytes())
+    );
+    root.join(CACHE_DIR).join(name)
+}
+
+/// What a previous build recorded: one line per service, sorted by name,
+/// `name \t fingerprint \t (path \t hash)*`. Kept as the file's text, so
+/// that a cache of 100,000 services costs one allocation.
+#[derive(Debug, Default)]
+pub struct ReuseCache {
+    text: String,
+    /// Where each service's line starts and ends in `text`, by name.
+    lines: Vec<(usize, usize)>,
+}
+
+impl ReuseCache {
+    /// Reads the cache at `path`; empty when it is missing or not one.
+    pub fn read(path: &Path) -> Self {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(text),
+            Err(_) => Self::default(),
+        }
+    }
+
+    fn parse(text: String) -> Self {
+        if !text.starts_with(HEADER) {
+            return Self::default();
+        }
+        let mut lines = Vec::new();
+        let mut start = HEADER.len();
+        for line in text.get(start..).unwrap_or_default().split_inclusive('\n') {
+            let end = start + line.len();
+            lines.push((start, end - usize::from(line.ends_with('\n'))));
+            start = end;
+        }
+        let cache = Self { text, lines };
+        // Lines out of order would defeat the binary search: not a cache
+        // obsgen wrote, so nothing is reused.
+        let sorted = cache.lines.windows(2).all(|pair| match pair {
+            [a, b] => cache.name_of(*a) < cache.name_of(*b),
+            _ => true,
+        });
+        if sorted { cache } else { Self::default() }
+    }
+
+    fn line(&self, (start, end): (usize, usize)) -> &str {
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn name_of(&self, range: (usize, usize)) -> &str {
+        self.line(range).split('\t').next().unwrap_or_default()
+    }
+
+    /// The files recorded for `service`, with their hashes, when its
+    /// recorded fingerprint is `fingerprint`.
+    pub fn files(&self, service: &str, fingerprint: u64) -> Option<Vec<(&str, u64)>> {
+        let position = self
+            .lines
+            .binary_search_by(|&range| self.name_of(range).cmp(service))
+            .ok()?;
+        let line = self.line(*self.lines.get(position)?);
+        let mut fields = line.split('\t').skip(1);
+        let recorded = u64::from_str_radix(fields.next()?, 16).ok()?;
+        if recorded != fingerprint {
+            return None;
+        }
+        let mut files = Vec::new();
+        while let Some(path) = fields.next() {
+            let hash = u64::from_str_radix(fields.next()?, 16).ok()?;
+            files.push((path, hash));
+        }
+        Some(files)
+    }
+}
+
+/// The line recorded for a service: its name, fingerprint and files.
+pub fn entry<'a>(
+    service: &str,
+    fingerprint: u64,
+    files: impl Iterator<Item = (&'a str, u64)>,
+) -> String {
+    let mut line = String::with_capacity(64 + service.len());
+    let _ = write!(line, "{service}\t{fingerprint:x}");
+    for (path, hash) in files {
+        let _ = write!(line, "\t{path}\t{hash:x}");
+    }
+    line.push('\n');
+    line
+}
+
+/// The line recorded for a service whose files were just rendered.
+pub fn rendered_entry(service: &str, fingerprint: u64, files: &super::OutputSet) -> String {
+    entry(
+        service,
+        fingerprint,
+        files
+            .iter()
+            .map(|(path, contents)| (path, fnv1a64_words(contents))),
+    )
+}
+
+/// Writes the cache (lines in service-name order) to `path`, replacing it
+/// in one rename; creates the cache folder with its `.gitignore`.
+pub fn write(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    let Some(folder) = path.parent() else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(folder)?;
+    let ignore = folder.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# obsgen's render cache: machine-local, never committed.\n*\n",
+        )?;
+    }
+    let mut text =
+        String::with_capacity(HEADER.len() + lines.iter().map(String::len).sum::<usize>());
+    text.push_str(HEADER);
+    for line in lines {
+        text.push_str(line);
+    }
+    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_a_changed_fingerprint_reuses_nothing() {
+        let lines = vec![
+            entry("a", 0x1f, [("x/a.yml", 7), ("y/a.json", 0xff)].into_iter()),
+            entry("b", 2, std::iter::empty()),
+        ];
+        let folder = std::env::temp_dir().join(format!("obsgen-reuse-{}", std::process::id()));
+        let path = folder.join(CACHE_DIR).join("render-test");
+        write(&path, &lines).unwrap();
+        let cache = ReuseCache::read(&path);
+        assert_eq!(
+            cache.files("a", 0x1f),
+            Some(vec![("x/a.yml", 7), ("y/a.json", 0xff)])
+        );
+        assert_eq!(cache.files("b", 2), Some(vec![]));
+        assert_eq!(cache.files("a", 0x1e), None);
+        assert_eq!(cache.files("c", 2), None);
+        assert!(
+            std::fs::read_to_string(folder.join(CACHE_DIR).join(".gitignore"))
+                .unwrap()
+                .contains("\n*\n")
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn anything_but_a_cache_obsgen_wrote_is_empty() {
+        for text in [
+            "",
+            "a\t1\n",
+            &format!("{HEADER}b\t1\na\t1\n"),
+            &format!("{HEADER}a\tzz\n"),
+        ] {
+            let cache = ReuseCache::parse(text.to_string());
+            assert_eq!(cache.files("a", 1), None, "{text:?}");
+        }
+        // A truncated line (a path without its hash) is not reused either.
+        let cache = ReuseCache::parse(format!("{HEADER}a\t1\tx/a.yml\n"));
+        assert_eq!(cache.files("a", 1), None);
+    }
+}

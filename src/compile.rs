@@ -53,9 +53,18 @@ pub fn check_loaded(loaded: load::Loaded) -> Compilation {
         (Some(platform), false) => Some(model::build(platform, &validated.services)),
         _ => None,
     };
+    // Only the texts diagnostics quote are kept: the rest would be held,
+    // unused, through the whole build.
+    let quoted: std::collections::BTreeSet<&str> = validated
+        .diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.file.as_str())
+        .collect();
+    let mut sources = loaded.sources;
+    sources.retain(|file, _| quoted.contains(file.as_str()));
     Compilation {
         diagnostics: validated.diagnostics,
-        sources: loaded.sources,
+        sources,
         model,
     }
 }

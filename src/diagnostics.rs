@@ -103,8 +103,10 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
-/// Source texts by file, for excerpts.
-pub type Sources = BTreeMap<String, String>;
+/// Source texts by file, for excerpts. Shared (`Arc`) with the loaded
+/// documents, which re-read a text for positions only when a diagnostic
+/// needs one.
+pub type Sources = BTreeMap<String, std::sync::Arc<str>>;
 
 /// Renders diagnostics as text, `rustc`-style, with a source excerpt.
 pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, colour: bool) -> String {
@@ -416,7 +418,7 @@ mod tests {
             .map(|i| if i == 150_000 { 'X' } else { 'a' })
             .collect();
         let mut sources = Sources::new();
-        sources.insert("s.json".into(), format!("{line}\n"));
+        sources.insert("s.json".into(), format!("{line}\n").into());
         let diagnostic = Diagnostic::error("s.json", "bad").at(1, 150_001);
         let text = render_text(&[diagnostic], &sources, false);
         assert!(text.len() < 1_000, "the whole line was echoed");

@@ -10,7 +10,9 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
-use super::{Position, Positions};
+use super::{Position, PositionIndex};
+#[cfg(doc)]
+use super::Positions;
 
 /// A YAML node as serde-saphyr hands it over, with spans.
 enum Node {
@@ -88,8 +90,22 @@ pub struct SyntaxError {
 }
 
 /// Parses one YAML document.
-pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
-    let root: Spanned<Node> = serde_saphyr::from_str(text).map_err(|error| {
+pub fn parse(text: &str) -> Result<Value, SyntaxError> {
+    let root = parse_spanned(text)?;
+    Ok(flatten(root, &mut String::new(), &mut None))
+}
+
+/// The position of every node of the YAML document `text` (see
+/// [`Positions`]: built only when a diagnostic needs one).
+pub fn position_index(text: &str) -> Result<PositionIndex, SyntaxError> {
+    let root = parse_spanned(text)?;
+    let mut index = Some(PositionIndex::default());
+    flatten(root, &mut String::new(), &mut index);
+    Ok(index.unwrap_or_default())
+}
+
+fn parse_spanned(text: &str) -> Result<Spanned<Node>, SyntaxError> {
+    serde_saphyr::from_str(text).map_err(|error| {
         let position = error
             .location()
             .map(|location| Position {
@@ -101,10 +117,7 @@ pub fn parse(text: &str) -> Result<(Value, Positions), SyntaxError> {
         // The first line carries the message; the rest is serde-saphyr's own excerpt.
         let message = tidy_message(message.lines().next().unwrap_or("invalid YAML"));
         SyntaxError { message, position }
-    })?;
-    let mut positions = Positions::default();
-    let value = flatten(root, &mut String::new(), &mut positions);
-    Ok((value, positions))
+    })
 }
 
 /// serde-saphyr's first line, without what the diagnostic already says
@@ -163,10 +176,16 @@ fn position_of<T>(spanned: &Spanned<T>) -> Position {
     }
 }
 
-/// Converts the spanned tree into a JSON value, recording positions under
-/// JSON pointers (`/spec/slos/0/objective`).
-fn flatten(node: Spanned<Node>, pointer: &mut String, positions: &mut Positions) -> Value {
-    positions.values.insert(pointer.clone(), position_of(&node));
+/// Converts the spanned tree into a JSON value, recording positions (when
+/// asked) under JSON pointers (`/spec/slos/0/objective`).
+fn flatten(
+    node: Spanned<Node>,
+    pointer: &mut String,
+    positions: &mut Option<PositionIndex>,
+) -> Value {
+    if let Some(index) = positions {
+        index.values.insert(pointer.clone(), position_of(&node));
+    }
     match node.value {
         Node::Null => Value::Null,
         Node::Bool(value) => Value::Bool(value),
@@ -182,8 +201,10 @@ fn flatten(node: Spanned<Node>, pointer: &mut String, positions: &mut Positions)
             let mut array = Vec::with_capacity(items.len());
             for (index, item) in items.into_iter().enumerate() {
                 let length = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
+                if positions.is_some() {
+                    pointer.push('/');
+                    pointer.push_str(&index.to_string());
+                }
                 array.push(flatten(item, pointer, positions));
                 pointer.truncate(length);
             }
@@ -193,9 +214,11 @@ fn flatten(node: Spanned<Node>, pointer: &mut String, positions: &mut Positions)
             let mut object = Map::with_capacity(entries.len());
             for (key, item) in entries {
                 let length = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(&key.value));
-                positions.keys.insert(pointer.clone(), position_of(&key));
+                if let Some(index) = positions {
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(&key.value));
+                    index.keys.insert(pointer.clone(), position_of(&key));
+                }
                 let value = flatten(item, pointer, positions);
                 pointer.truncate(length);
                 object.insert(key.value, value);
@@ -216,8 +239,8 @@ mod tests {
 
     #[test]
     fn values_and_positions() {
-        let (value, positions) =
-            parse("a: 1\nb:\n  - x\n  - {c: 3.5, d: null}\ne: '08'\n").unwrap();
+        let text = "a: 1\nb:\n  - x\n  - {c: 3.5, d: null}\ne: '08'\n";
+        let (value, positions) = (parse(text).unwrap(), position_index(text).unwrap());
         assert_eq!(
             value,
             serde_json::json!({"a": 1, "b": ["x", {"c": 3.5, "d": null}], "e": "08"})

@@ -34,7 +34,7 @@ pub fn check(
     };
     let text = sources
         .get(&document.source)
-        .map(String::as_str)
+        .map(|text| &**text)
         .unwrap_or_default();
     // Where `needle` is first written in the file: (line, column), 1-based.
     let place_of = |needle: &str| -> Option<(usize, usize)> {

@@ -53,7 +53,7 @@ fn committed_schemas_accept_the_shipped_manifests_and_reject_a_typo() {
     let platform = compile(Kind::Platform);
     let yaml = |path: &std::path::Path| {
         let text = std::fs::read_to_string(path).expect("reading a manifest");
-        obsgen::load::yaml::parse(&text).expect("YAML").0
+        obsgen::load::yaml::parse(&text).expect("YAML")
     };
     let mut checked = 0;
     for root in [repo().join("examples/acme"), repo().join("templates/init")] {

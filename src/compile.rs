@@ -42,13 +42,47 @@ pub enum CompileError {
 }
 
 /// Loads and validates the repository at `root`; builds the model when valid.
+///
+/// Service manifests are loaded a batch at a time and each is checked on
+/// its own as soon as its batch is in ([`validate::check_service`]), which
+/// drops its JSON value: memory holds the specs, not every manifest's
+/// value tree at once.
 pub fn check(root: &Path) -> Result<Compilation, CompileError> {
-    Ok(check_loaded(load::load(root)?))
+    let (mut loaded, manifests) = load::load_platform(root)?;
+    let mut services = Vec::with_capacity(manifests.len());
+    let mut diagnostics = Vec::new();
+    for batch in manifests.chunks(LOAD_BATCH) {
+        load::load_services(root, batch, &mut loaded)?;
+        services.extend(
+            loaded
+                .services
+                .drain(..)
+                .map(|document| validate::check_service(document, &mut diagnostics)),
+        );
+    }
+    Ok(checked(loaded, services, diagnostics))
 }
 
+/// How many manifests are loaded before they are checked (and their values
+/// dropped): enough to keep every core busy, few enough to cost little memory.
+const LOAD_BATCH: usize = 1024;
+
 /// Validates what was loaded; builds the model when valid.
-pub fn check_loaded(loaded: load::Loaded) -> Compilation {
-    let validated = validate::validate(&loaded);
+pub fn check_loaded(mut loaded: load::Loaded) -> Compilation {
+    let mut diagnostics = Vec::new();
+    let services = std::mem::take(&mut loaded.services)
+        .into_iter()
+        .map(|document| validate::check_service(document, &mut diagnostics))
+        .collect();
+    checked(loaded, services, diagnostics)
+}
+
+fn checked(
+    loaded: load::Loaded,
+    services: Vec<validate::CheckedService>,
+    diagnostics: Vec<Diagnostic>,
+) -> Compilation {
+    let validated = validate::validate(&loaded, services, diagnostics);
     let model = match (&validated.platform, validated.has_errors()) {
         (Some(platform), false) => Some(model::build(platform, &validated.services)),
         _ => None,

@@ -149,6 +149,21 @@ pub enum LoadError {
 
 /// Loads `obsgen.yaml` and every service manifest below `root`.
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    let (mut loaded, manifests) = load_platform(root)?;
+    load_services(root, &manifests, &mut loaded)?;
+    Ok(loaded)
+}
+
+/// A service manifest to load: its path relative to the root (`/`
+/// separators) and on disk.
+pub type ManifestPath = (String, PathBuf);
+
+/// Loads `obsgen.yaml` (with its dashboard library and templates) and
+/// finds the service manifests, in sorted order, without reading them:
+/// [`load_services`] loads them, all at once or a batch at a time (so that
+/// a caller can validate each batch and drop its documents before the
+/// next: see [`crate::compile::check`]).
+pub fn load_platform(root: &Path) -> Result<(Loaded, Vec<ManifestPath>), LoadError> {
     let mut loaded = Loaded::default();
     let platform_path = root.join(PLATFORM_FILE);
     let platform_text = match crate::limits::read_file(&platform_path, MAX_INPUT_BYTES) {
@@ -166,7 +181,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         }
         Err(error) => {
             loaded.diagnostics.push(unreadable(PLATFORM_FILE, &error));
-            return Ok(loaded);
+            return Ok((loaded, Vec::new()));
         }
     };
     loaded.platform = load_bytes(
@@ -204,19 +219,28 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
                 diagnostic = diagnostic.at(position.line, position.column);
             }
             loaded.diagnostics.push(diagnostic);
-            return Ok(loaded);
+            return Ok((loaded, Vec::new()));
         }
     };
     let manifests = find_manifests(root, &pattern, &matcher, &mut loaded.diagnostics)?;
+    Ok((loaded, manifests))
+}
+
+/// Loads `manifests` (on every core) into `loaded.services`, in order.
+pub fn load_services(
+    root: &Path,
+    manifests: &[ManifestPath],
+    loaded: &mut Loaded,
+) -> Result<(), LoadError> {
     // Merged in sorted order, so the result is the same as loading one file
     // after the other: the same documents, diagnostics and first I/O error.
-    for result in load_manifests(root, &manifests) {
+    for result in load_manifests(root, manifests) {
         let (document, file) = result?;
         loaded.diagnostics.extend(file.diagnostics);
         loaded.sources.extend(file.sources);
         loaded.services.extend(document);
     }
-    Ok(loaded)
+    Ok(())
 }
 
 /// The folder the platform names at `pointer` (without a trailing `/`),

@@ -38,10 +38,40 @@ impl Validated {
     }
 }
 
-/// Validates everything that was loaded.
-pub fn validate(loaded: &Loaded) -> Validated {
-    let mut diagnostics = loaded.diagnostics.clone();
-    for document in loaded.platform.iter().chain(&loaded.services) {
+/// A service manifest checked on its own (lengths, schema, types, values),
+/// before the checks across services.
+#[derive(Debug)]
+pub struct CheckedService {
+    /// The document. Once it passed, its JSON value is dropped (the spec
+    /// holds what it said; positions come from the text): a manifest's
+    /// value tree is ten times its text, and 100,000 of them would not fit
+    /// in memory together.
+    pub document: Document,
+    /// The spec, when the manifest passed.
+    pub spec: Option<ServiceManifest>,
+}
+
+/// Checks one service manifest on its own; see [`CheckedService`].
+pub fn check_service(mut document: Document, diagnostics: &mut Vec<Diagnostic>) -> CheckedService {
+    values::check_string_lengths(&document, diagnostics);
+    let spec: Option<ServiceManifest> = typed(Kind::Service, &document, diagnostics);
+    if let Some(spec) = &spec {
+        values::check_service(&document, spec, diagnostics);
+        document.value = Value::Null;
+    }
+    CheckedService { document, spec }
+}
+
+/// Validates everything that was loaded: the platform, then the services
+/// (each checked on its own with [`check_service`]: `services`) against
+/// the platform and each other.
+pub fn validate(
+    loaded: &Loaded,
+    services: Vec<CheckedService>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Validated {
+    diagnostics.extend(loaded.diagnostics.iter().cloned());
+    if let Some(document) = &loaded.platform {
         values::check_string_lengths(document, &mut diagnostics);
     }
 
@@ -63,22 +93,15 @@ pub fn validate(loaded: &Loaded) -> Validated {
         spec.map(|spec| (document, spec))
     });
 
-    let services: Vec<(&Document, ServiceManifest)> = loaded
-        .services
-        .iter()
-        .filter_map(|document| {
-            let spec: ServiceManifest = typed(Kind::Service, document, &mut diagnostics)?;
-            values::check_service(document, &spec, &mut diagnostics);
-            Some((document, spec))
-        })
-        .collect();
-    let pairs: Vec<(&Document, &ServiceManifest)> = services.iter().map(|(d, s)| (*d, s)).collect();
     // A manifest that failed the schema still names a service that exists.
-    let invalid: Vec<&str> = loaded
-        .services
+    let invalid: Vec<&str> = services
         .iter()
-        .filter(|document| !services.iter().any(|(d, _)| std::ptr::eq(*d, *document)))
-        .filter_map(|document| document.value.pointer("/metadata/name")?.as_str())
+        .filter(|checked| checked.spec.is_none())
+        .filter_map(|checked| checked.document.value.pointer("/metadata/name")?.as_str())
+        .collect();
+    let pairs: Vec<(&Document, &ServiceManifest)> = services
+        .iter()
+        .filter_map(|checked| Some((&checked.document, checked.spec.as_ref()?)))
         .collect();
     semantic::check_services(
         platform.as_ref().map(|(_, spec)| spec),
@@ -86,6 +109,8 @@ pub fn validate(loaded: &Loaded) -> Validated {
         &invalid,
         &mut diagnostics,
     );
+    drop(pairs);
+    drop(invalid);
 
     diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
@@ -96,9 +121,11 @@ pub fn validate(loaded: &Loaded) -> Validated {
         }),
         services: services
             .into_iter()
-            .map(|(document, spec)| Sourced {
-                source: document.source.clone(),
-                spec,
+            .filter_map(|checked| {
+                Some(Sourced {
+                    spec: checked.spec?,
+                    source: checked.document.source,
+                })
             })
             .collect(),
         diagnostics,

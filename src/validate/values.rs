@@ -6,6 +6,7 @@
 //! Kubernetes names, scrape intervals and targets, and the length of every
 //! string.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -32,7 +33,9 @@ fn error(document: &Document, pointer: &str, message: impl Into<String>) -> Diag
 
 /// Every string (and key) of a document is at most [`MAX_STRING_BYTES`].
 pub fn check_string_lengths(document: &Document, diagnostics: &mut Vec<Diagnostic>) {
-    fn walk(document: &Document, pointer: &str, value: &Value, out: &mut Vec<Diagnostic>) {
+    /// The pointer is built in one buffer as the walk goes: a manifest has
+    /// hundreds of nodes, and almost never a diagnostic.
+    fn walk(document: &Document, pointer: &mut String, value: &Value, out: &mut Vec<Diagnostic>) {
         match value {
             Value::String(text) if text.len() > MAX_STRING_BYTES => out.push(
                 error(document, pointer, "the value is too long")
@@ -42,12 +45,14 @@ pub fn check_string_lengths(document: &Document, diagnostics: &mut Vec<Diagnosti
             ),
             Value::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    walk(document, &format!("{pointer}/{index}"), item, out);
+                    let length = pointer.len();
+                    let _ = write!(pointer, "/{index}");
+                    walk(document, pointer, item, out);
+                    pointer.truncate(length);
                 }
             }
             Value::Object(members) => {
                 for (key, item) in members {
-                    let child = format!("{pointer}/{}", escape_pointer(key));
                     if key.len() > MAX_STRING_BYTES {
                         out.push(
                             error(document, pointer, "a key is too long")
@@ -56,13 +61,17 @@ pub fn check_string_lengths(document: &Document, diagnostics: &mut Vec<Diagnosti
                         );
                         continue;
                     }
-                    walk(document, &child, item, out);
+                    let length = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(key));
+                    walk(document, pointer, item, out);
+                    pointer.truncate(length);
                 }
             }
             _ => {}
         }
     }
-    walk(document, "", &document.value, diagnostics);
+    walk(document, &mut String::new(), &document.value, diagnostics);
 }
 
 /// The platform's values, by Alertmanager's and Kubernetes' rules.

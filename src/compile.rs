@@ -53,14 +53,56 @@ pub fn check(root: &Path) -> Result<Compilation, CompileError> {
     let mut diagnostics = Vec::new();
     for batch in manifests.chunks(LOAD_BATCH) {
         load::load_services(root, batch, &mut loaded)?;
-        services.extend(
-            loaded
-                .services
-                .drain(..)
-                .map(|document| validate::check_service(document, &mut diagnostics)),
-        );
+        let documents = std::mem::take(&mut loaded.services);
+        for (checked, found) in check_on_every_core(documents) {
+            services.extend(checked);
+            diagnostics.extend(found);
+        }
     }
     Ok(checked(loaded, services, diagnostics))
+}
+
+/// [`validate::check_service`] on each document, in parts on every core;
+/// the parts come back in order.
+fn check_on_every_core(
+    documents: Vec<load::Document>,
+) -> Vec<(Vec<validate::CheckedService>, Vec<Diagnostic>)> {
+    let check_all = |documents: Vec<load::Document>| {
+        let mut diagnostics = Vec::new();
+        let checked = documents
+            .into_iter()
+            .map(|document| validate::check_service(document, &mut diagnostics))
+            .collect();
+        (checked, diagnostics)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || documents.len() < 64 {
+        return vec![check_all(documents)];
+    }
+    let size = documents.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut documents = documents.into_iter();
+    loop {
+        let part: Vec<load::Document> = documents.by_ref().take(size).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || check_all(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// How many manifests are loaded before they are checked (and their values

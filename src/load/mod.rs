@@ -10,8 +10,8 @@ pub mod jsonnet;
 pub mod yaml;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use globset::{Glob, GlobMatcher};
 use serde_json::Value;
@@ -604,7 +604,9 @@ fn load_bytes(
     }
     let text: Arc<str> = text.into();
     let result = yaml::parse(&text);
-    loaded.sources.insert(relative.to_string(), Arc::clone(&text));
+    loaded
+        .sources
+        .insert(relative.to_string(), Arc::clone(&text));
     match result {
         Ok(value) => Some(Document {
             source: relative.to_string(),

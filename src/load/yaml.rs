@@ -10,9 +10,9 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
-use super::{Position, PositionIndex};
 #[cfg(doc)]
 use super::Positions;
+use super::{Position, PositionIndex};
 
 /// A YAML node as serde-saphyr hands it over, with spans.
 enum Node {

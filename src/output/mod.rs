@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod header;
+pub mod index;
 pub mod json;
 pub mod lock;
 pub mod ownership;

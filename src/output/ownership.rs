@@ -86,6 +86,11 @@ pub fn is_current_hash(recorded: &str) -> bool {
     recorded.starts_with(WORDS_PREFIX)
 }
 
+/// The value of a hash recorded in the current form.
+pub fn current_hash_value(recorded: &str) -> Option<u64> {
+    u64::from_str_radix(recorded.strip_prefix(WORDS_PREFIX)?, 16).ok()
+}
+
 /// Whether a file on disk is obsgen's: it has the header, or the index
 /// recorded the hash of exactly these bytes.
 pub fn recognised(contents: &[u8], indexed_hash: Option<&str>) -> bool {

@@ -13,6 +13,8 @@ pub mod logstash;
 pub mod otel;
 pub mod prometheus;
 
+use std::sync::Mutex;
+
 use crate::model::{Model, Service};
 use crate::output::reuse::{self, ReuseCache};
 use crate::output::{OutputError, OutputSet};
@@ -41,8 +43,17 @@ pub type ServiceRenderer<'a> =
 /// files at a time (see [`render_into`]).
 pub struct Prepared<'a> {
     pub shared: OutputSet,
+    /// Shared files rendered later, when the pipeline asks, and handed on
+    /// at once: the large ones (an environment's `prometheus.yml` lists
+    /// every service's job, 90 MB at 100,000 services), so that only one
+    /// part per core is held at a time, and the parts of all backends
+    /// render on every core.
+    pub shared_parts: Vec<SharedPart<'a>>,
     pub per_service: Option<ServiceRenderer<'a>>,
 }
+
+/// Some of a backend's shared files, rendered when called.
+pub type SharedPart<'a> = Box<dyn FnOnce() -> Result<OutputSet, OutputError> + Send + 'a>;
 
 /// A target tool's generator.
 pub trait Backend: Sync {
@@ -54,6 +65,9 @@ pub trait Backend: Sync {
     fn render(&self, context: &RenderContext<'_>) -> Result<OutputSet, OutputError> {
         let prepared = self.prepare(context)?;
         let mut output = prepared.shared;
+        for part in prepared.shared_parts {
+            output.extend(part()?)?;
+        }
         if let Some(render) = &prepared.per_service {
             output.extend(per_service(&context.model.services, render)?)?;
         }
@@ -142,12 +156,24 @@ pub fn render_reusing(
     let context = RenderContext { model };
     let backends = all();
     let mut renderers = Vec::new();
+    let mut parts = Vec::new();
     for backend in &backends {
         let prepared = backend.prepare(&context)?;
         sink.accept(&prepared.shared)?;
         drop(prepared.shared);
+        parts.extend(prepared.shared_parts.into_iter().map(|part| Mutex::new(Some(part))));
         renderers.extend(prepared.per_service);
     }
+    let render_part = |part: &Mutex<Option<SharedPart<'_>>>| -> Result<(), OutputError> {
+        let part = part
+            .lock()
+            .map_err(|_| OutputError::Serialize("a rendering thread panicked".into()))?
+            .take();
+        match part {
+            Some(part) => sink.accept(&part()?),
+            None => Ok(()),
+        }
+    };
     let render_one = |index: usize, service: &Service| -> Result<Option<String>, OutputError> {
         let fingerprint = reuse.and_then(|reuse| {
             reuse
@@ -177,23 +203,33 @@ pub fn render_reusing(
     let services = &model.services;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || services.len() < PARALLEL_THRESHOLD {
+        parts.iter().try_for_each(render_part)?;
         let mut entries = Vec::new();
         for (index, service) in services.iter().enumerate() {
             entries.extend(render_one(index, service)?);
         }
         return Ok(entries);
     }
+    // Work items: the shared parts first (the largest), then the services.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
     type Done = (Vec<(usize, String)>, Vec<(usize, OutputError)>);
     let done: Vec<Done> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.min(services.len()))
+        let handles: Vec<_> = (0..threads.min(services.len() + parts.len()))
             .map(|_| {
                 scope.spawn(|| {
                     use std::sync::atomic::Ordering;
                     let (mut entries, mut errors) = (Vec::new(), Vec::new());
                     while !failed.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let item = next.fetch_add(1, Ordering::Relaxed);
+                        if let Some(part) = parts.get(item) {
+                            if let Err(error) = render_part(part) {
+                                failed.store(true, Ordering::Relaxed);
+                                errors.push((item, error));
+                            }
+                            continue;
+                        }
+                        let index = item - parts.len();
                         let Some(service) = services.get(index) else {
                             break;
                         };
@@ -201,7 +237,7 @@ pub fn render_reusing(
                             Ok(entry) => entries.extend(entry.map(|entry| (index, entry))),
                             Err(error) => {
                                 failed.store(true, Ordering::Relaxed);
-                                errors.push((index, error));
+                                errors.push((item, error));
                             }
                         }
                     }

@@ -70,6 +70,7 @@ impl Backend for AlertmanagerBackend {
         output.add(CASES_PATH, cases::render_tsv(&header, &cases::cases(model)))?;
         Ok(Prepared {
             shared: output,
+            shared_parts: Vec::new(),
             per_service: None,
         })
     }

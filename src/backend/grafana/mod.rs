@@ -62,6 +62,7 @@ impl Backend for GrafanaBackend {
         let called_by = callers(model);
         Ok(Prepared {
             shared,
+            shared_parts: Vec::new(),
             per_service: Some(Box::new(move |service, output| {
                 let callers = called_by
                     .get(service.name.as_str())

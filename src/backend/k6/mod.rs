@@ -37,6 +37,7 @@ impl Backend for K6Backend {
         let model = context.model;
         Ok(Prepared {
             shared: OutputSet::new(),
+            shared_parts: Vec::new(),
             per_service: Some(Box::new(move |service, output| {
                 let script = render_script(model, service, &Overrides::default())
                     .map_err(|error| OutputError::Serialize(error.to_string()))?;

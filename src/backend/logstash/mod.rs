@@ -146,6 +146,7 @@ impl Backend for LogstashBackend {
         access::render_shared(model, &mut output)?;
         Ok(Prepared {
             shared: output,
+            shared_parts: Vec::new(),
             per_service: Some(Box::new(move |service, output| {
                 let text = render(
                     &env,

@@ -21,7 +21,7 @@ pub mod collector;
 
 use std::collections::BTreeMap;
 
-use crate::backend::{Backend, Prepared, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext, SharedPart};
 use crate::model::{Model, Service, ServiceEnvironment, TraceExporter, Tracing, naming};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::units::format_number;
@@ -64,24 +64,33 @@ impl Backend for OtelBackend {
         let Some(tracing) = &model.platform.tracing else {
             return Ok(Prepared {
                 shared: OutputSet::new(),
+                shared_parts: Vec::new(),
                 per_service: None,
             });
         };
-        let mut output = OutputSet::new();
         let sources = format!(
             "{} and {} service manifests",
             model.platform.source,
             model.services.len()
         );
-        for env in &model.platform.environments {
-            let config = collector_config(model, tracing, &env.name);
-            output.add(
-                collector_path(&env.name),
-                yaml::document(&header::hash_comment(&[&sources]), &config)?,
-            )?;
-        }
+        // One collector per environment, each with a policy per service.
+        let shared_parts = model
+            .platform
+            .environments
+            .iter()
+            .map(|env| {
+                let header = header::hash_comment(&[&sources]);
+                Box::new(move || {
+                    let mut output = OutputSet::new();
+                    let config = collector_config(model, tracing, &env.name);
+                    output.add(collector_path(&env.name), yaml::document(&header, &config)?)?;
+                    Ok(output)
+                }) as SharedPart<'a>
+            })
+            .collect();
         Ok(Prepared {
-            shared: output,
+            shared: OutputSet::new(),
+            shared_parts,
             per_service: Some(Box::new(move |service, output| {
                 for env in &service.environments {
                     output.add(

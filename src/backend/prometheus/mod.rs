@@ -34,7 +34,7 @@ pub mod promtool_cases;
 pub mod rules;
 pub mod scrape;
 
-use crate::backend::{Backend, Prepared, RenderContext};
+use crate::backend::{Backend, Prepared, RenderContext, SharedPart};
 use crate::model::{Model, Service};
 use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::PrometheusOutput;
@@ -50,13 +50,22 @@ impl Backend for PrometheusBackend {
     fn prepare<'a>(&'a self, context: &'a RenderContext<'a>) -> Result<Prepared<'a>, OutputError> {
         let model = context.model;
         let mut shared = OutputSet::new();
+        let mut shared_parts: Vec<SharedPart<'a>> = Vec::new();
         if model.platform.prometheus.output == PrometheusOutput::Operator {
             operator::render_monitors(model, &mut shared)?;
         } else {
-            scrape::render(model, &mut shared)?;
+            // Each environment's configuration lists every service's job.
+            for env in &model.platform.environments {
+                shared_parts.push(Box::new(move || {
+                    let mut output = OutputSet::new();
+                    scrape::render_environment(model, env, &mut output)?;
+                    Ok(output)
+                }));
+            }
         }
         Ok(Prepared {
             shared,
+            shared_parts,
             per_service: Some(Box::new(move |service, output| {
                 render_service_rules(model, service, output)?;
                 if model.platform.prometheus.commit_tests {

@@ -129,15 +129,8 @@ pub fn config_path(env: &str) -> String {
     format!("prometheus/{env}/prometheus.yml")
 }
 
-/// Renders every environment's configuration.
-pub fn render(model: &Model, output: &mut OutputSet) -> Result<(), OutputError> {
-    for env in &model.platform.environments {
-        render_environment(model, env, output)?;
-    }
-    Ok(())
-}
-
-fn render_environment(
+/// Renders one environment's configuration (and its file_sd files).
+pub fn render_environment(
     model: &Model,
     env: &Environment,
     output: &mut OutputSet,

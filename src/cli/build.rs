@@ -41,6 +41,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         counter: &counter,
     };
     let rendered = crate::compile::render_through(&model, &counted, incremental.as_ref());
+    // Everything is rendered: the model's memory goes before the switch.
+    drop(model);
     let outcome = match rendered {
         Ok(Ok(lines)) => Ok(update.commit().inspect(|_| {
             if let Some(incremental) = &incremental {

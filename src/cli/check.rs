@@ -31,6 +31,9 @@ pub(crate) fn compile_and_compare(
         compilation.diagnostics.push(too_large);
         return Ok((compilation, None));
     }
+    // Neither command reads the model after comparing: its memory goes
+    // before the comparison concludes.
+    compilation.model = None;
     let found = update
         .changes()
         .with_context(|| format!("comparing with `{}`", out_dir.display()))?;

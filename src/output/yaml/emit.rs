@@ -14,8 +14,9 @@
 //!
 //! - a fast path for scalars that are obviously plain (an ASCII letter first,
 //!   printable ASCII, no `": "`, `" #"` or trailing `:`, not a YAML keyword,
-//!   short enough never to be folded), for integers and booleans, and for
-//!   block literals of printable ASCII;
+//!   short enough never to be folded), for printable-ASCII scalars that are
+//!   certainly double-quoted (decimal numbers, text with `": "`), for
+//!   integers and booleans, and for block literals of printable ASCII;
 //! - everything else — quoting, escaping, folding, floats, non-ASCII text —
 //!   is handed to serde-saphyr itself for that one scalar, and its output is
 //!   spliced in (a block scalar's body re-indented to its column). So
@@ -90,6 +91,35 @@ fn is_obviously_plain_value(s: &str) -> bool {
         && !s.contains(": ")
         && !s.contains(" #")
         && !is_keyword(s)
+}
+
+/// Whether serde-saphyr certainly double-quotes `s` as a value, with no
+/// escape but for `\\` and `"`: printable ASCII on one line that is a
+/// decimal number (`30`, `99.9`) or holds `": "` before any trailing spaces
+/// (which also rules out folding: a folded scalar must be plain-safe).
+fn is_certainly_double_quoted(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() || !bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+        return false;
+    }
+    let is_decimal = bytes.first().is_some_and(u8::is_ascii_digit)
+        && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && bytes.iter().filter(|b| **b == b'.').count() <= 1;
+    is_decimal || s.trim_end_matches(' ').contains(": ")
+}
+
+/// serde-saphyr's double-quoted style for printable ASCII.
+fn push_double_quoted_ascii(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Whether `s` is written as-is in mapping-key position: a conservative
@@ -326,6 +356,12 @@ impl<'o> Emitter<'o> {
             }
         } else if is_obviously_plain_value(v) {
             self.inline_scalar(v);
+            return Ok(());
+        } else if is_certainly_double_quoted(v) {
+            self.write_space_if_pending();
+            self.write_indent(0);
+            push_double_quoted_ascii(self.out, v);
+            self.newline();
             return Ok(());
         }
         let rendered = if literal_requested {

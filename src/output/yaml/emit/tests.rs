@@ -168,6 +168,22 @@ const NASTY: &[&str] = &[
     "a long line: with a colon space that is longer than eighty characters for the folding rule",
     "multi\nline\nwith a very long line that is longer than eighty characters for the folding rules",
     "ascii exactly eighty characters long for the fast path boundary check right here!",
+    "0",
+    "5",
+    "30",
+    "99.9",
+    "1.",
+    "1.2.3",
+    "007",
+    "12345678901234567890",
+    "1..2",
+    "9e9",
+    "Job {{ $labels.job }} is up, but `total`, which the SLO is computed from, has had no series for 10m: its recordings are empty. Check \"names\" and \\ paths.",
+    "short: one with \"quotes\" and \\",
+    "trailing colon space: ",
+    "x:  ",
+    ": leading",
+    "a long line that ends in a colon and a space and is longer than eighty chars: ",
     "ascii exactly eighty-one characters long for the fast path boundary check right here",
 ];
 
@@ -460,5 +476,26 @@ fn unsized_maps_from_flatten() {
                 after: flat(),
             });
         }
+    }
+}
+
+#[test]
+fn every_short_string_over_a_troublesome_alphabet() {
+    const ALPHABET: [char; 14] = [
+        'a', 'y', '1', '0', ' ', ':', '.', '#', '-', '_', '"', '\\', 'x', '\n',
+    ];
+    let mut strings = vec![String::new()];
+    let mut previous = vec![String::new()];
+    for _ in 0..3 {
+        let next: Vec<String> = previous
+            .iter()
+            .flat_map(|s| ALPHABET.iter().map(move |c| format!("{s}{c}")))
+            .collect();
+        strings.extend(next.iter().cloned());
+        previous = next;
+    }
+    for s in &strings {
+        same(&json_shapes(s));
+        same(&rule_file(s));
     }
 }

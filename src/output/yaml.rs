@@ -1,21 +1,37 @@
 //! YAML serialization of generated files: one place, one serializer.
 //!
 //! Generated YAML is built as typed values and serialized here; never by
-//! string concatenation. serde-saphyr quotes every string that YAML could
-//! read as something else (`"true"`, `"1.0"`, `"null"`, `"#x"`), so user
-//! strings cannot change the structure of the document.
+//! string concatenation. The output is serde-saphyr's: it quotes every
+//! string that YAML could read as something else (`"true"`, `"1.0"`,
+//! `"null"`, `"#x"`), so user strings cannot change the structure of the
+//! document.
+//!
+//! The bytes come from [`emit`], a direct emitter that writes exactly what
+//! serde-saphyr writes but several times faster (it asks serde-saphyr only
+//! about the rare scalars that need quoting or folding). For a value it does
+//! not model, or on any error, the document is serialized by serde-saphyr
+//! itself, so the result and the error messages are serde-saphyr's in every
+//! case.
+
+mod emit;
 
 use serde::Serialize;
 
 use super::OutputError;
 
+/// Bytes reserved up front beyond the header: most generated YAML files are
+/// a few KiB, and one reservation saves the early regrowths.
+const INITIAL_CAPACITY: usize = 4096;
+
 /// Serializes `value` as a YAML document preceded by `header` (a comment).
 pub fn document<T: Serialize>(header: &str, value: &T) -> Result<String, OutputError> {
-    let body = serde_saphyr::to_string(value)
-        .map_err(|error| OutputError::Serialize(error.to_string()))?;
-    let mut out = String::with_capacity(header.len() + body.len() + 1);
+    let mut out = String::with_capacity(header.len() + INITIAL_CAPACITY);
     out.push_str(header);
-    out.push_str(&body);
+    if emit::to_string_into(&mut out, value).is_err() {
+        out.truncate(header.len());
+        serde_saphyr::to_fmt_writer(&mut out, value)
+            .map_err(|error| OutputError::Serialize(error.to_string()))?;
+    }
     if !out.ends_with('\n') {
         out.push('\n');
     }

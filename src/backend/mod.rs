@@ -161,7 +161,12 @@ pub fn render_reusing(
         let prepared = backend.prepare(&context)?;
         sink.accept(&prepared.shared)?;
         drop(prepared.shared);
-        parts.extend(prepared.shared_parts.into_iter().map(|part| Mutex::new(Some(part))));
+        parts.extend(
+            prepared
+                .shared_parts
+                .into_iter()
+                .map(|part| Mutex::new(Some(part))),
+        );
         renderers.extend(prepared.per_service);
     }
     let render_part = |part: &Mutex<Option<SharedPart<'_>>>| -> Result<(), OutputError> {

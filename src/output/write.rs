@@ -167,9 +167,13 @@ fn on_disk(path: &Path) -> Result<OnDisk, OutputError> {
     } else if !meta.is_file() {
         Ok(OnDisk::Other("not a regular file"))
     } else {
-        fs::read(path)
-            .map(OnDisk::File)
-            .map_err(io("reading", path))
+        // Sized from the metadata already read (`fs::read` would ask again).
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+        fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut bytes))
+            .map_err(io("reading", path))?;
+        Ok(OnDisk::File(bytes))
     }
 }
 
@@ -208,6 +212,8 @@ pub struct TreeUpdate<'a> {
     next_number: AtomicUsize,
     steps: Mutex<Steps>,
     state: Mutex<UpdateState>,
+    /// Folders already found free of symbolic links.
+    safe_folders: Mutex<BTreeSet<String>>,
     /// Refuse a tree larger than this many bytes (`None`: no limit).
     byte_limit: Option<usize>,
     finished: bool,
@@ -251,6 +257,7 @@ impl<'a> TreeUpdate<'a> {
             next_number: AtomicUsize::new(0),
             steps: Mutex::new(Steps::from_env()),
             state: Mutex::new(UpdateState::default()),
+            safe_folders: Mutex::new(BTreeSet::new()),
             byte_limit,
             finished: false,
         })
@@ -262,6 +269,28 @@ impl<'a> TreeUpdate<'a> {
 
     fn step(&self) -> Result<(), OutputError> {
         self.steps.lock().map_err(|_| poisoned())?.step();
+        Ok(())
+    }
+
+    /// [`refuse_symlinked_parents`], once per folder: a tree of a million
+    /// files has a few dozen folders.
+    fn refuse_symlinked_parents(&self, relative: &str) -> Result<(), OutputError> {
+        let Some((folder, _)) = relative.rsplit_once('/') else {
+            return Ok(());
+        };
+        if self
+            .safe_folders
+            .lock()
+            .map_err(|_| poisoned())?
+            .contains(folder)
+        {
+            return Ok(());
+        }
+        refuse_symlinked_parents(self.out_dir, relative)?;
+        self.safe_folders
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(folder.to_string());
         Ok(())
     }
 
@@ -301,7 +330,7 @@ impl<'a> TreeUpdate<'a> {
                 });
             }
         }
-        refuse_symlinked_parents(self.out_dir, relative)?;
+        self.refuse_symlinked_parents(relative)?;
         let target = self.out_dir.join(relative);
         let recorded = self.previous.get(relative).flatten();
         let on_disk = on_disk(&target)?;
@@ -366,7 +395,7 @@ impl<'a> TreeUpdate<'a> {
         let mut deletes = Vec::new();
         let mut kept = Vec::new();
         for (old, hash) in self.previous.entries() {
-            if index.contains(old) || refuse_symlinked_parents(self.out_dir, old).is_err() {
+            if index.contains(old) || self.refuse_symlinked_parents(old).is_err() {
                 continue;
             }
             if let OnDisk::File(existing) = on_disk(&self.out_dir.join(old))? {
@@ -521,9 +550,7 @@ impl FileSink for TreeUpdate<'_> {
     fn reuse(&self, files: &[(&str, u64)]) -> Result<bool, OutputError> {
         let mut found = Vec::with_capacity(files.len());
         for &(relative, hash) in files {
-            if check_path(relative).is_err()
-                || refuse_symlinked_parents(self.out_dir, relative).is_err()
-            {
+            if check_path(relative).is_err() || self.refuse_symlinked_parents(relative).is_err() {
                 return Ok(false);
             }
             let OnDisk::File(existing) = on_disk(&self.out_dir.join(relative))? else {
@@ -779,13 +806,17 @@ pub fn recover(lock: &OutputLock) -> Result<Recovery, OutputError> {
             recovery.discarded += 1;
         }
     }
+    // The folders of the files the index lists, each checked once.
+    let index = read_previous_index(out_dir)?;
+    let listed: BTreeSet<&str> = index
+        .entries()
+        .filter_map(|(path, _)| path.rsplit_once('/').map(|(folder, _)| folder))
+        .collect();
     let mut folders = BTreeSet::new();
     folders.insert(PathBuf::new());
-    for path in read_index(out_dir)? {
-        if refuse_symlinked_parents(out_dir, &path).is_ok()
-            && let Some(parent) = Path::new(&path).parent()
-        {
-            folders.insert(parent.to_path_buf());
+    for folder in listed {
+        if refuse_symlinked_parents(out_dir, &format!("{folder}/-")).is_ok() {
+            folders.insert(PathBuf::from(folder));
         }
     }
     for folder in folders {

@@ -16,7 +16,7 @@ pub mod prometheus;
 use std::sync::Mutex;
 
 use crate::model::{Model, Service};
-use crate::output::reuse::{self, ReuseCache};
+use crate::output::reuse::{self, RecordedFile, ReuseCache};
 use crate::output::{OutputError, OutputSet};
 
 /// What every backend is handed.
@@ -111,10 +111,10 @@ pub trait FileSink: Sync {
     fn accept(&self, files: &OutputSet) -> Result<(), OutputError>;
     /// Takes one service's files as they already are on disk, without
     /// rendering them, when every one of them still has the recorded hash
-    /// (`(path, hash)`, see [`crate::output::reuse`]); `false` when any
-    /// does not, and then the service is rendered. A sink that cannot tell
-    /// never reuses.
-    fn reuse(&self, _files: &[(&str, u64)]) -> Result<bool, OutputError> {
+    /// (see [`crate::output::reuse`]), updating the metadata recorded for
+    /// each; `false` when any does not, and then the service is rendered.
+    /// A sink that cannot tell never reuses.
+    fn reuse(&self, _files: &mut [RecordedFile<'_>]) -> Result<bool, OutputError> {
         Ok(false)
     }
 }
@@ -187,14 +187,10 @@ pub fn render_reusing(
                 .map(|&fingerprint| (reuse.previous, fingerprint))
         });
         if let Some((previous, fingerprint)) = fingerprint
-            && let Some(files) = previous.files(&service.name, fingerprint)
-            && sink.reuse(&files)?
+            && let Some(mut files) = previous.files(&service.name, fingerprint)
+            && sink.reuse(&mut files)?
         {
-            return Ok(Some(reuse::entry(
-                &service.name,
-                fingerprint,
-                files.into_iter(),
-            )));
+            return Ok(Some(reuse::entry(&service.name, fingerprint, &files)));
         }
         let mut files = OutputSet::new();
         for render in &renderers {

@@ -127,7 +127,10 @@ impl crate::backend::FileSink for Counted<'_> {
         Ok(())
     }
 
-    fn reuse(&self, files: &[(&str, u64)]) -> Result<bool, crate::output::OutputError> {
+    fn reuse(
+        &self,
+        files: &mut [crate::output::reuse::RecordedFile<'_>],
+    ) -> Result<bool, crate::output::OutputError> {
         let kept = self.update.reuse(files)?;
         if kept {
             self.counter.add_one();

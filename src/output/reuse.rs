@@ -12,6 +12,16 @@
 //! and the cache can only make a run faster, never different: deleting it
 //! is always safe.
 //!
+//! Reading every file back costs as much as a `cp -r` of the tree, so, as
+//! git does for its index, the cache also records each file's metadata
+//! (size, modification and change times, inode) when its bytes were last
+//! read and hashed: a file whose metadata is unchanged is not read again.
+//! Any write to a file, or a `touch`, changes its change time (`ctime`),
+//! which no user can set back; and metadata is only recorded for a file
+//! whose change time was already two seconds old when it was read, so a
+//! write within the file system's timestamp granularity after the read
+//! ("racy" in git's words) cannot go unseen.
+//!
 //! The cache is machine-local, not part of the output tree (it names the
 //! binary that rendered the files, by size and modification time): it lives
 //! in `.obsgen-cache/` at the repository root, one file per output
@@ -25,7 +35,73 @@ use super::ownership::fnv1a64_words;
 
 /// The cache folder, at the repository root.
 pub const CACHE_DIR: &str = ".obsgen-cache";
-const HEADER: &str = "# obsgen render cache v1: per service, its fingerprint and the hash of each file rendered for it. Safe to delete.\n";
+const HEADER: &str = "# obsgen render cache v2: per service, its fingerprint and, for each file rendered for it, the hash of its bytes, whether it has a generated header, and its metadata when last read. Safe to delete.\n";
+
+/// A file's metadata, as far as it tells whether the file changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub size: u64,
+    pub modified_ns: i128,
+    pub changed_ns: i128,
+    pub inode: u64,
+}
+
+/// How long before a run a file's change time must be for its metadata to
+/// be recorded (see the module documentation).
+const RACY_NS: i128 = 2_000_000_000;
+
+impl FileStat {
+    /// The metadata of a file read by this run, started at `run_started_ns`;
+    /// `None` when it changed too recently to trust, or the platform has
+    /// no change times.
+    pub fn trusted(meta: &std::fs::Metadata, run_started_ns: i128) -> Option<Self> {
+        let stat = Self::of(meta)?;
+        (stat.changed_ns + RACY_NS < run_started_ns).then_some(stat)
+    }
+
+    /// The metadata of a file.
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        Some(Self {
+            size: meta.size(),
+            modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            changed_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            inode: meta.ino(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(_meta: &std::fs::Metadata) -> Option<Self> {
+        None
+    }
+
+    fn parse(text: &str) -> Option<Option<Self>> {
+        if text == "-" {
+            return Some(None);
+        }
+        let mut parts = text.split(':');
+        let stat = Self {
+            size: parts.next()?.parse().ok()?,
+            modified_ns: parts.next()?.parse().ok()?,
+            changed_ns: parts.next()?.parse().ok()?,
+            inode: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(Some(stat))
+    }
+}
+
+/// What the cache records about one file of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFile<'a> {
+    pub path: &'a str,
+    /// [`fnv1a64_words`] of its bytes.
+    pub hash: u64,
+    /// Whether it starts with obsgen's generated header.
+    pub header: bool,
+    /// Its metadata when its bytes were last read and hashed, if trusted.
+    pub stat: Option<FileStat>,
+}
 
 /// Identifies the running obsgen binary: its version, size and
 /// modification time. `None` when the binary cannot be found, and then
@@ -107,9 +183,9 @@ impl ReuseCache {
         self.line(range).split('\t').next().unwrap_or_default()
     }
 
-    /// The files recorded for `service`, with their hashes, when its
-    /// recorded fingerprint is `fingerprint`.
-    pub fn files(&self, service: &str, fingerprint: u64) -> Option<Vec<(&str, u64)>> {
+    /// The files recorded for `service`, when its recorded fingerprint is
+    /// `fingerprint`.
+    pub fn files(&self, service: &str, fingerprint: u64) -> Option<Vec<RecordedFile<'_>>> {
         let position = self
             .lines
             .binary_search_by(|&range| self.name_of(range).cmp(service))
@@ -123,36 +199,58 @@ impl ReuseCache {
         let mut files = Vec::new();
         while let Some(path) = fields.next() {
             let hash = u64::from_str_radix(fields.next()?, 16).ok()?;
-            files.push((path, hash));
+            let header = match fields.next()? {
+                "h" => true,
+                "-" => false,
+                _ => return None,
+            };
+            let stat = FileStat::parse(fields.next()?)?;
+            files.push(RecordedFile {
+                path,
+                hash,
+                header,
+                stat,
+            });
         }
         Some(files)
     }
 }
 
 /// The line recorded for a service: its name, fingerprint and files.
-pub fn entry<'a>(
-    service: &str,
-    fingerprint: u64,
-    files: impl Iterator<Item = (&'a str, u64)>,
-) -> String {
-    let mut line = String::with_capacity(64 + service.len());
+pub fn entry(service: &str, fingerprint: u64, files: &[RecordedFile<'_>]) -> String {
+    let mut line = String::with_capacity(64 + service.len() + files.len() * 96);
     let _ = write!(line, "{service}\t{fingerprint:x}");
-    for (path, hash) in files {
-        let _ = write!(line, "\t{path}\t{hash:x}");
+    for file in files {
+        let header = if file.header { "h" } else { "-" };
+        let _ = write!(line, "\t{}\t{:x}\t{header}\t", file.path, file.hash);
+        match file.stat {
+            Some(stat) => {
+                let _ = write!(
+                    line,
+                    "{}:{}:{}:{}",
+                    stat.size, stat.modified_ns, stat.changed_ns, stat.inode
+                );
+            }
+            None => line.push('-'),
+        }
     }
     line.push('\n');
     line
 }
 
-/// The line recorded for a service whose files were just rendered.
+/// The line recorded for a service whose files were just rendered (their
+/// metadata is not known until the next run reads them).
 pub fn rendered_entry(service: &str, fingerprint: u64, files: &super::OutputSet) -> String {
-    entry(
-        service,
-        fingerprint,
-        files
-            .iter()
-            .map(|(path, contents)| (path, fnv1a64_words(contents))),
-    )
+    let files: Vec<RecordedFile<'_>> = files
+        .iter()
+        .map(|(path, contents)| RecordedFile {
+            path,
+            hash: fnv1a64_words(contents),
+            header: super::ownership::has_header(contents),
+            stat: None,
+        })
+        .collect();
+    entry(service, fingerprint, &files)
 }
 
 /// Writes the cache (lines in service-name order) to `path`, replacing it
@@ -188,18 +286,32 @@ mod tests {
 
     #[test]
     fn entries_round_trip_and_a_changed_fingerprint_reuses_nothing() {
-        let lines = vec![
-            entry("a", 0x1f, [("x/a.yml", 7), ("y/a.json", 0xff)].into_iter()),
-            entry("b", 2, std::iter::empty()),
+        let stat = FileStat {
+            size: 10,
+            modified_ns: 1_700_000_000_000_000_001,
+            changed_ns: 1_700_000_000_000_000_002,
+            inode: 42,
+        };
+        let recorded = vec![
+            RecordedFile {
+                path: "x/a.yml",
+                hash: 7,
+                header: true,
+                stat: Some(stat),
+            },
+            RecordedFile {
+                path: "y/a.json",
+                hash: 0xff,
+                header: false,
+                stat: None,
+            },
         ];
+        let lines = vec![entry("a", 0x1f, &recorded), entry("b", 2, &[])];
         let folder = std::env::temp_dir().join(format!("obsgen-reuse-{}", std::process::id()));
         let path = folder.join(CACHE_DIR).join("render-test");
         write(&path, &lines).unwrap();
         let cache = ReuseCache::read(&path);
-        assert_eq!(
-            cache.files("a", 0x1f),
-            Some(vec![("x/a.yml", 7), ("y/a.json", 0xff)])
-        );
+        assert_eq!(cache.files("a", 0x1f), Some(recorded));
         assert_eq!(cache.files("b", 2), Some(vec![]));
         assert_eq!(cache.files("a", 0x1e), None);
         assert_eq!(cache.files("c", 2), None);
@@ -223,7 +335,16 @@ mod tests {
             assert_eq!(cache.files("a", 1), None, "{text:?}");
         }
         // A truncated line (a path without its hash) is not reused either.
-        let cache = ReuseCache::parse(format!("{HEADER}a\t1\tx/a.yml\n"));
-        assert_eq!(cache.files("a", 1), None);
+        for line in [
+            "a\t1\tx/a.yml",
+            "a\t1\tx/a.yml\t1\th",
+            "a\t1\tx/a.yml\t1\tx\t-",
+            "a\t1\tx/a.yml\t1\th\t1:2",
+        ] {
+            let cache = ReuseCache::parse(format!("{HEADER}{line}\n"));
+            assert_eq!(cache.files("a", 1), None, "{line}");
+        }
+        let cache = ReuseCache::parse(format!("{HEADER}a\t1\tx/a.yml\t1\th\t-\n"));
+        assert!(cache.files("a", 1).is_some());
     }
 }

@@ -47,6 +47,7 @@ use super::lock::{OutputLock, lock, timeout_from_env};
 use super::ownership::{
     content_hash, current_hash_value, fnv1a64_words, has_header, hash_matches, recognised,
 };
+use super::reuse::{FileStat, RecordedFile};
 use super::{OutputError, OutputSet, check_path};
 use crate::backend::FileSink;
 
@@ -214,6 +215,8 @@ pub struct TreeUpdate<'a> {
     state: Mutex<UpdateState>,
     /// Folders already found free of symbolic links.
     safe_folders: Mutex<BTreeSet<String>>,
+    /// When this run started, in nanoseconds since the epoch.
+    started_ns: i128,
     /// Refuse a tree larger than this many bytes (`None`: no limit).
     byte_limit: Option<usize>,
     finished: bool,
@@ -258,6 +261,9 @@ impl<'a> TreeUpdate<'a> {
             steps: Mutex::new(Steps::from_env()),
             state: Mutex::new(UpdateState::default()),
             safe_folders: Mutex::new(BTreeSet::new()),
+            started_ns: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)),
             byte_limit,
             finished: false,
         })
@@ -545,22 +551,36 @@ impl FileSink for TreeUpdate<'_> {
     }
 
     /// Every file must be a regular file at a safe path whose bytes hash
-    /// to what was rendered for it; then they count as unchanged, exactly
-    /// as if rendered and found equal.
-    fn reuse(&self, files: &[(&str, u64)]) -> Result<bool, OutputError> {
+    /// to what was rendered for it (read again unless its metadata is the
+    /// one recorded when it was last read); then they count as unchanged,
+    /// exactly as if rendered and found equal.
+    fn reuse(&self, files: &mut [RecordedFile<'_>]) -> Result<bool, OutputError> {
         let mut found = Vec::with_capacity(files.len());
-        for &(relative, hash) in files {
+        for file in files.iter_mut() {
+            let relative = file.path;
             if check_path(relative).is_err() || self.refuse_symlinked_parents(relative).is_err() {
                 return Ok(false);
             }
-            let OnDisk::File(existing) = on_disk(&self.out_dir.join(relative))? else {
-                return Ok(false);
+            let target = self.out_dir.join(relative);
+            let meta = match fs::symlink_metadata(&target) {
+                Ok(meta) => meta,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                Err(error) => return Err(io("reading", &target)(error)),
             };
-            if fnv1a64_words(&existing) != hash {
+            if !meta.is_file() {
                 return Ok(false);
             }
-            let indexed = (!has_header(&existing)).then_some(hash);
-            found.push((relative, existing.len(), indexed));
+            if file.stat.is_none() || file.stat != FileStat::of(&meta) {
+                let OnDisk::File(existing) = on_disk(&target)? else {
+                    return Ok(false);
+                };
+                if fnv1a64_words(&existing) != file.hash || has_header(&existing) != file.header {
+                    return Ok(false);
+                }
+                file.stat = FileStat::trusted(&meta, self.started_ns);
+            }
+            let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+            found.push((relative, size, (!file.header).then_some(file.hash)));
         }
         let mut state = self.state()?;
         for (relative, size, indexed) in found {

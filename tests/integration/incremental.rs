@@ -143,6 +143,44 @@ fn builds_that_keep_unchanged_services_write_what_a_full_render_writes() {
     let restored = build_matches_full_render(root, "generated files edited");
     assert_eq!(restored, fourth);
 
+    // Once a file has been read more than two seconds after it last
+    // changed, the cache records its metadata and later runs do not read
+    // it again; an edit of the same size with the modification time set
+    // back is still seen (the change time moved).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(build_matches_full_render(root, "metadata recorded"), fourth);
+    let cache_text = cache_files(&cache);
+    assert!(
+        cache_text.contains("\th\t")
+            && cache_text
+                .split('\t')
+                .any(|field| field.matches(':').count() == 3),
+        "the cache records metadata: {}",
+        &cache_text[..cache_text.len().min(600)]
+    );
+    let modified = std::fs::metadata(&rule)
+        .and_then(|m| m.modified())
+        .expect("a time");
+    let same_size = original.replacen("expr:", "expr;", 1);
+    assert_eq!(same_size.len(), original.len());
+    std::fs::write(&rule, &same_size).expect("editing a rule file");
+    std::fs::File::options()
+        .write(true)
+        .open(&rule)
+        .and_then(|file| file.set_modified(modified))
+        .expect("setting the modification time back");
+    let check = obsgen(root, &["check"]);
+    check.code(1);
+    assert!(
+        check.stdout.contains("prometheus/rules/checkout.yml"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(
+        build_matches_full_render(root, "an edit of the same size"),
+        fourth
+    );
+
     // A damaged cache is no cache.
     for entry in std::fs::read_dir(&cache)
         .expect("the cache folder")
@@ -156,4 +194,18 @@ fn builds_that_keep_unchanged_services_write_what_a_full_render_writes() {
     // And removing it is always safe.
     std::fs::remove_dir_all(&cache).expect("removing the cache");
     assert_eq!(build_matches_full_render(root, "no cache"), fourth);
+}
+
+/// The text of every render cache file in `cache`.
+fn cache_files(cache: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(cache)
+        .expect("the cache folder")
+        .flatten()
+    {
+        if entry.file_name().to_string_lossy().starts_with("render-") {
+            text.push_str(&std::fs::read_to_string(entry.path()).expect("reading the cache"));
+        }
+    }
+    text
 }

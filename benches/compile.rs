@@ -96,6 +96,7 @@ fn main() {
 
     let scratch = Scratch::new();
     let mut results = Vec::new();
+    let mut cli_results: Vec<CliResult> = Vec::new();
     for &size in &sizes {
         let iterations = iterations_override.unwrap_or(if size <= 2_000 { 5 } else { 3 });
         let root = scratch.path().join(format!("repo-{size}"));
@@ -108,6 +109,10 @@ fn main() {
         let cli_iterations = if size <= 10_000 { iterations.min(3) } else { 1 };
         let cli = cli_run(&root, size, cli_iterations, scratch.path());
         print!("{}", cli.table());
+        if let Some(previous) = cli_results.last() {
+            print!("{}", cli_scaling_table(previous, &cli));
+        }
+        cli_results.push(cli);
         // The in-process stages hold the whole output set: only up to
         // `OBSGEN_BENCH_STAGES_MAX` services (10,000 unless set).
         if size <= stages_max {
@@ -244,9 +249,11 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
     let names = [
         "fresh build",
         "copy of the tree (cp -r)",
+        "up-to-date build, first",
         "up-to-date build",
         "up-to-date check",
         "build, one manifest changed",
+        "check, no render cache",
     ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut peaks = vec![0u64; names.len()];
@@ -270,12 +277,22 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
         assert!(status.success(), "cp -r failed");
         record(1, (started.elapsed(), 0));
         std::fs::remove_dir_all(&copy).expect("removing the copy");
+        // The first build after the fresh one reads every file back (their
+        // metadata is recorded once two seconds old: src/output/reuse.rs);
+        // the next ones, as on a working copy, do not.
+        std::thread::sleep(Duration::from_millis(2100));
         record(2, obsgen_timed(root, &build));
-        record(3, obsgen_timed(root, &check));
+        record(3, obsgen_timed(root, &build));
+        record(4, obsgen_timed(root, &check));
         std::fs::write(&changed, &edited).expect("editing a manifest");
-        record(4, obsgen_timed(root, &build));
+        record(5, obsgen_timed(root, &build));
         std::fs::write(&changed, &original).expect("restoring the manifest");
         obsgen_timed(root, &build);
+        // As on a fresh clone in CI: no render cache, every service rendered.
+        let cache = root.join(".obsgen-cache");
+        let _ = std::fs::remove_dir_all(&cache);
+        record(6, obsgen_timed(root, &check));
+        let _ = std::fs::remove_dir_all(&cache);
     }
     let _ = std::fs::remove_dir_all(&out);
     CliResult {
@@ -331,6 +348,32 @@ impl CliResult {
         }
         out
     }
+}
+
+/// How each command's median time and peak memory grew between two sizes.
+fn cli_scaling_table(small: &CliResult, large: &CliResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nthe command line from {} to {} services (x{:.1}); linear grows by the same factor",
+        small.services,
+        large.services,
+        large.services as f64 / small.services as f64
+    );
+    let _ = writeln!(out, "| {:<28} | {:>8} | {:>8} |", "command", "time", "peak RSS");
+    let _ = writeln!(out, "| {:-<28} | {:->8}: | {:->8}: |", "", "", "");
+    for ((name, small_samples, small_peak), (_, large_samples, large_peak)) in
+        small.rows.iter().zip(&large.rows)
+    {
+        let time = ms(median(large_samples)) / ms(median(small_samples)).max(1e-9);
+        let peak = if *small_peak == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}x", *large_peak as f64 / *small_peak as f64)
+        };
+        let _ = writeln!(out, "| {name:<28} | {time:>7.1}x | {peak:>8} |");
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------

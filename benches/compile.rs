@@ -360,7 +360,11 @@ fn cli_scaling_table(small: &CliResult, large: &CliResult) -> String {
         large.services,
         large.services as f64 / small.services as f64
     );
-    let _ = writeln!(out, "| {:<28} | {:>8} | {:>8} |", "command", "time", "peak RSS");
+    let _ = writeln!(
+        out,
+        "| {:<28} | {:>8} | {:>8} |",
+        "command", "time", "peak RSS"
+    );
     let _ = writeln!(out, "| {:-<28} | {:->8}: | {:->8}: |", "", "", "");
     for ((name, small_samples, small_peak), (_, large_samples, large_peak)) in
         small.rows.iter().zip(&large.rows)

@@ -212,6 +212,7 @@ pub struct Incremental {
     path: std::path::PathBuf,
     previous: ReuseCache,
     fingerprints: Vec<u64>,
+    whole: u64,
 }
 
 impl Incremental {
@@ -220,9 +221,11 @@ impl Incremental {
     pub fn open(root: &Path, out_dir: &Path, model: &Model) -> Option<Self> {
         let salt = reuse::binary_salt()?;
         let path = reuse::cache_path(root, out_dir);
+        let fingerprints = crate::model::fingerprint::fingerprints(model, salt);
         Some(Self {
             previous: ReuseCache::read(&path),
-            fingerprints: crate::model::fingerprint::fingerprints(model, salt),
+            whole: crate::model::fingerprint::whole(model, salt, &fingerprints),
+            fingerprints,
             path,
         })
     }
@@ -248,6 +251,7 @@ pub fn render_through(
     let reuse = incremental.map(|incremental| backend::Reuse {
         previous: &incremental.previous,
         fingerprints: &incremental.fingerprints,
+        shared_fingerprint: incremental.whole,
     });
     match backend::render_reusing(model, update, reuse.as_ref()) {
         Ok(lines) => Ok(Ok(lines)),

@@ -143,6 +143,9 @@ pub fn render_into(model: &Model, sink: &dyn FileSink) -> Result<(), OutputError
 pub struct Reuse<'a> {
     pub previous: &'a ReuseCache,
     pub fingerprints: &'a [u64],
+    /// The fingerprint of the whole model, which the shared parts
+    /// ([`Prepared::shared_parts`]) are rendered from.
+    pub shared_fingerprint: u64,
 }
 
 /// [`render_into`], offering `sink` the files of each service whose
@@ -169,15 +172,69 @@ pub fn render_reusing(
         );
         renderers.extend(prepared.per_service);
     }
+    // The shared parts are kept as a whole when nothing in the model
+    // changed (an up-to-date run), like a service's files.
+    let mut shared_entry = None;
+    if let Some(reuse) = reuse
+        && !parts.is_empty()
+        && let Some(mut files) = reuse
+            .previous
+            .files(reuse::SHARED_ENTRY, reuse.shared_fingerprint)
+        && sink.reuse(&mut files)?
+    {
+        shared_entry = Some(reuse::entry(
+            reuse::SHARED_ENTRY,
+            reuse.shared_fingerprint,
+            &files,
+        ));
+        parts.clear();
+    }
+    let part_files: Mutex<Vec<(String, u64, bool)>> = Mutex::new(Vec::new());
     let render_part = |part: &Mutex<Option<SharedPart<'_>>>| -> Result<(), OutputError> {
-        let part = part
-            .lock()
-            .map_err(|_| OutputError::Serialize("a rendering thread panicked".into()))?
-            .take();
-        match part {
-            Some(part) => sink.accept(&part()?),
-            None => Ok(()),
+        let poisoned = || OutputError::Serialize("a rendering thread panicked".into());
+        let part = part.lock().map_err(|_| poisoned())?.take();
+        let Some(part) = part else {
+            return Ok(());
+        };
+        let files = part()?;
+        if reuse.is_some() {
+            part_files
+                .lock()
+                .map_err(|_| poisoned())?
+                .extend(files.iter().map(|(path, contents)| {
+                    (
+                        path.to_string(),
+                        reuse::hash(contents),
+                        reuse::has_header(contents),
+                    )
+                }));
         }
+        sink.accept(&files)
+    };
+    let shared_line = |part_files: Mutex<Vec<(String, u64, bool)>>| -> Option<String> {
+        let reuse = reuse?;
+        if let Some(line) = shared_entry.clone() {
+            return Some(line);
+        }
+        let mut files = part_files.into_inner().ok()?;
+        if files.is_empty() {
+            return None;
+        }
+        files.sort();
+        let recorded: Vec<RecordedFile<'_>> = files
+            .iter()
+            .map(|(path, hash, header)| RecordedFile {
+                path,
+                hash: *hash,
+                header: *header,
+                stat: None,
+            })
+            .collect();
+        Some(reuse::entry(
+            reuse::SHARED_ENTRY,
+            reuse.shared_fingerprint,
+            &recorded,
+        ))
     };
     let render_one = |index: usize, service: &Service| -> Result<Option<String>, OutputError> {
         let fingerprint = reuse.and_then(|reuse| {
@@ -205,7 +262,7 @@ pub fn render_reusing(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || services.len() < PARALLEL_THRESHOLD {
         parts.iter().try_for_each(render_part)?;
-        let mut entries = Vec::new();
+        let mut entries: Vec<String> = shared_line(part_files).into_iter().collect();
         for (index, service) in services.iter().enumerate() {
             entries.extend(render_one(index, service)?);
         }
@@ -264,7 +321,10 @@ pub fn render_reusing(
         return Err(error);
     }
     entries.sort_unstable_by_key(|(index, _)| *index);
-    Ok(entries.into_iter().map(|(_, entry)| entry).collect())
+    Ok(shared_line(part_files)
+        .into_iter()
+        .chain(entries.into_iter().map(|(_, entry)| entry))
+        .collect())
 }
 
 /// Escapes a literal for Go's RE2 regex syntax, which Prometheus (relabel

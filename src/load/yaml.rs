@@ -333,7 +333,8 @@ mod tests {
             if !is_yaml {
                 continue;
             }
-            let spanned = parse_spanned(&text).map(|root| flatten(root, &mut String::new(), &mut None));
+            let spanned =
+                parse_spanned(&text).map(|root| flatten(root, &mut String::new(), &mut None));
             assert_eq!(parse(&text), spanned, "{}", path.display());
             compared += 1;
         }

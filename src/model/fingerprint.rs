@@ -70,6 +70,18 @@ pub fn fingerprints(model: &Model, salt: u64) -> Vec<u64> {
         .collect()
 }
 
+/// The fingerprint of the whole model (what shared files, such as an
+/// environment's `prometheus.yml`, are rendered from): the platform and
+/// every service's fingerprint.
+pub fn whole(model: &Model, salt: u64, fingerprints: &[u64]) -> u64 {
+    let mut buffer = String::new();
+    let _ = write!(buffer, "{salt:x}\n{:?}", model.platform);
+    let mut words = vec![fnv1a64_words(buffer.as_bytes()), fingerprints.len() as u64];
+    words.extend_from_slice(fingerprints);
+    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    fnv1a64_words(&bytes)
+}
+
 /// The hash of each service's own model, on every core.
 fn own_hashes(model: &Model) -> Vec<u64> {
     let hash_all = |services: &[super::Service]| -> Vec<u64> {

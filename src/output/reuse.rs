@@ -33,6 +33,19 @@ use std::path::{Path, PathBuf};
 
 use super::ownership::fnv1a64_words;
 
+/// The cache line of the shared files rendered in parts (every
+/// environment's `prometheus.yml`, say), kept when nothing in the model
+/// changed; `*` sorts before every service name, which starts with a
+/// letter.
+pub const SHARED_ENTRY: &str = "*shared";
+
+/// The hash the cache records for a file's bytes.
+pub fn hash(contents: &[u8]) -> u64 {
+    fnv1a64_words(contents)
+}
+
+pub use super::ownership::has_header;
+
 /// The cache folder, at the repository root.
 pub const CACHE_DIR: &str = ".obsgen-cache";
 const HEADER: &str = "# obsgen render cache v2: per service, its fingerprint and, for each file rendered for it, the hash of its bytes, whether it has a generated header, and its metadata when last read. Safe to delete.\n";

@@ -268,8 +268,14 @@ pub fn render_reusing(
         }
         return Ok(entries);
     }
-    // Work items: the shared parts first (the largest), then the services.
+    // The shared parts are large (an environment's `prometheus.yml` lists
+    // every service's job) and render one at a time, each taken by a
+    // worker that finds none rendering between two services; the services
+    // are shared out as they come. Errors are numbered parts first, then
+    // services, so the first in that order is returned on every run.
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let next_part = std::sync::atomic::AtomicUsize::new(0);
+    let part_lock = Mutex::new(());
     let failed = std::sync::atomic::AtomicBool::new(false);
     type Done = (Vec<(usize, String)>, Vec<(usize, OutputError)>);
     let done: Vec<Done> = std::thread::scope(|scope| {
@@ -278,24 +284,37 @@ pub fn render_reusing(
                 scope.spawn(|| {
                     use std::sync::atomic::Ordering;
                     let (mut entries, mut errors) = (Vec::new(), Vec::new());
+                    let one_part = |errors: &mut Vec<(usize, OutputError)>| {
+                        let item = next_part.fetch_add(1, Ordering::Relaxed);
+                        if let Some(part) = parts.get(item)
+                            && let Err(error) = render_part(part)
+                        {
+                            failed.store(true, Ordering::Relaxed);
+                            errors.push((item, error));
+                        }
+                    };
                     while !failed.load(Ordering::Relaxed) {
-                        let item = next.fetch_add(1, Ordering::Relaxed);
-                        if let Some(part) = parts.get(item) {
-                            if let Err(error) = render_part(part) {
-                                failed.store(true, Ordering::Relaxed);
-                                errors.push((item, error));
-                            }
+                        if next_part.load(Ordering::Relaxed) < parts.len()
+                            && let Ok(_rendering) = part_lock.try_lock()
+                        {
+                            one_part(&mut errors);
                             continue;
                         }
-                        let index = item - parts.len();
+                        let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(service) = services.get(index) else {
-                            break;
+                            // No service left: the parts still to render.
+                            if next_part.load(Ordering::Relaxed) >= parts.len() {
+                                break;
+                            }
+                            let _rendering = part_lock.lock();
+                            one_part(&mut errors);
+                            continue;
                         };
                         match render_one(index, service) {
                             Ok(entry) => entries.extend(entry.map(|entry| (index, entry))),
                             Err(error) => {
                                 failed.store(true, Ordering::Relaxed);
-                                errors.push((item, error));
+                                errors.push((parts.len() + index, error));
                             }
                         }
                     }

@@ -17,13 +17,66 @@ use crate::output::{OutputError, OutputSet, header, yaml};
 use crate::spec::{Discovery, Duration, Scheme};
 
 #[derive(Serialize)]
-struct Config {
+struct Config<'a> {
     global: Global,
     #[serde(skip_serializing_if = "Option::is_none")]
     alerting: Option<Alerting>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rule_files: Vec<String>,
-    scrape_configs: Vec<ScrapeConfig>,
+    scrape_configs: Jobs<'a>,
+}
+
+/// An environment's scrape jobs, built one at a time as they are written:
+/// at 100,000 services the jobs of one environment would take hundreds of
+/// megabytes as values, for a file of 90.
+struct Jobs<'a> {
+    model: &'a Model,
+    env: &'a Environment,
+    shard: Option<(u32, u32)>,
+}
+
+impl Jobs<'_> {
+    fn services(&self) -> impl Iterator<Item = (&Service, &ServiceEnvironment)> {
+        self.model.services.iter().filter_map(|service| {
+            let service_env = service
+                .environments
+                .iter()
+                .find(|e| e.name == self.env.name)?;
+            Some((service, service_env))
+        })
+    }
+}
+
+impl Serialize for Jobs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut jobs = serializer.serialize_seq(Some(self.services().count()))?;
+        for (service, service_env) in self.services() {
+            jobs.serialize_element(&job_in_shard(self.model, service, service_env, self.shard))?;
+        }
+        jobs.end()
+    }
+}
+
+/// A service's job, with a shard's hash-mod selection when sharded.
+fn job_in_shard(
+    model: &Model,
+    service: &Service,
+    service_env: &ServiceEnvironment,
+    shard: Option<(u32, u32)>,
+) -> ScrapeConfig {
+    let mut job = scrape_job(model, service, service_env);
+    if let Some((index, count)) = shard {
+        for file_sd in &mut job.file_sd_configs {
+            for file in &mut file_sd.files {
+                *file = format!("../{file}");
+            }
+        }
+        let mut relabel = hashmod_relabel(index, count);
+        relabel.append(&mut job.relabel_configs);
+        job.relabel_configs = relabel;
+    }
+    job
 }
 
 #[derive(Serialize)]
@@ -195,30 +248,15 @@ pub(crate) fn file_sd_json(
 /// environment's targets are split over several servers. A shard sees only
 /// part of each job's targets, so it evaluates no rules: those run on a
 /// ruler with the global view (Thanos or Mimir), from `rules/`.
-fn config(model: &Model, env: &Environment, shard: Option<(u32, u32)>) -> Config {
+fn config<'a>(model: &'a Model, env: &'a Environment, shard: Option<(u32, u32)>) -> Config<'a> {
     let prometheus = &model.platform.prometheus;
-    let mut scrape_configs = Vec::new();
+    let scrape_configs = Jobs { model, env, shard };
     let mut rule_files = Vec::new();
-    for service in &model.services {
-        let Some(service_env) = service.environments.iter().find(|e| e.name == env.name) else {
-            continue;
-        };
+    for (service, _) in scrape_configs.services() {
         rule_files.push(format!("../rules/{}.yml", service.name));
         if super::rules::has_environment_rules(service) {
             rule_files.push(format!("rules/{}.yml", service.name));
         }
-        let mut job = scrape_job(model, service, service_env);
-        if let Some((index, count)) = shard {
-            for file_sd in &mut job.file_sd_configs {
-                for file in &mut file_sd.files {
-                    *file = format!("../{file}");
-                }
-            }
-            let mut relabel = hashmod_relabel(index, count);
-            relabel.append(&mut job.relabel_configs);
-            job.relabel_configs = relabel;
-        }
-        scrape_configs.push(job);
     }
     // `prometheus.alertmanagers` wins; otherwise the Alertmanager obsgen
     // configures (`alertmanager.url`). Without either, validation warns:

@@ -94,14 +94,7 @@ fn check_on_every_core(
             .into_iter()
             .map(|part| scope.spawn(move || check_all(part)))
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::parallel::join_all(handles)
     })
 }
 

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod review;
 pub mod spec;
 pub mod validate;

@@ -322,14 +322,7 @@ pub fn render_reusing(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::parallel::join_all(handles)
     });
     let (mut entries, mut errors) = (Vec::new(), Vec::new());
     for (done_entries, done_errors) in done {
@@ -395,14 +388,7 @@ where
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::parallel::join_all(handles)
     });
     let mut output = OutputSet::new();
     for part in parts {

@@ -106,13 +106,9 @@ fn own_hashes(model: &Model) -> Vec<u64> {
             .chunks(chunk)
             .map(|part| scope.spawn(move || hash_all(part)))
             .collect();
-        handles
+        crate::parallel::join_all(handles)
             .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
+            .flatten()
             .collect()
     })
 }

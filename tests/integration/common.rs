@@ -573,3 +573,15 @@ pub fn dashboard_queries(board: &Value, env: &str) -> Vec<(String, String)> {
     }
     queries
 }
+
+/// Every file a full, in-process compilation of the repository at `root`
+/// generates, by path.
+pub fn compiled(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let (compilation, output) = obsgen::compile::compile(root).expect("compiling");
+    assert!(!compilation.has_errors(), "{:#?}", compilation.diagnostics);
+    output
+        .expect("an output set")
+        .iter()
+        .map(|(path, contents)| (path.to_string(), contents.to_vec()))
+        .collect()
+}

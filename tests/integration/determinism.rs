@@ -1,20 +1,9 @@
 //! Determinism: the same inputs give the same bytes, whatever the order
 //! the file system lists the manifests in, and however often obsgen runs.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{TempDir, copy_tree, obsgen, repo, snapshot, walk};
-
-fn compiled(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let (compilation, output) = obsgen::compile::compile(root).expect("compiling");
-    assert!(!compilation.has_errors(), "{:#?}", compilation.diagnostics);
-    output
-        .expect("an output set")
-        .iter()
-        .map(|(path, contents)| (path.to_string(), contents.to_vec()))
-        .collect()
-}
+use crate::common::{TempDir, compiled, copy_tree, obsgen, repo, snapshot, walk};
 
 /// Copies the files of `from` into `to` in reverse order, so that file
 /// systems that list directories in creation order list them differently.

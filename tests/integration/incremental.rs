@@ -7,18 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{TempDir, copy_tree, obsgen, repo, snapshot};
-
-/// What a full, in-process render of `root` generates.
-fn rendered(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let (compilation, output) = obsgen::compile::compile(root).expect("compiling");
-    assert!(!compilation.has_errors(), "{:#?}", compilation.diagnostics);
-    output
-        .expect("an output set")
-        .iter()
-        .map(|(path, contents)| (path.to_string(), contents.to_vec()))
-        .collect()
-}
+use crate::common::{TempDir, compiled, copy_tree, obsgen, repo, snapshot};
 
 /// The generated tree on disk, without the index.
 fn on_disk(root: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -32,7 +21,7 @@ fn on_disk(root: &Path) -> BTreeMap<String, Vec<u8>> {
 fn build_matches_full_render(root: &Path, step: &str) -> BTreeMap<String, Vec<u8>> {
     obsgen(root, &["build"]).success();
     let tree = on_disk(root);
-    let wanted = rendered(root);
+    let wanted = compiled(root);
     assert_eq!(
         tree.keys().collect::<Vec<_>>(),
         wanted.keys().collect::<Vec<_>>(),

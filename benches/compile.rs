@@ -662,6 +662,10 @@ spec:
   logging:
     input: {type: beats, port: 5044}
     elasticsearch: {hosts: ["https://es.bench.internal:9200"], user: logstash_writer, password_env: ES_PASSWORD}
+  tracing:
+    backend: zipkin
+    endpoint: http://zipkin.monitoring.svc:9411/api/v2/spans
+    sample_ratio: 0.1
   alerting:
     slack_api_url_file: /etc/alertmanager/secrets/slack-webhook
     smtp: {smarthost: "smtp.bench.example:587", from: alertmanager@bench.example}

@@ -12,12 +12,12 @@ pub mod k6;
 pub mod logstash;
 pub mod otel;
 pub mod prometheus;
-
-use std::sync::Mutex;
+mod shared_parts;
 
 use crate::model::{Model, Service};
 use crate::output::reuse::{self, RecordedFile, ReuseCache};
 use crate::output::{OutputError, OutputSet};
+use shared_parts::SharedParts;
 
 /// What every backend is handed.
 pub struct RenderContext<'a> {
@@ -164,78 +164,13 @@ pub fn render_reusing(
         let prepared = backend.prepare(&context)?;
         sink.accept(&prepared.shared)?;
         drop(prepared.shared);
-        parts.extend(
-            prepared
-                .shared_parts
-                .into_iter()
-                .map(|part| Mutex::new(Some(part))),
-        );
+        parts.extend(prepared.shared_parts);
         renderers.extend(prepared.per_service);
     }
-    // The shared parts are kept as a whole when nothing in the model
-    // changed (an up-to-date run), like a service's files.
-    let mut shared_entry = None;
-    if let Some(reuse) = reuse
-        && !parts.is_empty()
-        && let Some(mut files) = reuse
-            .previous
-            .files(reuse::SHARED_ENTRY, reuse.shared_fingerprint)
-        && sink.reuse(&mut files)?
-    {
-        shared_entry = Some(reuse::entry(
-            reuse::SHARED_ENTRY,
-            reuse.shared_fingerprint,
-            &files,
-        ));
-        parts.clear();
+    let mut parts = SharedParts::new(parts, reuse.is_some());
+    if let Some(reuse) = reuse {
+        parts.keep_if_unchanged(reuse, sink)?;
     }
-    let part_files: Mutex<Vec<(String, u64, bool)>> = Mutex::new(Vec::new());
-    let render_part = |part: &Mutex<Option<SharedPart<'_>>>| -> Result<(), OutputError> {
-        let poisoned = || OutputError::Serialize("a rendering thread panicked".into());
-        let part = part.lock().map_err(|_| poisoned())?.take();
-        let Some(part) = part else {
-            return Ok(());
-        };
-        let files = part()?;
-        if reuse.is_some() {
-            part_files
-                .lock()
-                .map_err(|_| poisoned())?
-                .extend(files.iter().map(|(path, contents)| {
-                    (
-                        path.to_string(),
-                        reuse::hash(contents),
-                        reuse::has_header(contents),
-                    )
-                }));
-        }
-        sink.accept(&files)
-    };
-    let shared_line = |part_files: Mutex<Vec<(String, u64, bool)>>| -> Option<String> {
-        let reuse = reuse?;
-        if let Some(line) = shared_entry.clone() {
-            return Some(line);
-        }
-        let mut files = part_files.into_inner().ok()?;
-        if files.is_empty() {
-            return None;
-        }
-        files.sort();
-        let recorded: Vec<RecordedFile<'_>> = files
-            .iter()
-            .map(|(path, hash, header)| RecordedFile {
-                path,
-                hash: *hash,
-                header: *header,
-                stat: None,
-            })
-            .collect();
-        Some(reuse::entry(
-            reuse::SHARED_ENTRY,
-            reuse.shared_fingerprint,
-            &recorded,
-        ))
-    };
     let render_one = |index: usize, service: &Service| -> Result<Option<String>, OutputError> {
         let fingerprint = reuse.and_then(|reuse| {
             reuse
@@ -260,67 +195,74 @@ pub fn render_reusing(
     };
     let services = &model.services;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || services.len() < PARALLEL_THRESHOLD {
-        parts.iter().try_for_each(render_part)?;
-        let mut entries: Vec<String> = shared_line(part_files).into_iter().collect();
+    let entries = if threads < 2 || services.len() < PARALLEL_THRESHOLD {
+        parts.render_all(sink)?;
+        let mut entries = Vec::new();
         for (index, service) in services.iter().enumerate() {
             entries.extend(render_one(index, service)?);
         }
-        return Ok(entries);
-    }
-    // The shared parts are large (an environment's `prometheus.yml` lists
-    // every service's job) and render one at a time, each taken by a
-    // worker that finds none rendering between two services; the services
-    // are shared out as they come. Errors are numbered parts first, then
-    // services, so the first in that order is returned on every run.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let next_part = std::sync::atomic::AtomicUsize::new(0);
-    let part_lock = Mutex::new(());
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    type Done = (Vec<(usize, String)>, Vec<(usize, OutputError)>);
-    let done: Vec<Done> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.min(services.len() + parts.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    use std::sync::atomic::Ordering;
-                    let (mut entries, mut errors) = (Vec::new(), Vec::new());
-                    let one_part = |errors: &mut Vec<(usize, OutputError)>| {
-                        let item = next_part.fetch_add(1, Ordering::Relaxed);
-                        if let Some(part) = parts.get(item)
-                            && let Err(error) = render_part(part)
-                        {
-                            failed.store(true, Ordering::Relaxed);
-                            errors.push((item, error));
-                        }
-                    };
-                    while !failed.load(Ordering::Relaxed) {
-                        if next_part.load(Ordering::Relaxed) < parts.len()
-                            && let Ok(_rendering) = part_lock.try_lock()
-                        {
-                            one_part(&mut errors);
-                            continue;
-                        }
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(service) = services.get(index) else {
-                            // No service left: the parts still to render.
-                            if next_part.load(Ordering::Relaxed) >= parts.len() {
-                                break;
-                            }
-                            let _rendering = part_lock.lock();
-                            one_part(&mut errors);
-                            continue;
-                        };
-                        match render_one(index, service) {
-                            Ok(entry) => entries.extend(entry.map(|entry| (index, entry))),
-                            Err(error) => {
-                                failed.store(true, Ordering::Relaxed);
-                                errors.push((parts.len() + index, error));
-                            }
-                        }
-                    }
-                    (entries, errors)
-                })
-            })
+        entries
+    } else {
+        on_workers(threads, services, &parts, sink, &render_one)?
+    };
+    Ok(parts.cache_line(reuse).into_iter().chain(entries).collect())
+}
+
+/// Renders (or keeps) the service at an index of the model; its cache line.
+type RenderOne<'a> = dyn Fn(usize, &Service) -> Result<Option<String>, OutputError> + Sync + 'a;
+
+/// Renders the shared parts and the services on `threads` workers: the
+/// services are shared out as they come, the parts one at a time between
+/// them ([`SharedParts`]). Errors are numbered parts first, then services,
+/// and the first in that order is returned, the same on every run. The
+/// cache lines come back in the model's order.
+fn on_workers(
+    threads: usize,
+    services: &[Service],
+    parts: &SharedParts<'_>,
+    sink: &dyn FileSink,
+    render_one: &RenderOne<'_>,
+) -> Result<Vec<String>, OutputError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || {
+        let (mut entries, mut errors) = (Vec::new(), Vec::new());
+        let failure =
+            |errors: &mut Vec<(usize, OutputError)>, number: usize, error: OutputError| {
+                failed.store(true, Ordering::Relaxed);
+                errors.push((number, error));
+            };
+        while !failed.load(Ordering::Relaxed) {
+            if parts.remaining()
+                && let Some(rendered) = parts.try_render_next(sink)
+            {
+                if let Err((number, error)) = rendered {
+                    failure(&mut errors, number, error);
+                }
+                continue;
+            }
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(service) = services.get(index) else {
+                // No service left: the parts still to render.
+                if !parts.remaining() {
+                    break;
+                }
+                if let Err((number, error)) = parts.render_next_waiting(sink) {
+                    failure(&mut errors, number, error);
+                }
+                continue;
+            };
+            match render_one(index, service) {
+                Ok(entry) => entries.extend(entry.map(|entry| (index, entry))),
+                Err(error) => failure(&mut errors, parts.count() + index, error),
+            }
+        }
+        (entries, errors)
+    };
+    let done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(services.len() + parts.count()))
+            .map(|_| scope.spawn(work))
             .collect();
         crate::parallel::join_all(handles)
     });
@@ -329,14 +271,11 @@ pub fn render_reusing(
         entries.extend(done_entries);
         errors.extend(done_errors);
     }
-    if let Some((_, error)) = errors.into_iter().min_by_key(|(index, _)| *index) {
+    if let Some((_, error)) = errors.into_iter().min_by_key(|(number, _)| *number) {
         return Err(error);
     }
     entries.sort_unstable_by_key(|(index, _)| *index);
-    Ok(shared_line(part_files)
-        .into_iter()
-        .chain(entries.into_iter().map(|(_, entry)| entry))
-        .collect())
+    Ok(entries.into_iter().map(|(_, entry)| entry).collect())
 }
 
 /// Escapes a literal for Go's RE2 regex syntax, which Prometheus (relabel
@@ -433,5 +372,56 @@ mod tests {
         assert_eq!(parallel, sequential);
         // And the whole backend is deterministic across runs.
         assert_eq!(render_all(&model).unwrap(), render_all(&model).unwrap());
+    }
+
+    #[test]
+    fn shared_parts_render_one_at_a_time_and_all_of_them() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let manifests: Vec<String> = (0..100)
+            .map(|i| format!("apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {{name: s{i:03}, team: alpha}}\nspec: {{}}\n"))
+            .collect();
+        let refs: Vec<&str> = manifests.iter().map(String::as_str).collect();
+        let model = prometheus::model_from(
+            "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {name: p}\nspec:\n  environments: [{name: production, production: true}]\n  teams: {alpha: {}}\n",
+            &refs,
+        );
+        let (active, most, done) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        let parts: Vec<SharedPart<'_>> = (0..4)
+            .map(|number| {
+                let (active, most, done) = (&active, &most, &done);
+                Box::new(move || {
+                    most.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                    let mut files = OutputSet::new();
+                    files.add(format!("part-{number}"), "x")?;
+                    Ok(files)
+                }) as SharedPart<'_>
+            })
+            .collect();
+        let parts = SharedParts::new(parts, false);
+        let collected = std::sync::Mutex::new(Vec::new());
+        let sink = |files: &OutputSet| {
+            collected
+                .lock()
+                .unwrap()
+                .extend(files.paths().map(str::to_string));
+            Ok(())
+        };
+        let render_one = |_: usize, _: &Service| {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            Ok(None)
+        };
+        on_workers(2, &model.services, &parts, &sink, &render_one).unwrap();
+        assert_eq!(done.load(Ordering::SeqCst), 4, "every part rendered");
+        assert_eq!(most.load(Ordering::SeqCst), 1, "never two parts at once");
+        let mut paths = collected.into_inner().unwrap();
+        paths.sort();
+        assert_eq!(paths, ["part-0", "part-1", "part-2", "part-3"]);
     }
 }

@@ -206,12 +206,14 @@ pub struct Incremental {
     previous: ReuseCache,
     fingerprints: Vec<u64>,
     whole: u64,
+    record: bool,
 }
 
 impl Incremental {
     /// Reads the cache of `out_dir` and fingerprints `model`'s services;
-    /// `None` when the running binary cannot be identified.
-    pub fn open(root: &Path, out_dir: &Path, model: &Model) -> Option<Self> {
+    /// `None` when the running binary cannot be identified. `record`: the
+    /// run saves a new cache (`build`; `check` and `diff` only read).
+    pub fn open(root: &Path, out_dir: &Path, model: &Model, record: bool) -> Option<Self> {
         let salt = reuse::binary_salt()?;
         let path = reuse::cache_path(root, out_dir);
         let fingerprints = crate::model::fingerprint::fingerprints(model, salt);
@@ -220,12 +222,13 @@ impl Incremental {
             whole: crate::model::fingerprint::whole(model, salt, &fingerprints),
             fingerprints,
             path,
+            record,
         })
     }
 
     /// Records what this build rendered or kept. A cache that cannot be
     /// written only makes the next run slower: the error is ignored.
-    pub fn save(&self, lines: &[String]) {
+    pub fn save(&self, lines: &[std::borrow::Cow<'_, str>]) {
         let _ = reuse::write(&self.path, lines);
     }
 }
@@ -236,15 +239,16 @@ impl Incremental {
 /// or, for an output over the size limit, a diagnostic rather than a
 /// failure: nothing has been switched in, and the update's staged files
 /// go when it is dropped.
-pub fn render_through(
+pub fn render_through<'a>(
     model: &crate::model::Model,
     update: &dyn backend::FileSink,
-    incremental: Option<&Incremental>,
-) -> Result<Result<Vec<String>, Diagnostic>, OutputError> {
+    incremental: Option<&'a Incremental>,
+) -> Result<Result<Vec<backend::CacheLine<'a>>, Diagnostic>, OutputError> {
     let reuse = incremental.map(|incremental| backend::Reuse {
         previous: &incremental.previous,
         fingerprints: &incremental.fingerprints,
         shared_fingerprint: incremental.whole,
+        record: incremental.record,
     });
     match backend::render_reusing(model, update, reuse.as_ref()) {
         Ok(lines) => Ok(Ok(lines)),

@@ -146,16 +146,21 @@ pub struct Reuse<'a> {
     /// The fingerprint of the whole model, which the shared parts
     /// ([`Prepared::shared_parts`]) are rendered from.
     pub shared_fingerprint: u64,
+    /// Whether the run writes a new cache (`build`), so needs its lines.
+    pub record: bool,
 }
+
+/// A line of the new render cache: the previous one as it was, or new.
+pub type CacheLine<'a> = std::borrow::Cow<'a, str>;
 
 /// [`render_into`], offering `sink` the files of each service whose
 /// fingerprint is unchanged instead of rendering them. With `reuse`,
 /// returns the new cache lines (one per service, in the model's order).
-pub fn render_reusing(
+pub fn render_reusing<'a>(
     model: &Model,
     sink: &dyn FileSink,
-    reuse: Option<&Reuse<'_>>,
-) -> Result<Vec<String>, OutputError> {
+    reuse: Option<&Reuse<'a>>,
+) -> Result<Vec<CacheLine<'a>>, OutputError> {
     let context = RenderContext { model };
     let backends = all();
     let mut renderers = Vec::new();
@@ -167,32 +172,46 @@ pub fn render_reusing(
         parts.extend(prepared.shared_parts);
         renderers.extend(prepared.per_service);
     }
-    let mut parts = SharedParts::new(parts, reuse.is_some());
+    let record = reuse.is_some_and(|reuse| reuse.record);
+    let mut parts = SharedParts::new(parts, record);
     if let Some(reuse) = reuse {
         parts.keep_if_unchanged(reuse, sink)?;
     }
-    let render_one = |index: usize, service: &Service| -> Result<Option<String>, OutputError> {
-        let fingerprint = reuse.and_then(|reuse| {
-            reuse
-                .fingerprints
-                .get(index)
-                .map(|&fingerprint| (reuse.previous, fingerprint))
-        });
-        if let Some((previous, fingerprint)) = fingerprint
-            && let Some(mut files) = previous.files(&service.name, fingerprint)
-            && sink.reuse(&mut files)?
-        {
-            return Ok(Some(reuse::entry(&service.name, fingerprint, &files)));
-        }
-        let mut files = OutputSet::new();
-        for render in &renderers {
-            render(service, &mut files)?;
-        }
-        let entry = fingerprint
-            .map(|(_, fingerprint)| reuse::rendered_entry(&service.name, fingerprint, &files));
-        sink.accept(&files)?;
-        Ok(entry)
-    };
+    let render_one =
+        |index: usize, service: &Service| -> Result<Option<CacheLine<'a>>, OutputError> {
+            let fingerprint = reuse.and_then(|reuse| {
+                reuse
+                    .fingerprints
+                    .get(index)
+                    .map(|&fingerprint| (reuse.previous, fingerprint))
+            });
+            if let Some((previous, fingerprint)) = fingerprint
+                && let Some((mut files, line)) = previous.recorded(&service.name, fingerprint)
+            {
+                let before: Vec<_> = files.iter().map(|file| file.stat).collect();
+                if sink.reuse(&mut files)? {
+                    if !record {
+                        return Ok(None);
+                    }
+                    // Unchanged metadata: the line stays as it was, unallocated.
+                    if files.iter().map(|file| file.stat).eq(before) {
+                        return Ok(Some(CacheLine::Borrowed(line)));
+                    }
+                    return Ok(Some(
+                        reuse::entry(&service.name, fingerprint, &files).into(),
+                    ));
+                }
+            }
+            let mut files = OutputSet::new();
+            for render in &renderers {
+                render(service, &mut files)?;
+            }
+            let entry = fingerprint.filter(|_| record).map(|(_, fingerprint)| {
+                CacheLine::Owned(reuse::rendered_entry(&service.name, fingerprint, &files))
+            });
+            sink.accept(&files)?;
+            Ok(entry)
+        };
     let services = &model.services;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let entries = if threads < 2 || services.len() < PARALLEL_THRESHOLD {
@@ -205,24 +224,30 @@ pub fn render_reusing(
     } else {
         on_workers(threads, services, &parts, sink, &render_one)?
     };
-    Ok(parts.cache_line(reuse).into_iter().chain(entries).collect())
+    Ok(parts
+        .cache_line(reuse)
+        .map(CacheLine::Owned)
+        .into_iter()
+        .chain(entries)
+        .collect())
 }
 
 /// Renders (or keeps) the service at an index of the model; its cache line.
-type RenderOne<'a> = dyn Fn(usize, &Service) -> Result<Option<String>, OutputError> + Sync + 'a;
+type RenderOne<'a, 'c> =
+    dyn Fn(usize, &Service) -> Result<Option<CacheLine<'c>>, OutputError> + Sync + 'a;
 
 /// Renders the shared parts and the services on `threads` workers: the
 /// services are shared out as they come, the parts one at a time between
 /// them ([`SharedParts`]). Errors are numbered parts first, then services,
 /// and the first in that order is returned, the same on every run. The
 /// cache lines come back in the model's order.
-fn on_workers(
+fn on_workers<'c>(
     threads: usize,
     services: &[Service],
     parts: &SharedParts<'_>,
     sink: &dyn FileSink,
-    render_one: &RenderOne<'_>,
-) -> Result<Vec<String>, OutputError> {
+    render_one: &RenderOne<'_, 'c>,
+) -> Result<Vec<CacheLine<'c>>, OutputError> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);

@@ -128,7 +128,7 @@ impl<'a> SharedParts<'a> {
 
     /// The render cache's line for the parts: kept, or as rendered.
     pub fn cache_line(self, reuse: Option<&Reuse<'_>>) -> Option<String> {
-        let reuse = reuse?;
+        let reuse = reuse.filter(|reuse| reuse.record)?;
         if self.kept.is_some() {
             return self.kept;
         }

@@ -35,7 +35,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let limit = crate::compile::output_limit(model.services.len());
     let update = TreeUpdate::new(lock.path(), Mode::Write, Some(limit))
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
-    let incremental = crate::compile::Incremental::open(&cli.root, lock.path(), &model);
+    let incremental = crate::compile::Incremental::open(&cli.root, lock.path(), &model, true);
     let counted = Counted {
         update: &update,
         counter: &counter,

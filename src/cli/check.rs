@@ -24,7 +24,7 @@ pub(crate) fn compile_and_compare(
     };
     let limit = crate::compile::output_limit(model.services.len());
     let update = TreeUpdate::new(out_dir, Mode::Compare, Some(limit))?;
-    let incremental = crate::compile::Incremental::open(&cli.root, out_dir, model);
+    let incremental = crate::compile::Incremental::open(&cli.root, out_dir, model, false);
     if let Err(too_large) = crate::compile::render_through(model, &update, incremental.as_ref())
         .with_context(|| format!("comparing with `{}`", out_dir.display()))?
     {

@@ -199,6 +199,16 @@ impl ReuseCache {
     /// The files recorded for `service`, when its recorded fingerprint is
     /// `fingerprint`.
     pub fn files(&self, service: &str, fingerprint: u64) -> Option<Vec<RecordedFile<'_>>> {
+        self.recorded(service, fingerprint).map(|(files, _)| files)
+    }
+
+    /// [`ReuseCache::files`], and the line they were read from (which a run
+    /// that changes nothing about them records again as it is).
+    pub fn recorded(
+        &self,
+        service: &str,
+        fingerprint: u64,
+    ) -> Option<(Vec<RecordedFile<'_>>, &str)> {
         let position = self
             .lines
             .binary_search_by(|&range| self.name_of(range).cmp(service))
@@ -225,11 +235,12 @@ impl ReuseCache {
                 stat,
             });
         }
-        Some(files)
+        Some((files, line))
     }
 }
 
-/// The line recorded for a service: its name, fingerprint and files.
+/// The line recorded for a service: its name, fingerprint and files
+/// (without the line's end).
 pub fn entry(service: &str, fingerprint: u64, files: &[RecordedFile<'_>]) -> String {
     let mut line = String::with_capacity(64 + service.len() + files.len() * 96);
     let _ = write!(line, "{service}\t{fingerprint:x}");
@@ -247,7 +258,6 @@ pub fn entry(service: &str, fingerprint: u64, files: &[RecordedFile<'_>]) -> Str
             None => line.push('-'),
         }
     }
-    line.push('\n');
     line
 }
 
@@ -268,7 +278,7 @@ pub fn rendered_entry(service: &str, fingerprint: u64, files: &super::OutputSet)
 
 /// Writes the cache (lines in service-name order) to `path`, replacing it
 /// in one rename; creates the cache folder with its `.gitignore`.
-pub fn write(path: &Path, lines: &[String]) -> std::io::Result<()> {
+pub fn write(path: &Path, lines: &[std::borrow::Cow<'_, str>]) -> std::io::Result<()> {
     let Some(folder) = path.parent() else {
         return Ok(());
     };
@@ -280,11 +290,13 @@ pub fn write(path: &Path, lines: &[String]) -> std::io::Result<()> {
             "# obsgen's render cache: machine-local, never committed.\n*\n",
         )?;
     }
-    let mut text =
-        String::with_capacity(HEADER.len() + lines.iter().map(String::len).sum::<usize>());
+    let mut text = String::with_capacity(
+        HEADER.len() + lines.iter().map(|line| line.len() + 1).sum::<usize>(),
+    );
     text.push_str(HEADER);
     for line in lines {
         text.push_str(line);
+        text.push('\n');
     }
     let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&temporary, text)?;
@@ -319,7 +331,10 @@ mod tests {
                 stat: None,
             },
         ];
-        let lines = vec![entry("a", 0x1f, &recorded), entry("b", 2, &[])];
+        let lines = vec![
+            entry("a", 0x1f, &recorded).into(),
+            entry("b", 2, &[]).into(),
+        ];
         let folder = std::env::temp_dir().join(format!("obsgen-reuse-{}", std::process::id()));
         let path = folder.join(CACHE_DIR).join("render-test");
         write(&path, &lines).unwrap();

@@ -3,7 +3,7 @@
 //! Generates synthetic repositories of 1,000 and 10,000 realistic services
 //! (three teams, three environments, every framework, SLOs of all three
 //! indicator kinds, ingresses, labels, dependencies, log formats, load
-//! tests, a few Jsonnet manifests) in a temporary folder, then times each
+//! tests, a few Jsonnet manifests, tracing) in a temporary folder, then times each
 //! stage of the pipeline with [`Instant`] over several iterations:
 //! `load` → `validate` → `model::build` → `backend::render_all` →
 //! `output::write` (into an empty folder, then again with nothing changed).

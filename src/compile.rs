@@ -67,34 +67,13 @@ pub fn check(root: &Path) -> Result<Compilation, CompileError> {
 fn check_on_every_core(
     documents: Vec<load::Document>,
 ) -> Vec<(Vec<validate::CheckedService>, Vec<Diagnostic>)> {
-    let check_all = |documents: Vec<load::Document>| {
+    crate::parallel::in_parts(documents, 64, |documents| {
         let mut diagnostics = Vec::new();
         let checked = documents
             .into_iter()
             .map(|document| validate::check_service(document, &mut diagnostics))
             .collect();
         (checked, diagnostics)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || documents.len() < 64 {
-        return vec![check_all(documents)];
-    }
-    let size = documents.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    let mut documents = documents.into_iter();
-    loop {
-        let part: Vec<load::Document> = documents.by_ref().take(size).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || check_all(part)))
-            .collect();
-        crate::parallel::join_all(handles)
     })
 }
 
@@ -204,8 +183,7 @@ pub fn output_limit(services: usize) -> usize {
 pub struct Incremental {
     path: std::path::PathBuf,
     previous: ReuseCache,
-    fingerprints: Vec<u64>,
-    whole: u64,
+    fingerprints: crate::model::fingerprint::Fingerprints,
     record: bool,
 }
 
@@ -216,11 +194,9 @@ impl Incremental {
     pub fn open(root: &Path, out_dir: &Path, model: &Model, record: bool) -> Option<Self> {
         let salt = reuse::binary_salt()?;
         let path = reuse::cache_path(root, out_dir);
-        let fingerprints = crate::model::fingerprint::fingerprints(model, salt);
         Some(Self {
             previous: ReuseCache::read(&path),
-            whole: crate::model::fingerprint::whole(model, salt, &fingerprints),
-            fingerprints,
+            fingerprints: crate::model::fingerprint::fingerprints(model, salt),
             path,
             record,
         })
@@ -246,8 +222,8 @@ pub fn render_through<'a>(
 ) -> Result<Result<Vec<backend::CacheLine<'a>>, Diagnostic>, OutputError> {
     let reuse = incremental.map(|incremental| backend::Reuse {
         previous: &incremental.previous,
-        fingerprints: &incremental.fingerprints,
-        shared_fingerprint: incremental.whole,
+        fingerprints: &incremental.fingerprints.services,
+        shared_fingerprint: incremental.fingerprints.whole,
         record: incremental.record,
     });
     match backend::render_reusing(model, update, reuse.as_ref()) {

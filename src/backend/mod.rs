@@ -329,30 +329,13 @@ pub fn per_service<F>(services: &[Service], render: F) -> Result<OutputSet, Outp
 where
     F: Fn(&Service, &mut OutputSet) -> Result<(), OutputError> + Sync,
 {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || services.len() < PARALLEL_THRESHOLD {
+    let services: Vec<&Service> = services.iter().collect();
+    let parts = crate::parallel::in_parts(services, PARALLEL_THRESHOLD, |part| {
         let mut output = OutputSet::new();
-        for service in services {
+        for service in part {
             render(service, &mut output)?;
         }
-        return Ok(output);
-    }
-    let chunk = services.len().div_ceil(threads);
-    let parts: Vec<Result<OutputSet, OutputError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = services
-            .chunks(chunk)
-            .map(|part| {
-                let render = &render;
-                scope.spawn(move || {
-                    let mut output = OutputSet::new();
-                    for service in part {
-                        render(service, &mut output)?;
-                    }
-                    Ok(output)
-                })
-            })
-            .collect();
-        crate::parallel::join_all(handles)
+        Ok::<_, OutputError>(output)
     });
     let mut output = OutputSet::new();
     for part in parts {

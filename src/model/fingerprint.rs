@@ -22,11 +22,39 @@ use std::fmt::Write;
 use super::Model;
 use crate::output::ownership::fnv1a64_words;
 
-/// The fingerprint of each service, in the model's order.
-pub fn fingerprints(model: &Model, salt: u64) -> Vec<u64> {
+/// The fingerprints of a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    /// Each service's, in the model's order.
+    pub services: Vec<u64>,
+    /// The whole model's (what shared files, such as an environment's
+    /// `prometheus.yml`, are rendered from): the platform and every
+    /// service's fingerprint.
+    pub whole: u64,
+}
+
+/// The fingerprints of `model` as rendered by the binary `salt` names.
+pub fn fingerprints(model: &Model, salt: u64) -> Fingerprints {
     let mut buffer = String::new();
     let _ = write!(buffer, "{salt:x}\n{:?}", model.platform);
     let platform = fnv1a64_words(buffer.as_bytes());
+    let services = service_fingerprints(model, platform);
+    let mut words = vec![platform, services.len() as u64];
+    words.extend_from_slice(&services);
+    Fingerprints {
+        whole: hash_words(&words),
+        services,
+    }
+}
+
+fn hash_words(words: &[u64]) -> u64 {
+    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    fnv1a64_words(&bytes)
+}
+
+/// Each service's fingerprint: the platform's hash, its own, its
+/// dependencies' and its callers'.
+fn service_fingerprints(model: &Model, platform: u64) -> Vec<u64> {
     let own = own_hashes(model);
     let index: BTreeMap<&str, usize> = model
         .services
@@ -64,53 +92,28 @@ pub fn fingerprints(model: &Model, salt: u64) -> Vec<u64> {
             }
             words.push(u64::MAX);
             words.extend(callers.iter().filter_map(|&caller| own.get(caller)));
-            let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-            fnv1a64_words(&bytes)
+            hash_words(&words)
         })
         .collect()
 }
 
-/// The fingerprint of the whole model (what shared files, such as an
-/// environment's `prometheus.yml`, are rendered from): the platform and
-/// every service's fingerprint.
-pub fn whole(model: &Model, salt: u64, fingerprints: &[u64]) -> u64 {
-    let mut buffer = String::new();
-    let _ = write!(buffer, "{salt:x}\n{:?}", model.platform);
-    let mut words = vec![fnv1a64_words(buffer.as_bytes()), fingerprints.len() as u64];
-    words.extend_from_slice(fingerprints);
-    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    fnv1a64_words(&bytes)
-}
-
 /// The hash of each service's own model, on every core.
 fn own_hashes(model: &Model) -> Vec<u64> {
-    let hash_all = |services: &[super::Service]| -> Vec<u64> {
+    let services: Vec<&super::Service> = model.services.iter().collect();
+    crate::parallel::in_parts(services, 256, |services| {
         let mut buffer = String::new();
         services
-            .iter()
+            .into_iter()
             .map(|service| {
                 buffer.clear();
                 let _ = write!(buffer, "{service:?}");
                 fnv1a64_words(buffer.as_bytes())
             })
-            .collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || model.services.len() < 256 {
-        return hash_all(&model.services);
-    }
-    let chunk = model.services.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = model
-            .services
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || hash_all(part)))
-            .collect();
-        crate::parallel::join_all(handles)
-            .into_iter()
-            .flatten()
-            .collect()
+            .collect::<Vec<u64>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
@@ -138,7 +141,7 @@ mod tests {
             .services
             .iter()
             .map(|s| s.name.clone())
-            .zip(fingerprints(&model, salt))
+            .zip(fingerprints(&model, salt).services)
             .collect()
     }
 

@@ -97,11 +97,6 @@ impl PreviousIndex {
         self.lines.iter().map(|&range| self.entry(range))
     }
 
-    /// The index file's bytes (`None`: there was none).
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-
     /// Takes the file's bytes out.
     pub fn into_text(self) -> Option<String> {
         self.text
@@ -186,7 +181,7 @@ mod tests {
             Some(Some("fnv1a64w:00000000000000ab"))
         );
         assert_eq!(previous.get("c"), None);
-        assert_eq!(previous.text(), Some(text.as_str()));
+        assert_eq!(previous.into_text(), Some(text.clone()));
         // Out of order, with an unsafe path and a comment.
         let edited = PreviousIndex::parse(
             "z.yml\n# note\n../../etc/passwd\na.yml\na.yml\tfnv1a64:01\n".into(),

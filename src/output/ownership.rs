@@ -80,13 +80,8 @@ pub fn hash_matches(recorded: &str, contents: &[u8]) -> bool {
     }
 }
 
-/// Whether `recorded` is a hash in the current form (reusable as is for
-/// the same bytes).
-pub fn is_current_hash(recorded: &str) -> bool {
-    recorded.starts_with(WORDS_PREFIX)
-}
-
-/// The value of a hash recorded in the current form.
+/// The value of a hash recorded in the current form (reusable as is for
+/// the same bytes); `None` for an older form.
 pub fn current_hash_value(recorded: &str) -> Option<u64> {
     u64::from_str_radix(recorded.strip_prefix(WORDS_PREFIX)?, 16).ok()
 }
@@ -136,8 +131,11 @@ mod tests {
         let legacy = format!("fnv1a64:{:016x}", fnv1a64_bytes(json));
         assert!(recognised(json, Some(&legacy)));
         assert!(!recognised(b"{}\n", Some(&legacy)));
-        assert!(!is_current_hash(&legacy));
-        assert!(is_current_hash(&content_hash(json)));
+        assert_eq!(current_hash_value(&legacy), None);
+        assert_eq!(
+            current_hash_value(&content_hash(json)),
+            Some(fnv1a64_words(json))
+        );
         // Every byte counts, wherever it is (word or tail).
         let mut other = json.to_vec();
         for index in 0..other.len() {

@@ -17,13 +17,17 @@
 //!    a fresh hidden folder at the root of the output directory,
 //!    `.obsgen-staging-<pid>-<time>/`, under numbered names with no
 //!    extension: no user glob such as `prometheus/*/rules/*.yml` can match
-//!    them. Then the journal, `.obsgen-journal`, listing every rename and
-//!    delete, is moved into place with one `rename`: that is the commit
-//!    point. A failure or a kill before it leaves the visible tree exactly
-//!    as it was.
-//! 3. **Switch.** The journal is carried out (staged files renamed over
-//!    their targets, deletions, the index last), then removed with the
-//!    staging folder. Every step is idempotent, so when a run is killed
+//!    them. A top-level folder that did not exist when the run started (a
+//!    fresh output directory, a backend turned on, a folder deleted by
+//!    hand) is staged whole instead, in the tree's own layout under the
+//!    staging folder's `tree/`, so that it is switched in with one `rename`
+//!    rather than one per file. Then the journal, `.obsgen-journal`,
+//!    listing every rename and delete, is moved into place with one
+//!    `rename`: that is the commit point. A failure or a kill before it
+//!    leaves the visible tree exactly as it was.
+//! 3. **Switch.** The journal is carried out (whole new folders renamed
+//!    into place, staged files renamed over their targets, deletions),
+//!    then removed with the staging folder. Every step is idempotent, so when a run is killed
 //!    here the next obsgen run ([`recover`], called by `build`, `check` and
 //!    `diff` before anything else) finishes the same switch: the tree ends
 //!    as the new one. Until then readers may see a mix of whole old and
@@ -33,7 +37,7 @@
 //! and `make` see no change). Files are not `fsync`ed (see
 //! `docs/decisions.md`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,6 +63,9 @@ pub const JOURNAL_FILE: &str = ".obsgen-journal";
 pub const STAGING_PREFIX: &str = ".obsgen-staging-";
 /// Temporary siblings written by obsgen before 0.2; removed on sight.
 const LEGACY_TEMP_PREFIX: &str = ".obsgen-tmp-";
+/// The folder of a staging folder that holds fresh top-level folders in
+/// the tree's layout (the other staged files have numbers for names).
+const STAGED_TREE: &str = "tree";
 const JOURNAL_HEADER: &str = "# obsgen journal v1: a switch to a new output tree, committed but maybe unfinished; the next obsgen run completes it.\n";
 /// Aborts the process after this many write steps: lets the crash test
 /// stop a build deterministically at every point of a switch.
@@ -215,6 +222,12 @@ pub struct TreeUpdate<'a> {
     state: Mutex<UpdateState>,
     /// Folders already found free of symbolic links.
     safe_folders: Mutex<BTreeSet<String>>,
+    /// Top-level folders looked at for a build, and whether each was
+    /// missing when first looked at: those are staged whole (module
+    /// documentation, step 2).
+    fresh_tops: Mutex<BTreeMap<String, bool>>,
+    /// Folders already created in the staged tree.
+    tree_folders: Mutex<BTreeSet<String>>,
     /// When this run started, in nanoseconds since the epoch.
     started_ns: i128,
     /// Refuse a tree larger than this many bytes (`None`: no limit).
@@ -228,6 +241,8 @@ struct UpdateState {
     index: NewIndex,
     /// `Write`: the staged files, by number.
     puts: Vec<(usize, String)>,
+    /// `Write`: the files staged in the tree's layout, under fresh folders.
+    tree_files: Vec<String>,
     /// `Compare`: the files that would be added or changed.
     changes: Vec<Change>,
     unchanged: usize,
@@ -261,6 +276,8 @@ impl<'a> TreeUpdate<'a> {
             steps: Mutex::new(Steps::from_env()),
             state: Mutex::new(UpdateState::default()),
             safe_folders: Mutex::new(BTreeSet::new()),
+            fresh_tops: Mutex::new(BTreeMap::new()),
+            tree_folders: Mutex::new(BTreeSet::new()),
             started_ns: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)),
@@ -319,6 +336,49 @@ impl<'a> TreeUpdate<'a> {
         Ok(number)
     }
 
+    /// The top-level folder of `relative` when a build stages it whole:
+    /// it was missing when the build first looked (once per folder; the
+    /// lock keeps other obsgen runs out meanwhile).
+    fn fresh_top<'p>(&self, relative: &'p str) -> Result<Option<&'p str>, OutputError> {
+        if self.mode != Mode::Write {
+            return Ok(None);
+        }
+        let Some((top, _)) = relative.split_once('/') else {
+            return Ok(None);
+        };
+        let mut tops = self.fresh_tops.lock().map_err(|_| poisoned())?;
+        if let Some(&fresh) = tops.get(top) {
+            return Ok(fresh.then_some(top));
+        }
+        let path = self.out_dir.join(top);
+        let fresh = match fs::symlink_metadata(&path) {
+            Ok(_) => false,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+            Err(error) => return Err(io("reading", &path)(error)),
+        };
+        tops.insert(top.to_string(), fresh);
+        Ok(fresh.then_some(top))
+    }
+
+    /// Writes a file under a fresh top-level folder into the staged tree,
+    /// at its own relative path.
+    fn stage_in_tree(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
+        self.create_staging()?;
+        let tree = self.staging.join(STAGED_TREE);
+        if let Some((folder, _)) = relative.rsplit_once('/') {
+            let mut made = self.tree_folders.lock().map_err(|_| poisoned())?;
+            if !made.contains(folder) {
+                let path = tree.join(folder);
+                fs::create_dir_all(&path).map_err(io("creating", &path))?;
+                made.insert(folder.to_string());
+            }
+        }
+        self.step()?;
+        write_new(&tree.join(relative), contents)?;
+        self.state()?.tree_files.push(relative.to_string());
+        Ok(())
+    }
+
     /// Compares (and, for a build, stages) one file.
     fn file(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
         {
@@ -335,6 +395,12 @@ impl<'a> TreeUpdate<'a> {
                     size: contents.len(),
                 });
             }
+        }
+        if self.fresh_top(relative)?.is_some() {
+            // Nothing can be on disk under a folder that is not there.
+            let hash = (!has_header(contents)).then(|| fnv1a64_words(contents));
+            self.state()?.index.add(relative, hash);
+            return self.stage_in_tree(relative, contents);
         }
         self.refuse_symlinked_parents(relative)?;
         let target = self.out_dir.join(relative);
@@ -489,7 +555,12 @@ impl<'a> TreeUpdate<'a> {
         };
         let index_changed = concluded.old_index.as_deref() != Some(concluded.index.as_bytes());
         let mut puts = concluded.state.puts;
-        if puts.is_empty() && concluded.deletes.is_empty() && !index_changed {
+        let tree_files = concluded.state.tree_files;
+        if puts.is_empty()
+            && tree_files.is_empty()
+            && concluded.deletes.is_empty()
+            && !index_changed
+        {
             self.discard();
             return Ok(summary);
         }
@@ -502,6 +573,13 @@ impl<'a> TreeUpdate<'a> {
             }
             puts.sort_by(|a, b| a.1.cmp(&b.1));
             let mut journal = format!("{JOURNAL_HEADER}staging\t{}\n", self.staging_name);
+            let tops: BTreeSet<&str> = tree_files
+                .iter()
+                .filter_map(|relative| relative.split_once('/').map(|(top, _)| top))
+                .collect();
+            for top in tops {
+                journal.push_str(&format!("tree\t{top}\n"));
+            }
             for (number, relative) in &puts {
                 journal.push_str(&format!("put\t{number}\t{relative}\n"));
             }
@@ -526,7 +604,16 @@ impl<'a> TreeUpdate<'a> {
             &mut *self.steps.lock().map_err(|_| poisoned())?,
             Steps::from_env(),
         );
-        let done = finish_journal(self.out_dir, &mut steps)?;
+        let mut done = finish_journal(self.out_dir, &mut steps)?;
+        // The files of the folders switched in whole (those moved one by
+        // one are listed already).
+        done.written
+            .extend(tree_files.into_iter().filter(|relative| {
+                relative
+                    .split_once('/')
+                    .is_some_and(|(top, _)| done.whole.iter().any(|moved| moved == top))
+            }));
+        done.written.sort_unstable();
         summary.written = done.written;
         summary.removed = done.removed;
         Ok(summary)
@@ -675,12 +762,25 @@ impl Steps {
 struct Finished {
     written: Vec<String>,
     removed: Vec<String>,
+    /// Fresh top-level folders renamed into place whole (their files are
+    /// not in `written`).
+    whole: Vec<String>,
 }
 
 /// One line of a journal.
 enum Entry {
-    Put { number: usize, path: String },
-    Delete { hash: String, path: String },
+    /// A fresh top-level folder staged whole, in the tree's layout.
+    Tree {
+        top: String,
+    },
+    Put {
+        number: usize,
+        path: String,
+    },
+    Delete {
+        hash: String,
+        path: String,
+    },
 }
 
 struct Journal {
@@ -705,6 +805,11 @@ fn parse_journal(text: &str) -> Option<Journal> {
                 if name.starts_with(STAGING_PREFIX) && !name.contains(['/', '\\']) =>
             {
                 staging = Some(name.to_string());
+            }
+            ["tree", top] if !top.contains('/') && check_path(top).is_ok() => {
+                entries.push(Entry::Tree {
+                    top: top.to_string(),
+                });
             }
             ["put", number, path] if *path == INDEX_FILE || check_path(path).is_ok() => {
                 entries.push(Entry::Put {
@@ -740,8 +845,26 @@ fn finish_journal(out_dir: &Path, steps: &mut Steps) -> Result<Finished, OutputE
     let staging = out_dir.join(&journal.staging);
     let staging_is_dir = fs::symlink_metadata(&staging).is_ok_and(|meta| meta.is_dir());
     let mut done = Finished::default();
+    // Folders checked for symbolic links and created, each once.
+    let mut ready = BTreeSet::new();
     for entry in &journal.entries {
         match entry {
+            Entry::Tree { top } => {
+                let staged = staging.join(STAGED_TREE).join(top);
+                if !staging_is_dir || !fs::symlink_metadata(&staged).is_ok_and(|m| m.is_dir()) {
+                    // Switched in by a run killed before it removed the journal.
+                    continue;
+                }
+                steps.step();
+                // Fails when something appeared at that path since the
+                // build found it missing (or a killed run moved part of
+                // the folder already): then file by file.
+                if fs::rename(&staged, out_dir.join(top)).is_ok() {
+                    done.whole.push(top.clone());
+                } else {
+                    move_one_by_one(out_dir, &staged, top, steps, &mut ready, &mut done)?;
+                }
+            }
             Entry::Put { number, path } => {
                 if !staging_is_dir {
                     continue;
@@ -750,11 +873,8 @@ fn finish_journal(out_dir: &Path, steps: &mut Steps) -> Result<Finished, OutputE
                 if !fs::symlink_metadata(&staged).is_ok_and(|meta| meta.is_file()) {
                     continue;
                 }
-                refuse_symlinked_parents(out_dir, path)?;
                 let target = out_dir.join(path);
-                if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent).map_err(io("creating", parent))?;
-                }
+                make_ready(out_dir, path, &mut ready)?;
                 steps.step();
                 fs::rename(&staged, &target).map_err(io("replacing", &target))?;
                 if path != INDEX_FILE {
@@ -789,6 +909,82 @@ fn finish_journal(out_dir: &Path, steps: &mut Steps) -> Result<Finished, OutputE
     Ok(done)
 }
 
+/// Checks the folders on the way to `relative` for symbolic links and
+/// creates them, once per folder.
+fn make_ready(
+    out_dir: &Path,
+    relative: &str,
+    ready: &mut BTreeSet<String>,
+) -> Result<(), OutputError> {
+    let Some((folder, _)) = relative.rsplit_once('/') else {
+        return Ok(());
+    };
+    if ready.contains(folder) {
+        return Ok(());
+    }
+    refuse_symlinked_parents(out_dir, relative)?;
+    let path = out_dir.join(folder);
+    fs::create_dir_all(&path).map_err(io("creating", &path))?;
+    ready.insert(folder.to_string());
+    Ok(())
+}
+
+/// Moves the files of a staged fresh folder into place one by one, never
+/// over anything already at their path (it stays, and `check` will report
+/// it): for a folder that appeared during the build, or that a killed run
+/// had started moving.
+fn move_one_by_one(
+    out_dir: &Path,
+    staged_top: &Path,
+    top: &str,
+    steps: &mut Steps,
+    ready: &mut BTreeSet<String>,
+    done: &mut Finished,
+) -> Result<(), OutputError> {
+    let mut files = Vec::new();
+    let mut folders = vec![(staged_top.to_path_buf(), top.to_string())];
+    while let Some((folder, relative)) = folders.pop() {
+        for entry in fs::read_dir(&folder).map_err(io("listing", &folder))? {
+            let entry = entry.map_err(io("listing", &folder))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = format!("{relative}/{name}");
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                folders.push((entry.path(), path));
+            } else {
+                files.push((entry.path(), path));
+            }
+        }
+    }
+    files.sort();
+    for (staged, relative) in files {
+        make_ready(out_dir, &relative, ready)?;
+        let target = out_dir.join(&relative);
+        if fs::symlink_metadata(&target).is_ok() {
+            continue;
+        }
+        steps.step();
+        fs::rename(&staged, &target).map_err(io("replacing", &target))?;
+        done.written.push(relative);
+    }
+    Ok(())
+}
+
+/// How many files are below `dir`.
+fn count_files(dir: &Path) -> usize {
+    let mut count = 0;
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                folders.push(entry.path());
+            } else {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
 fn remove_staging(path: &Path) -> Result<(), OutputError> {
     match fs::symlink_metadata(path) {
         // `remove_dir_all` does not follow symbolic links inside.
@@ -809,7 +1005,12 @@ pub fn recover(lock: &OutputLock) -> Result<Recovery, OutputError> {
     match fs::symlink_metadata(out_dir.join(JOURNAL_FILE)) {
         Ok(_) => {
             let done = finish_journal(out_dir, &mut Steps::from_env())?;
-            recovery.finished = Some(done.written.len() + done.removed.len());
+            let whole: usize = done
+                .whole
+                .iter()
+                .map(|top| count_files(&out_dir.join(top)))
+                .sum();
+            recovery.finished = Some(done.written.len() + done.removed.len() + whole);
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(io("reading", &out_dir.join(JOURNAL_FILE))(error)),
@@ -1099,6 +1300,64 @@ mod tests {
             .collect();
         assert_eq!(names, BTreeSet::from(["a.yml".into(), INDEX_FILE.into()]));
         assert_eq!(fs::read_to_string(dir.join("a.yml")).unwrap(), ours("new"));
+        assert!(recover(&locked(&dir)).unwrap().is_clean());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fresh_folders_are_switched_in_whole_and_never_over_a_file_that_appeared() {
+        let dir = crate::output::test_dir();
+        let summary = write(
+            &dir,
+            &set(&[
+                ("top.yml", &ours("t")),
+                ("new/a.yml", &ours("a")),
+                ("new/deep/b.yml", &ours("b")),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(summary.written, ["new/a.yml", "new/deep/b.yml", "top.yml"]);
+        assert_eq!(
+            fs::read_to_string(dir.join("new/deep/b.yml")).unwrap(),
+            ours("b")
+        );
+
+        // A committed switch of a whole folder, and meanwhile a user's file
+        // appeared where the folder goes: it stays, the rest moves in.
+        let staging = dir.join(format!("{STAGING_PREFIX}1-2"));
+        fs::create_dir_all(staging.join("tree/more/deep")).unwrap();
+        fs::write(staging.join("tree/more/x.yml"), ours("x")).unwrap();
+        fs::write(staging.join("tree/more/deep/y.yml"), ours("y")).unwrap();
+        fs::create_dir(dir.join("more")).unwrap();
+        fs::write(dir.join("more/x.yml"), "mine").unwrap();
+        fs::write(
+            dir.join(JOURNAL_FILE),
+            format!("{JOURNAL_HEADER}staging\t{STAGING_PREFIX}1-2\ntree\tmore\nend\n"),
+        )
+        .unwrap();
+        let recovery = recover(&locked(&dir)).unwrap();
+        assert_eq!(recovery.finished, Some(1));
+        assert_eq!(fs::read_to_string(dir.join("more/x.yml")).unwrap(), "mine");
+        assert_eq!(
+            fs::read_to_string(dir.join("more/deep/y.yml")).unwrap(),
+            ours("y")
+        );
+        assert!(!staging.exists());
+
+        // Switched in whole by recovery: every file counted.
+        fs::create_dir_all(staging.join("tree/whole/deep")).unwrap();
+        fs::write(staging.join("tree/whole/x.yml"), ours("x")).unwrap();
+        fs::write(staging.join("tree/whole/deep/y.yml"), ours("y")).unwrap();
+        fs::write(
+            dir.join(JOURNAL_FILE),
+            format!("{JOURNAL_HEADER}staging\t{STAGING_PREFIX}1-2\ntree\twhole\nend\n"),
+        )
+        .unwrap();
+        assert_eq!(recover(&locked(&dir)).unwrap().finished, Some(2));
+        assert_eq!(
+            fs::read_to_string(dir.join("whole/x.yml")).unwrap(),
+            ours("x")
+        );
         assert!(recover(&locked(&dir)).unwrap().is_clean());
         fs::remove_dir_all(&dir).unwrap();
     }

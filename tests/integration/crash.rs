@@ -13,7 +13,10 @@
 //! repository of sixty services, over five hundred files (some timed from
 //! the start, some placed by progress through staging or through the
 //! switch), a deterministic abort at every single write step of a smaller
-//! build, and concurrent builds into one directory.
+//! build, and concurrent builds into one directory. The first two run from
+//! a previous tree (files staged one by one) and from none at all or with
+//! a top-level folder missing (folders staged whole and switched in with
+//! one rename each: `src/output/write.rs`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -102,6 +105,17 @@ fn write_repo(root: &Path, range: std::ops::Range<usize>, revision: &str) {
     }
 }
 
+/// What the output directory holds before the build under test.
+#[derive(Clone, Copy)]
+enum Start {
+    /// The tree of the previous revision of the repository.
+    Previous,
+    /// Nothing: a first build.
+    Empty,
+    /// The new tree without this top-level folder (deleted by hand).
+    Without(&'static str),
+}
+
 /// The old and the new output tree of a repository, and the repository at
 /// the new revision, with its output directory holding the old tree.
 struct Scenario {
@@ -110,10 +124,16 @@ struct Scenario {
     out: PathBuf,
     old: Tree,
     new: Tree,
+    /// The build stages whole folders (the journal has `tree` entries).
+    stages_folders: bool,
 }
 
 impl Scenario {
     fn new(label: &str, services: usize) -> Self {
+        Self::starting(label, services, Start::Previous)
+    }
+
+    fn starting(label: &str, services: usize, start: Start) -> Self {
         let dir = TempDir::new(label);
         let root = dir.join("repo");
         let out = root.join("generated");
@@ -122,20 +142,37 @@ impl Scenario {
         obsgen(&root, &["build"]).success();
         let new = snapshot(&out);
         std::fs::remove_dir_all(&out).expect("removing the new tree");
-        write_repo(&root, 0..services, "a");
-        obsgen(&root, &["build"]).success();
-        let old = snapshot(&out);
-        write_repo(&root, dropped + 1..services + dropped + 1, "b");
-        assert!(
-            old.keys().any(|p| !new.contains_key(p)) && new.keys().any(|p| !old.contains_key(p)),
-            "the switch adds and removes files"
-        );
+        let old = match start {
+            Start::Previous => {
+                write_repo(&root, 0..services, "a");
+                obsgen(&root, &["build"]).success();
+                let old = snapshot(&out);
+                write_repo(&root, dropped + 1..services + dropped + 1, "b");
+                assert!(
+                    old.keys().any(|p| !new.contains_key(p))
+                        && new.keys().any(|p| !old.contains_key(p)),
+                    "the switch adds and removes files"
+                );
+                old
+            }
+            Start::Empty => Tree::new(),
+            Start::Without(top) => {
+                let old: Tree = new
+                    .iter()
+                    .filter(|(path, _)| !path.starts_with(&format!("{top}/")))
+                    .map(|(path, contents)| (path.clone(), contents.clone()))
+                    .collect();
+                assert!(old.len() < new.len(), "the new tree has `{top}/`");
+                old
+            }
+        };
         Scenario {
             _dir: dir,
             root,
             out,
             old,
             new,
+            stages_folders: !matches!(start, Start::Previous),
         }
     }
 
@@ -243,7 +280,8 @@ fn recover_in_process(out: &Path) {
     obsgen::output::recover(&lock).expect("recovering");
 }
 
-/// How many files are in the staging folder (0 when there is none).
+/// How many files are in the staging folder, in whole folders staged too
+/// (0 when there is none).
 fn staged_files(out: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(out) else {
         return 0;
@@ -251,14 +289,21 @@ fn staged_files(out: &Path) -> usize {
     entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING))
-        .filter_map(|e| std::fs::read_dir(e.path()).ok())
-        .map(Iterator::count)
+        .map(|e| crate::common::walk(&e.path()).len())
         .sum()
 }
 
 #[test]
 fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
-    let scenario = Scenario::new("crash-kill", 60);
+    kill_at_many_points(&Scenario::new("crash-kill", 60));
+}
+
+#[test]
+fn sigkill_at_many_points_of_a_first_build_leaves_nothing_or_the_new_tree() {
+    kill_at_many_points(&Scenario::starting("crash-kill-fresh", 60, Start::Empty));
+}
+
+fn kill_at_many_points(scenario: &Scenario) {
     let started = Instant::now();
     // The files the switch stages: every new or changed file, the index
     // included.
@@ -349,9 +394,16 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
         "{rounds} kills in {:.1} s: {landed:?}",
         started.elapsed().as_secs_f64()
     );
-    for kind in ["while staging", "after commit"] {
+    // A switch of whole folders is a few renames: kills seldom land in it
+    // (the step test aborts there deterministically).
+    let kinds: &[&str] = if scenario.stages_folders {
+        &["while staging"]
+    } else {
+        &["while staging", "after commit"]
+    };
+    for kind in kinds {
         assert!(
-            landed.get(kind).copied().unwrap_or(0) > 0,
+            landed.get(*kind).copied().unwrap_or(0) > 0,
             "no kill landed {kind}: {landed:?}"
         );
     }
@@ -359,7 +411,24 @@ fn sigkill_at_many_points_leaves_the_old_or_the_new_tree() {
 
 #[test]
 fn an_abort_at_every_write_step_leaves_the_old_or_the_new_tree() {
-    let scenario = Scenario::new("crash-steps", 1);
+    abort_at_every_write_step(&Scenario::new("crash-steps", 1));
+}
+
+#[test]
+fn an_abort_at_every_write_step_of_a_first_build_leaves_nothing_or_the_new_tree() {
+    abort_at_every_write_step(&Scenario::starting("crash-steps-fresh", 1, Start::Empty));
+}
+
+#[test]
+fn an_abort_at_every_write_step_restoring_a_deleted_folder_leaves_the_old_or_the_new_tree() {
+    abort_at_every_write_step(&Scenario::starting(
+        "crash-steps-folder",
+        2,
+        Start::Without("grafana"),
+    ));
+}
+
+fn abort_at_every_write_step(scenario: &Scenario) {
     let mut committed_seen = 0;
     for step in 0.. {
         assert!(step < 500, "the build never finished");
@@ -370,12 +439,20 @@ fn an_abort_at_every_write_step_leaves_the_old_or_the_new_tree() {
             .expect("running obsgen build");
         let what = format!("aborted at step {step}");
         if status.success() {
-            assert!(step > 10, "a switch of this size takes more steps");
+            assert!(step > 5, "a switch of this size takes more steps");
             assert!(scenario.assert_whole("a build that was not aborted", false));
             break;
         }
         let committed = scenario.inspect_after_kill(&what);
         committed_seen += usize::from(committed);
+        if committed && committed_seen == 1 {
+            let journal = std::fs::read_to_string(scenario.out.join(JOURNAL)).expect("journal");
+            assert_eq!(
+                journal.contains("\ntree\t"),
+                scenario.stages_folders,
+                "{what}: whole folders are staged exactly when missing:\n{journal}"
+            );
+        }
         // `obsgen check` recovers at every fourth step (it compiles), the
         // library at the others.
         if step % 4 != 0 {
@@ -401,9 +478,12 @@ fn an_abort_at_every_write_step_leaves_the_old_or_the_new_tree() {
             );
         }
     }
+    // After the commit: a rename per staged file, or per whole folder, and
+    // the journal's removal.
+    let least = if scenario.stages_folders { 2 } else { 6 };
     assert!(
-        committed_seen > 5,
-        "aborts after the commit point were tested"
+        committed_seen >= least,
+        "aborts after the commit point were tested ({committed_seen})"
     );
 }
 

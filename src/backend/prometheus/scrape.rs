@@ -177,6 +177,10 @@ pub fn target_labels(service: &Service, env: &ServiceEnvironment) -> BTreeMap<St
     labels
 }
 
+/// Bytes reserved per scrape job in `prometheus.yml` (a job of the
+/// synthetic benchmark repository takes about 900).
+const BYTES_PER_JOB: usize = 1024;
+
 /// The path of an environment's `prometheus.yml`.
 pub fn config_path(env: &str) -> String {
     format!("prometheus/{env}/prometheus.yml")
@@ -208,15 +212,20 @@ pub fn render_environment(
         model.platform.source
     );
     let header = header::hash_comment(&[&sources]);
+    // Reserved whole up front (see `BYTES_PER_JOB`).
+    let capacity = (service_count / shards as usize + 1) * BYTES_PER_JOB + 4096;
     if shards == 1 {
         let config = config(model, env, None);
-        return output.add(config_path(&env.name), yaml::document(&header, &config)?);
+        return output.add(
+            config_path(&env.name),
+            yaml::document_sized(&header, &config, capacity)?,
+        );
     }
     for shard in 0..shards {
         let config = config(model, env, Some((shard, shards)));
         output.add(
             shard_config_path(&env.name, shard),
-            yaml::document(&header, &config)?,
+            yaml::document_sized(&header, &config, capacity)?,
         )?;
     }
     Ok(())

@@ -412,7 +412,7 @@ fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunRe
             .into_iter()
             .map(|document| validate::check_service(document, &mut diagnostics))
             .collect();
-        let validated = validate::validate(&loaded, checked, diagnostics);
+        let mut validated = validate::validate(&loaded, checked, diagnostics);
         samples[1].push(started.elapsed());
         if validated.has_errors() {
             for diagnostic in validated
@@ -426,10 +426,11 @@ fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunRe
             panic!("the synthetic repository must be valid");
         }
         warnings = validated.diagnostics.len();
+        let documents = std::mem::take(&mut validated.services);
         let platform = validated.platform.as_ref().expect("a valid platform");
 
         let started = Instant::now();
-        let model = model::build(platform, &validated.services);
+        let model = model::build(platform, documents);
         samples[2].push(started.elapsed());
         assert_eq!(model.services.len(), services);
 

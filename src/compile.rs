@@ -96,9 +96,12 @@ fn checked(
     services: Vec<validate::CheckedService>,
     diagnostics: Vec<Diagnostic>,
 ) -> Compilation {
-    let validated = validate::validate(&loaded, services, diagnostics);
+    let mut validated = validate::validate(&loaded, services, diagnostics);
     let model = match (&validated.platform, validated.has_errors()) {
-        (Some(platform), false) => Some(model::build(platform, &validated.services)),
+        (Some(platform), false) => Some(model::build(
+            platform,
+            std::mem::take(&mut validated.services),
+        )),
         _ => None,
     };
     // Only the texts diagnostics quote are kept: the rest would be held,

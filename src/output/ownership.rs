@@ -44,20 +44,48 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 pub(crate) fn fnv1a64_words(contents: &[u8]) -> u64 {
-    let mut hash = FNV_OFFSET ^ contents.len() as u64;
-    let mut chunks = contents.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        hash ^= u64::from_le_bytes(word);
-        hash = hash.wrapping_mul(FNV_PRIME);
-        hash ^= hash >> 29;
+    let mut hasher = WordsHasher::new(contents.len());
+    hasher.update(contents);
+    hasher.finish()
+}
+
+/// [`fnv1a64_words`] over a file read in pieces: every piece but the last
+/// must be a whole number of words (8 bytes).
+pub(crate) struct WordsHasher {
+    hash: u64,
+    /// The bytes after the last whole word (only once the last piece came).
+    tail: Vec<u8>,
+}
+
+impl WordsHasher {
+    /// For `len` bytes in all (the length is hashed first).
+    pub(crate) fn new(len: usize) -> Self {
+        Self {
+            hash: FNV_OFFSET ^ len as u64,
+            tail: Vec::new(),
+        }
     }
-    for &byte in chunks.remainder() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(FNV_PRIME);
+
+    pub(crate) fn update(&mut self, piece: &[u8]) {
+        let mut chunks = piece.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.hash ^= u64::from_le_bytes(word);
+            self.hash = self.hash.wrapping_mul(FNV_PRIME);
+            self.hash ^= self.hash >> 29;
+        }
+        self.tail.extend_from_slice(chunks.remainder());
     }
-    hash
+
+    pub(crate) fn finish(self) -> u64 {
+        let mut hash = self.hash;
+        for &byte in &self.tail {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(FNV_PRIME);
+        }
+        hash
+    }
 }
 
 fn fnv1a64_bytes(contents: &[u8]) -> u64 {

@@ -67,7 +67,7 @@ fn model() -> Model {
     };
     build(
         &platform,
-        &[
+        vec![
             service("a-pager", "alpha", "alerts: {page: true}"),
             service("a-quiet", "alpha", ""),
             service(
@@ -409,7 +409,7 @@ fn without_production_or_opted_in_services_nothing_pages() {
         vec![service("a-pager", "alpha", "alerts: {page: true}")],
         vec![],
     ] {
-        let model = build(&platform, &services);
+        let model = build(&platform, services);
         let config = config(&model);
         for route in all_routes(&config.route) {
             assert!(

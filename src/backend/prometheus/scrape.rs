@@ -461,7 +461,7 @@ spec:
             source: "services/s.yaml".into(),
             spec: serde_saphyr::from_str(service).unwrap(),
         };
-        crate::model::build(&platform, &[service])
+        crate::model::build(&platform, vec![service])
     }
 
     fn job(model: &Model, env: usize) -> Value {

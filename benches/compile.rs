@@ -209,6 +209,17 @@ fn obsgen_timed(root: &Path, args: &[&str]) -> (Duration, u64) {
     (elapsed, peak)
 }
 
+/// Flushes every dirty page to disk (`sync`) before a timed write, so that
+/// neither the fresh build nor the copy pays for the other's writeback, or
+/// for the deletion of the previous tree (on a disk mounted with `discard`
+/// that took longer than the copy itself).
+fn settle() {
+    let status = std::process::Command::new("sync")
+        .status()
+        .expect("running sync");
+    assert!(status.success(), "sync failed");
+}
+
 fn tree_size(dir: &Path) -> (usize, u64) {
     let mut files = 0;
     let mut bytes = 0;
@@ -265,8 +276,10 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
     for _ in 0..iterations {
         let _ = std::fs::remove_dir_all(&out);
         let _ = std::fs::remove_dir_all(&copy);
+        settle();
         record(0, obsgen_timed(root, &build));
         (files, bytes) = tree_size(&out);
+        settle();
         let started = Instant::now();
         let status = std::process::Command::new("cp")
             .arg("-r")

@@ -164,11 +164,10 @@ impl FinishedIndex {
         self.paths.get(start..end).unwrap_or_default()
     }
 
-    /// Whether it lists `path`.
-    pub fn contains(&self, path: &str) -> bool {
-        self.entries
-            .binary_search_by(|entry| self.path(entry).cmp(path))
-            .is_ok()
+    /// The paths it lists, sorted (as [`PreviousIndex::entries`] are: the
+    /// two are compared in one walk).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|entry| self.path(entry))
     }
 
     /// The index file's text.
@@ -204,7 +203,10 @@ mod tests {
         new.add("b/two.json", Some(0xab));
         new.add("a/one.yml", None);
         let finished = new.finish().unwrap();
-        assert!(finished.contains("a/one.yml") && !finished.contains("c"));
+        assert_eq!(
+            finished.paths().collect::<Vec<_>>(),
+            ["a/one.yml", "b/two.json"]
+        );
         let text = finished.text();
         assert!(text.starts_with(INDEX_HEADER));
         let previous = PreviousIndex::parse(text.clone());

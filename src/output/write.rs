@@ -553,8 +553,11 @@ impl<'a> TreeUpdate<'a> {
     fn stale(&self, index: &FinishedIndex) -> Result<Stale, OutputError> {
         let mut deletes = Vec::new();
         let mut kept = Vec::new();
+        // Both are sorted by path: one walk, not a search per path.
+        let mut listed = index.paths().peekable();
         for (old, hash) in self.previous.entries() {
-            if index.contains(old) || self.refuse_symlinked_parents(old).is_err() {
+            while listed.next_if(|path| *path < old).is_some() {}
+            if listed.peek() == Some(&old) || self.refuse_symlinked_parents(old).is_err() {
                 continue;
             }
             if let Some(existing) = read_regular(&self.out_dir.join(old))? {

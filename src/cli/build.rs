@@ -27,6 +27,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         None => output_dir::open(cli, true)?
             .context("the output directory exists once it has been created")?,
     };
+    let swept = crate::output::remove_legacy_temporaries(&lock)
+        .with_context(|| format!("writing `{}`", lock.path().display()))?;
+    if swept > 0 {
+        errln!(
+            "note: `{}`: removed {swept} temporary files left by an older obsgen",
+            lock.path().display()
+        );
+    }
     // Rendered, compared and staged service by service; switched in at
     // the end, all at once.
     // One step per backend's shared files and per service.

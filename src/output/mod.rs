@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 pub use diff::{Change, ChangeKind, changes, render_unified};
 pub use lock::{LOCK_TIMEOUT, OutputLock, lock, timeout_from_env};
 pub use write::{
-    INDEX_FILE, Mode, Recovery, TreeUpdate, WriteSummary, read_index, recover, write, write_locked,
+    INDEX_FILE, Mode, Recovery, TreeUpdate, WriteSummary, read_index, recover,
+    remove_legacy_temporaries, write, write_locked,
 };
 
 /// Why a file could not be added or the tree could not be written.

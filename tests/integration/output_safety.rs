@@ -205,3 +205,25 @@ fn init_never_writes_through_a_symbolic_link() {
         "nothing half scaffolded"
     );
 }
+
+#[test]
+fn a_temporary_an_older_obsgen_left_goes_with_the_next_build_not_with_check() {
+    let (_dir, demo) = scaffold("safety-legacy-temporary");
+    obsgen(&demo, &["build"]).success();
+    let stray = demo.join("generated/alertmanager/.obsgen-tmp-alertmanager.yml");
+    std::fs::write(&stray, "half").expect("a stray temporary");
+
+    obsgen(&demo, &["check"]).success();
+    assert!(stray.exists(), "check leaves the tree as it is");
+
+    let build = obsgen(&demo, &["build"]);
+    build.success();
+    assert!(!stray.exists(), "the build removed it");
+    assert!(
+        build
+            .stderr
+            .contains("removed 1 temporary files left by an older obsgen"),
+        "{}",
+        build.stderr
+    );
+}

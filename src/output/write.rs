@@ -27,8 +27,8 @@
 //!    leaves the visible tree exactly as it was.
 //! 3. **Switch.** The journal is carried out (whole new folders renamed
 //!    into place, staged files renamed over their targets, deletions),
-//!    then removed with the staging folder. Every step is idempotent, so when a run is killed
-//!    here the next obsgen run ([`recover`], called by `build`, `check` and
+//!    then removed with the staging folder. Every step is idempotent, so
+//!    when a run is killed here the next obsgen run ([`recover`], called by `build`, `check` and
 //!    `diff` before anything else) finishes the same switch: the tree ends
 //!    as the new one. Until then readers may see a mix of whole old and
 //!    whole new files, never a partial file or a temporary one.
@@ -62,7 +62,8 @@ pub const INDEX_FILE: &str = ".obsgen-index";
 pub const JOURNAL_FILE: &str = ".obsgen-journal";
 /// The prefix of staging folders, at the root of the output directory.
 pub const STAGING_PREFIX: &str = ".obsgen-staging-";
-/// Temporary siblings written by obsgen before 0.2; removed on sight.
+/// Temporary siblings written by obsgen before it staged its writes;
+/// removed by the next build ([`remove_legacy_temporaries`]).
 const LEGACY_TEMP_PREFIX: &str = ".obsgen-tmp-";
 /// The folder of a staging folder that holds fresh top-level folders in
 /// the tree's layout (the other staged files have numbers for names).
@@ -416,19 +417,19 @@ impl<'a> TreeUpdate<'a> {
         Ok(number)
     }
 
-    /// The top-level folder of `relative` when a build stages it whole:
-    /// it was missing when the build first looked (once per folder; the
-    /// lock keeps other obsgen runs out meanwhile).
-    fn fresh_top<'p>(&self, relative: &'p str) -> Result<Option<&'p str>, OutputError> {
+    /// Whether a build stages `relative` in its top-level folder, whole:
+    /// the folder was missing when the build first looked (once per
+    /// folder; the lock keeps other obsgen runs out meanwhile).
+    fn under_fresh_top(&self, relative: &str) -> Result<bool, OutputError> {
         if self.mode != Mode::Write {
-            return Ok(None);
+            return Ok(false);
         }
         let Some((top, _)) = relative.split_once('/') else {
-            return Ok(None);
+            return Ok(false);
         };
         let mut tops = self.fresh_tops.lock().map_err(|_| poisoned())?;
         if let Some(&fresh) = tops.get(top) {
-            return Ok(fresh.then_some(top));
+            return Ok(fresh);
         }
         let path = self.out_dir.join(top);
         let fresh = match fs::symlink_metadata(&path) {
@@ -437,7 +438,7 @@ impl<'a> TreeUpdate<'a> {
             Err(error) => return Err(io("reading", &path)(error)),
         };
         tops.insert(top.to_string(), fresh);
-        Ok(fresh.then_some(top))
+        Ok(fresh)
     }
 
     /// Writes a file under a fresh top-level folder into the staged tree,
@@ -476,7 +477,7 @@ impl<'a> TreeUpdate<'a> {
                 });
             }
         }
-        if self.fresh_top(relative)?.is_some() {
+        if self.under_fresh_top(relative)? {
             // Nothing can be on disk under a folder that is not there.
             let hash = (!has_header(contents)).then(|| fnv1a64_words(contents));
             self.state()?.index.add(relative, hash);
@@ -1022,20 +1023,7 @@ fn move_one_by_one(
     ready: &mut BTreeSet<String>,
     done: &mut Finished,
 ) -> Result<(), OutputError> {
-    let mut files = Vec::new();
-    let mut folders = vec![(staged_top.to_path_buf(), top.to_string())];
-    while let Some((folder, relative)) = folders.pop() {
-        for entry in fs::read_dir(&folder).map_err(io("listing", &folder))? {
-            let entry = entry.map_err(io("listing", &folder))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = format!("{relative}/{name}");
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                folders.push((entry.path(), path));
-            } else {
-                files.push((entry.path(), path));
-            }
-        }
-    }
+    let mut files = files_below(staged_top, top)?;
     files.sort();
     for (staged, relative) in files {
         make_ready(out_dir, &relative, ready)?;
@@ -1050,20 +1038,24 @@ fn move_one_by_one(
     Ok(())
 }
 
-/// How many files are below `dir`.
-fn count_files(dir: &Path) -> usize {
-    let mut count = 0;
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+/// Every file below `dir`, with its path as `relative` followed by its
+/// path below `dir`.
+fn files_below(dir: &Path, relative: &str) -> Result<Vec<(PathBuf, String)>, OutputError> {
+    let mut files = Vec::new();
+    let mut folders = vec![(dir.to_path_buf(), relative.to_string())];
+    while let Some((folder, relative)) = folders.pop() {
+        for entry in fs::read_dir(&folder).map_err(io("listing", &folder))? {
+            let entry = entry.map_err(io("listing", &folder))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = format!("{relative}/{name}");
             if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                folders.push(entry.path());
+                folders.push((entry.path(), path));
             } else {
-                count += 1;
+                files.push((entry.path(), path));
             }
         }
     }
-    count
+    Ok(files)
 }
 
 fn remove_staging(path: &Path) -> Result<(), OutputError> {
@@ -1085,11 +1077,10 @@ pub fn recover(lock: &OutputLock) -> Result<Recovery, OutputError> {
     match fs::symlink_metadata(out_dir.join(JOURNAL_FILE)) {
         Ok(_) => {
             let done = finish_journal(out_dir, &mut Steps::from_env())?;
-            let whole: usize = done
-                .whole
-                .iter()
-                .map(|top| count_files(&out_dir.join(top)))
-                .sum();
+            let mut whole = 0;
+            for top in &done.whole {
+                whole += files_below(&out_dir.join(top), top)?.len();
+            }
             recovery.finished = Some(done.written.len() + done.removed.len() + whole);
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}

@@ -676,11 +676,13 @@ mod tests {
         path
     }
 
-    fn file(name: &str, text: &str) -> PathBuf {
+    /// A file in a fresh test folder; the folder goes when the first value
+    /// is dropped.
+    fn file(name: &str, text: &str) -> (crate::output::TestDir, PathBuf) {
         let dir = crate::output::test_dir();
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
-        path
+        (dir, path)
     }
 
     #[test]
@@ -691,23 +693,23 @@ mod tests {
             "{ svc(name):: { name: name, n: 1 + 1 } }",
         )
         .unwrap();
-        let path = file(
+        let (_dir, path) = file(
             "a.jsonnet",
             "local lib = import 'lib.libsonnet'; lib.svc('x')",
         );
         let root = path.parent().unwrap().to_path_buf();
-        let value = evaluate(&path, &root, &[library], &[]).unwrap();
+        let value = evaluate(&path, &root, &[library.to_path_buf()], &[]).unwrap();
         assert_eq!(value, serde_json::json!({"name": "x", "n": 2}));
     }
 
     #[test]
     fn errors_point_at_the_place() {
-        let path = file("b.jsonnet", "{\n  a: error 'boom',\n}");
+        let (_dir, path) = file("b.jsonnet", "{\n  a: error 'boom',\n}");
         let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert_eq!(error.message, "boom");
         assert_eq!(error.position.line, 2);
 
-        let path = file("c.jsonnet", "{ a: }");
+        let (_dir, path) = file("c.jsonnet", "{ a: }");
         let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert!(
             error.message.starts_with("Jsonnet syntax error"),
@@ -715,10 +717,10 @@ mod tests {
             error.message
         );
 
-        let path = file("d.jsonnet", "local f(x) = f(x + 1); f(0)");
+        let (_dir, path) = file("d.jsonnet", "local f(x) = f(x + 1); f(0)");
         assert!(evaluate(&path, path.parent().unwrap(), &[], &[]).is_err());
 
-        let path = file("e.jsonnet", "import 'missing.libsonnet'");
+        let (_dir, path) = file("e.jsonnet", "import 'missing.libsonnet'");
         let error = evaluate(&path, path.parent().unwrap(), &[], &[]).unwrap_err();
         assert!(
             error.message.contains("missing.libsonnet"),
@@ -729,7 +731,7 @@ mod tests {
 
     #[test]
     fn embedded_library_is_the_last_resort() {
-        let path = file("f.jsonnet", "(import 'e.libsonnet').x");
+        let (_dir, path) = file("f.jsonnet", "(import 'e.libsonnet').x");
         assert_eq!(
             evaluate(
                 &path,
@@ -823,7 +825,7 @@ mod tests {
     #[test]
     fn slow_evaluation_is_stopped_by_the_time_limit() {
         // Quadratic work that would take minutes.
-        let path = file(
+        let (_dir, path) = file(
             "slow.jsonnet",
             "std.foldl(function(acc, i) acc + std.foldl(function(a, b) a + b, std.range(0, 100000), 0), std.range(0, 100000), 0)",
         );

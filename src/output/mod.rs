@@ -185,9 +185,36 @@ pub fn check_path(path: &str) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// A fresh, empty directory for a unit test.
+/// A fresh, empty directory for a unit test, removed again when the test
+/// drops it (also when the test fails), so test runs leave nothing behind.
 #[cfg(test)]
-pub(crate) fn test_dir() -> std::path::PathBuf {
+pub(crate) struct TestDir(std::path::PathBuf);
+
+#[cfg(test)]
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, empty directory for a unit test; see [`TestDir`].
+#[cfg(test)]
+pub(crate) fn test_dir() -> TestDir {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -197,7 +224,7 @@ pub(crate) fn test_dir() -> std::path::PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("creating a test directory");
-    dir
+    TestDir(dir)
 }
 
 #[cfg(test)]

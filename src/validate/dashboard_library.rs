@@ -122,7 +122,6 @@ mod tests {
             crate::load::EMBEDDED_LIBRARY,
         )
         .expect("the shipped library evaluates");
-        let _ = std::fs::remove_dir_all(&dir);
         let mut diagnostics = Vec::new();
         let rows = check(&document(value), &Sources::new(), &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");

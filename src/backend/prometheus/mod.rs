@@ -190,7 +190,7 @@ pub(crate) fn model_from(platform: &str, services: &[&str]) -> crate::model::Mod
             .expect("writing a service");
     }
     let compilation = crate::compile::check(&dir).expect("loading");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let errors: Vec<_> = compilation
         .diagnostics
         .iter()

@@ -50,14 +50,19 @@ pub fn build(
             .entry(service.spec.metadata.name.clone())
             .or_insert(service.spec.spec.framework);
     }
-    let mut services: Vec<Service> = services
-        .into_iter()
-        .map(|service| build_service(&platform, &service, &frameworks))
-        .collect();
+    // In any order on every core: the sort below puts them in place.
+    let mut services: Vec<Service> =
+        crate::parallel::unordered(services, PARALLEL_MIN, |service| {
+            build_service(&platform, &service, &frameworks)
+        });
     services.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.source.cmp(&b.source)));
     services.dedup_by(|b, a| a.name == b.name);
     Model { platform, services }
 }
+
+/// Fewer services than this are built on one core: starting threads would
+/// cost more than it saves.
+const PARALLEL_MIN: usize = 256;
 
 fn build_platform(doc: &Sourced<PlatformManifest>) -> Platform {
     let spec = &doc.spec.spec;

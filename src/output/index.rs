@@ -92,12 +92,12 @@ impl PreviousIndex {
         Some(self.entry(*self.lines.get(position)?).1)
     }
 
-    /// Every entry: the path and the hash recorded for it, sorted by path.
     /// How many files it lists.
     pub fn files(&self) -> usize {
         self.lines.len()
     }
 
+    /// Every entry: the path and the hash recorded for it, sorted by path.
     pub fn entries(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         self.lines.iter().map(|&range| self.entry(range))
     }
@@ -107,6 +107,9 @@ impl PreviousIndex {
         self.text
     }
 }
+
+/// Fewer paths than this are sorted on one core.
+const PARALLEL_SORT_MIN: usize = 1 << 14;
 
 /// The index a build is writing: each generated path, with the hash of
 /// its bytes for files without a header. The paths are kept end to end in
@@ -136,11 +139,13 @@ impl NewIndex {
 
     /// Sorts the entries; a path listed twice (generated twice) is an error.
     pub fn finish(self) -> Result<FinishedIndex, String> {
-        let NewIndex { paths, mut entries } = self;
+        let NewIndex { paths, entries } = self;
         let path = |&(start, end, _): &(usize, usize, Option<u64>)| -> &str {
             paths.get(start..end).unwrap_or_default()
         };
-        entries.sort_unstable_by(|a, b| path(a).cmp(path(b)));
+        let entries = crate::parallel::sort_unstable_by(entries, PARALLEL_SORT_MIN, |a, b| {
+            path(a).cmp(path(b))
+        });
         if let Some(pair) = entries.windows(2).find(|pair| match pair {
             [a, b] => path(a) == path(b),
             _ => false,

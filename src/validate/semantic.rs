@@ -410,7 +410,8 @@ fn check_label_name(report: &mut Reporter<'_>, pointer: &str, name: &str) {
     }
 }
 
-/// Checks every service against the platform and the other services.
+/// Checks every service against the platform and the other services: the
+/// names across the repository first, then each service on every core.
 /// `invalid` names the services whose manifests failed the schema: they
 /// exist, their own errors are reported, and depending on them is no error.
 pub fn check_services(
@@ -457,11 +458,24 @@ pub fn check_services(
                 uid_of.insert(uid, name);
             }
         }
-        check_service(&mut report, platform, service, &frameworks);
-        check_dashboards(&mut report, service);
-        check_logs(&mut report, platform, service);
-        check_service_tracing(&mut report, platform, service);
     }
+    // The rest looks at one service at a time: on every core, its
+    // diagnostics in the services' order.
+    let found = crate::parallel::in_parts(services.to_vec(), 256, |part| {
+        let mut found = Vec::new();
+        for (document, service) in part {
+            let mut report = Reporter {
+                document,
+                diagnostics: &mut found,
+            };
+            check_service(&mut report, platform, service, &frameworks);
+            check_dashboards(&mut report, service);
+            check_logs(&mut report, platform, service);
+            check_service_tracing(&mut report, platform, service);
+        }
+        found
+    });
+    diagnostics.extend(found.into_iter().flatten());
 }
 
 fn check_service(

@@ -33,45 +33,67 @@ fn error(document: &Document, pointer: &str, message: impl Into<String>) -> Diag
 
 /// Every string (and key) of a document is at most [`MAX_STRING_BYTES`].
 pub fn check_string_lengths(document: &Document, diagnostics: &mut Vec<Diagnostic>) {
-    /// The pointer is built in one buffer as the walk goes: a manifest has
-    /// hundreds of nodes, and almost never a diagnostic.
-    fn walk(document: &Document, pointer: &mut String, value: &Value, out: &mut Vec<Diagnostic>) {
+    /// A step of the way from the document's root to a node.
+    enum Step<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    /// The JSON pointer of the steps: built only for a diagnostic, as a
+    /// manifest has hundreds of nodes and almost never a diagnostic.
+    fn pointer(steps: &[Step<'_>]) -> String {
+        let mut pointer = String::new();
+        for step in steps {
+            match step {
+                Step::Key(key) => {
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(key));
+                }
+                Step::Index(index) => {
+                    let _ = write!(pointer, "/{index}");
+                }
+            }
+        }
+        pointer
+    }
+    fn walk<'a>(
+        document: &Document,
+        steps: &mut Vec<Step<'a>>,
+        value: &'a Value,
+        out: &mut Vec<Diagnostic>,
+    ) {
         match value {
             Value::String(text) if text.len() > MAX_STRING_BYTES => out.push(
-                error(document, pointer, "the value is too long")
+                error(document, &pointer(steps), "the value is too long")
                     .expected(format!("at most {MAX_STRING_BYTES} bytes"))
                     .found(format!("{} bytes", text.len()))
                     .hint("see docs/limits.md; a manifest field never needs this much"),
             ),
             Value::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    let length = pointer.len();
-                    let _ = write!(pointer, "/{index}");
-                    walk(document, pointer, item, out);
-                    pointer.truncate(length);
+                    steps.push(Step::Index(index));
+                    walk(document, steps, item, out);
+                    steps.pop();
                 }
             }
             Value::Object(members) => {
                 for (key, item) in members {
                     if key.len() > MAX_STRING_BYTES {
                         out.push(
-                            error(document, pointer, "a key is too long")
+                            error(document, &pointer(steps), "a key is too long")
                                 .expected(format!("at most {MAX_STRING_BYTES} bytes"))
                                 .found(format!("{} bytes", key.len())),
                         );
                         continue;
                     }
-                    let length = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&escape_pointer(key));
-                    walk(document, pointer, item, out);
-                    pointer.truncate(length);
+                    steps.push(Step::Key(key));
+                    walk(document, steps, item, out);
+                    steps.pop();
                 }
             }
             _ => {}
         }
     }
-    walk(document, &mut String::new(), &document.value, diagnostics);
+    walk(document, &mut Vec::new(), &document.value, diagnostics);
 }
 
 /// The platform's values, by Alertmanager's and Kubernetes' rules.

@@ -205,10 +205,14 @@ impl Incremental {
         })
     }
 
-    /// Records what this build rendered or kept. A cache that cannot be
-    /// written only makes the next run slower: the error is ignored.
+    /// Records what this build rendered or kept, unless the cache holds
+    /// exactly that already (an up-to-date build of 100,000 services would
+    /// write 150 MB to say the same again). A cache that cannot be written
+    /// only makes the next run slower: the error is ignored.
     pub fn save(&self, lines: &[std::borrow::Cow<'_, str>]) {
-        let _ = reuse::write(&self.path, lines);
+        if !self.previous.holds(lines) {
+            let _ = reuse::write(&self.path, lines);
+        }
     }
 }
 

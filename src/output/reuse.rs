@@ -188,6 +188,24 @@ impl ReuseCache {
         if sorted { cache } else { Self::default() }
     }
 
+    /// Whether the cache's text is exactly `lines`, as [`write`] would
+    /// write them.
+    pub fn holds(&self, lines: &[std::borrow::Cow<'_, str>]) -> bool {
+        let Some(mut rest) = self.text.strip_prefix(HEADER) else {
+            return false;
+        };
+        for line in lines {
+            match rest
+                .strip_prefix(line.as_ref())
+                .and_then(|after| after.strip_prefix('\n'))
+            {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
     fn line(&self, (start, end): (usize, usize)) -> &str {
         self.text.get(start..end).unwrap_or_default()
     }
@@ -343,6 +361,19 @@ mod tests {
         assert_eq!(cache.files("b", 2), Some(vec![]));
         assert_eq!(cache.files("a", 0x1e), None);
         assert_eq!(cache.files("c", 2), None);
+        // The cache holds exactly the lines it was written from: no fewer,
+        // no more, none changed.
+        assert!(cache.holds(&lines));
+        assert!(!cache.holds(&lines[..1]));
+        let mut more = lines.clone();
+        more.push(entry("c", 3, &[]).into());
+        assert!(!cache.holds(&more));
+        let changed: Vec<std::borrow::Cow<'_, str>> =
+            vec![lines[0].clone(), entry("b", 3, &[]).into()];
+        assert!(!cache.holds(&changed));
+        assert!(!ReuseCache::default().holds(&[]));
+        assert!(ReuseCache::parse(HEADER.to_string()).holds(&[]));
+        assert!(!ReuseCache::parse(format!("{HEADER}a\t1\n")).holds(&["a\t1".into(), "".into()]));
         assert!(
             std::fs::read_to_string(folder.join(CACHE_DIR).join(".gitignore"))
                 .unwrap()

@@ -147,6 +147,15 @@ fn builds_that_keep_unchanged_services_write_what_a_full_render_writes() {
         "the cache records metadata: {}",
         &cache_text[..cache_text.len().min(600)]
     );
+    // A build that changes nothing leaves the cache as it is: the same
+    // file, not written again.
+    let stamps = cache_stamps(&cache);
+    obsgen(root, &["build"]).success();
+    assert_eq!(
+        cache_stamps(&cache),
+        stamps,
+        "an up-to-date build wrote the render cache again"
+    );
     let modified = std::fs::metadata(&rule)
         .and_then(|m| m.modified())
         .expect("a time");
@@ -183,6 +192,27 @@ fn builds_that_keep_unchanged_services_write_what_a_full_render_writes() {
     // And removing it is always safe.
     std::fs::remove_dir_all(&cache).expect("removing the cache");
     assert_eq!(build_matches_full_render(root, "no cache"), fourth);
+}
+
+/// Each render cache file in `cache`, with its inode and modification time.
+fn cache_stamps(cache: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut stamps: Vec<_> = std::fs::read_dir(cache)
+        .expect("the cache folder")
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("render-"))
+        .map(|entry| {
+            let meta = entry.metadata().expect("a cache file's metadata");
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                meta.ino(),
+                meta.modified().expect("a modification time"),
+            )
+        })
+        .collect();
+    stamps.sort();
+    assert!(!stamps.is_empty(), "no render cache in {}", cache.display());
+    stamps
 }
 
 /// The text of every render cache file in `cache`.

@@ -27,7 +27,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         None => output_dir::open(cli, true)?
             .context("the output directory exists once it has been created")?,
     };
-    let swept = crate::output::remove_legacy_temporaries(&lock)
+    let seen = crate::output::reuse::swept_path(&cli.root, lock.path());
+    let swept = crate::output::remove_legacy_temporaries(&lock, Some(&seen))
         .with_context(|| format!("writing `{}`", lock.path().display()))?;
     if swept > 0 {
         errln!(

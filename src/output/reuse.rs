@@ -89,7 +89,17 @@ impl FileStat {
         None
     }
 
-    fn parse(text: &str) -> Option<Option<Self>> {
+    /// Appends the metadata as the cache records it.
+    pub fn write_to(&self, out: &mut String) {
+        let _ = write!(
+            out,
+            "{}:{}:{}:{}",
+            self.size, self.modified_ns, self.changed_ns, self.inode
+        );
+    }
+
+    /// Reads metadata [`FileStat::write_to`] wrote (`-`: none recorded).
+    pub fn parse(text: &str) -> Option<Option<Self>> {
         if text == "-" {
             return Some(None);
         }
@@ -138,11 +148,22 @@ pub fn binary_salt() -> Option<u64> {
 
 /// The cache file of the output directory `out_dir`, under `root`.
 pub fn cache_path(root: &Path, out_dir: &Path) -> PathBuf {
+    cache_file(root, out_dir, "render")
+}
+
+/// Where a build records the metadata of the output folders it listed
+/// for temporaries of older obsgen versions (see
+/// [`super::write::remove_legacy_temporaries`]): beside the render cache.
+pub fn swept_path(root: &Path, out_dir: &Path) -> PathBuf {
+    cache_file(root, out_dir, "swept")
+}
+
+fn cache_file(root: &Path, out_dir: &Path, kind: &str) -> PathBuf {
     let out = out_dir
         .canonicalize()
         .unwrap_or_else(|_| out_dir.to_path_buf());
     let name = format!(
-        "render-{:016x}",
+        "{kind}-{:016x}",
         fnv1a64_words(out.to_string_lossy().as_bytes())
     );
     root.join(CACHE_DIR).join(name)
@@ -266,13 +287,7 @@ pub fn entry(service: &str, fingerprint: u64, files: &[RecordedFile<'_>]) -> Str
         let header = if file.header { "h" } else { "-" };
         let _ = write!(line, "\t{}\t{:x}\t{header}\t", file.path, file.hash);
         match file.stat {
-            Some(stat) => {
-                let _ = write!(
-                    line,
-                    "{}:{}:{}:{}",
-                    stat.size, stat.modified_ns, stat.changed_ns, stat.inode
-                );
-            }
+            Some(stat) => stat.write_to(&mut line),
             None => line.push('-'),
         }
     }
@@ -297,6 +312,20 @@ pub fn rendered_entry(service: &str, fingerprint: u64, files: &super::OutputSet)
 /// Writes the cache (lines in service-name order) to `path`, replacing it
 /// in one rename; creates the cache folder with its `.gitignore`.
 pub fn write(path: &Path, lines: &[std::borrow::Cow<'_, str>]) -> std::io::Result<()> {
+    let mut text = String::with_capacity(
+        HEADER.len() + lines.iter().map(|line| line.len() + 1).sum::<usize>(),
+    );
+    text.push_str(HEADER);
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    write_cache_file(path, &text)
+}
+
+/// Writes a file of the cache folder whole (a temporary, then a rename),
+/// creating the folder and its `.gitignore` when missing.
+pub fn write_cache_file(path: &Path, text: &str) -> std::io::Result<()> {
     let Some(folder) = path.parent() else {
         return Ok(());
     };
@@ -307,14 +336,6 @@ pub fn write(path: &Path, lines: &[std::borrow::Cow<'_, str>]) -> std::io::Resul
             &ignore,
             "# obsgen's render cache: machine-local, never committed.\n*\n",
         )?;
-    }
-    let mut text = String::with_capacity(
-        HEADER.len() + lines.iter().map(|line| line.len() + 1).sum::<usize>(),
-    );
-    text.push_str(HEADER);
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
     }
     let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&temporary, text)?;

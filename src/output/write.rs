@@ -359,9 +359,7 @@ impl<'a> TreeUpdate<'a> {
             safe_folders: Mutex::new(BTreeSet::new()),
             fresh_tops: Mutex::new(BTreeMap::new()),
             tree_folders: Mutex::new(BTreeSet::new()),
-            started_ns: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)),
+            started_ns: now_ns(),
             byte_limit,
             finished: false,
         })
@@ -801,7 +799,7 @@ pub fn write(out_dir: &Path, set: &OutputSet) -> Result<WriteSummary, OutputErro
     fs::create_dir_all(out_dir).map_err(io("creating", out_dir))?;
     let lock = lock(out_dir, timeout_from_env(), &mut || {})?;
     recover(&lock)?;
-    remove_legacy_temporaries(&lock)?;
+    remove_legacy_temporaries(&lock, None)?;
     write_locked(&lock, set)
 }
 
@@ -1104,16 +1102,100 @@ pub fn recover(lock: &OutputLock) -> Result<Recovery, OutputError> {
 /// Removes the temporary files (`.obsgen-tmp-*`) that obsgen wrote beside
 /// its targets before it staged its writes, and that a killed run of it
 /// left behind, from every folder the index names. Only a build calls it:
-/// a stray temporary changes nothing `check` or `diff` compare, and the
-/// sweep lists every generated folder (a million entries at 100,000
-/// services). Returns how many it removed.
-pub fn remove_legacy_temporaries(lock: &OutputLock) -> Result<usize, OutputError> {
+/// a stray temporary changes nothing `check` or `diff` compare. Returns how
+/// many it removed.
+///
+/// Listing every generated folder reads a million entries at 100,000
+/// services (0.5-0.6 s). So, given `seen`, the sweep records there each
+/// folder's metadata as the render cache records files' (and only when its
+/// change time was already two seconds old, see [`super::reuse`]): a
+/// folder whose metadata is still the recorded one has had no entry added
+/// or removed since it was listed, and is not listed again. Adding a file
+/// to a folder changes its change time, which no user can set back.
+pub fn remove_legacy_temporaries(
+    lock: &OutputLock,
+    seen: Option<&Path>,
+) -> Result<usize, OutputError> {
     let out_dir = lock.path();
+    let started_ns = now_ns();
     let mut removed = 0;
-    // The folders of the files the index lists, each checked once. Only
-    // the folders are needed: the index (a million lines at 100,000
-    // services, sorted, so a folder's files come together) is not parsed
-    // into entries.
+    let recorded = seen.map(read_swept).unwrap_or_default();
+    let mut record = String::from(SWEPT_HEADER);
+    for folder in generated_folders(out_dir)? {
+        let path = out_dir.join(&folder);
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let stat = FileStat::of(&meta);
+        if stat.is_some() && recorded.get(folder.as_str()) == stat.as_ref() {
+            write_swept_line(&mut record, &folder, stat);
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(&path) else {
+            continue;
+        };
+        let mut removed_here = 0;
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .as_encoded_bytes()
+                .starts_with(LEGACY_TEMP_PREFIX.as_bytes())
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                fs::remove_file(entry.path()).map_err(io("removing", &entry.path()))?;
+                removed_here += 1;
+            }
+        }
+        removed += removed_here;
+        // A folder this sweep changed is listed again next time.
+        if removed_here == 0 {
+            write_swept_line(&mut record, &folder, FileStat::trusted(&meta, started_ns));
+        }
+    }
+    if let Some(seen) = seen
+        && fs::read(seen).ok().as_deref() != Some(record.as_bytes())
+    {
+        // Without the record the next build only lists every folder.
+        let _ = super::reuse::write_cache_file(seen, &record);
+    }
+    Ok(removed)
+}
+
+/// The first line of the record of swept folders.
+const SWEPT_HEADER: &str = "# obsgen: output folders listed for temporaries of older versions, with their metadata then. Safe to delete.\n";
+
+fn write_swept_line(record: &mut String, folder: &str, stat: Option<FileStat>) {
+    if let Some(stat) = stat {
+        stat.write_to(record);
+        record.push('\t');
+        record.push_str(folder);
+        record.push('\n');
+    }
+}
+
+/// The folders and their metadata a sweep recorded; empty when there is
+/// no record or it is not one.
+fn read_swept(path: &Path) -> BTreeMap<String, FileStat> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    let Some(lines) = text.strip_prefix(SWEPT_HEADER) else {
+        return BTreeMap::new();
+    };
+    lines
+        .lines()
+        .filter_map(|line| {
+            let (stat, folder) = line.split_once('\t')?;
+            Some((folder.to_string(), FileStat::parse(stat)??))
+        })
+        .collect()
+}
+
+/// The folders of the files the index lists (`""` for the output folder
+/// itself), each once, when they are safe to look into. Only the folders
+/// are needed: the index (a million lines at 100,000 services, sorted, so
+/// a folder's files come together) is not parsed into entries.
+fn generated_folders(out_dir: &Path) -> Result<BTreeSet<String>, OutputError> {
     let index = read_regular(&out_dir.join(INDEX_FILE))?.unwrap_or_default();
     let mut listed: BTreeSet<&[u8]> = BTreeSet::new();
     let mut last: &[u8] = b"";
@@ -1129,7 +1211,7 @@ pub fn remove_legacy_temporaries(lock: &OutputLock) -> Result<usize, OutputError
         }
     }
     let mut folders = BTreeSet::new();
-    folders.insert(PathBuf::new());
+    folders.insert(String::new());
     for folder in listed {
         let Ok(folder) = std::str::from_utf8(folder) else {
             continue;
@@ -1137,26 +1219,17 @@ pub fn remove_legacy_temporaries(lock: &OutputLock) -> Result<usize, OutputError
         if check_path(folder).is_ok()
             && refuse_symlinked_parents(out_dir, &format!("{folder}/-")).is_ok()
         {
-            folders.insert(PathBuf::from(folder));
+            folders.insert(folder.to_string());
         }
     }
-    for folder in folders {
-        let Ok(entries) = fs::read_dir(out_dir.join(&folder)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry
-                .file_name()
-                .as_encoded_bytes()
-                .starts_with(LEGACY_TEMP_PREFIX.as_bytes())
-                && entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                fs::remove_file(entry.path()).map_err(io("removing", &entry.path()))?;
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
+    Ok(folders)
+}
+
+/// Now, in nanoseconds since the Unix epoch (0 when the clock is before it).
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
 }
 
 /// Creates and writes a new file (failing if the name exists). Not
@@ -1360,6 +1433,55 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_lists_again_only_folders_whose_metadata_changed() {
+        let dir = crate::output::test_dir();
+        let out = dir.join("out");
+        for folder in ["a", "b"] {
+            fs::create_dir_all(out.join(folder)).unwrap();
+            fs::write(out.join(folder).join("x.yml"), "x").unwrap();
+        }
+        fs::write(
+            out.join(INDEX_FILE),
+            format!("{}a/x.yml\nb/x.yml\n", crate::output::index::INDEX_HEADER),
+        )
+        .unwrap();
+        let seen = dir.join("swept");
+        let sweep = |seen: Option<&Path>| remove_legacy_temporaries(&locked(&out), seen).unwrap();
+        let recorded = || read_swept(&seen).into_keys().collect::<Vec<_>>();
+
+        // Folders changed within the last two seconds are not recorded.
+        assert_eq!(sweep(Some(&seen)), 0);
+        assert!(recorded().is_empty(), "{:?}", recorded());
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_eq!(sweep(Some(&seen)), 0);
+        assert_eq!(recorded(), ["", "a", "b"]);
+
+        // A temporary changes its folder's metadata: that folder is listed
+        // again, and recorded again once this sweep's own change is old.
+        fs::write(out.join("a/.obsgen-tmp-x.yml"), "half").unwrap();
+        assert_eq!(sweep(Some(&seen)), 1);
+        assert!(!out.join("a/.obsgen-tmp-x.yml").exists());
+        assert_eq!(recorded(), ["", "b"]);
+
+        // A folder whose metadata is the recorded one is not listed: here
+        // the record is made to say what `b` is now, temporary included.
+        fs::write(out.join("b/.obsgen-tmp-x.yml"), "half").unwrap();
+        let mut record = String::from(SWEPT_HEADER);
+        let now = FileStat::of(&fs::symlink_metadata(out.join("b")).unwrap());
+        write_swept_line(&mut record, "b", now);
+        fs::write(&seen, record).unwrap();
+        assert_eq!(sweep(Some(&seen)), 0);
+        assert!(out.join("b/.obsgen-tmp-x.yml").exists());
+        // Without a record every folder is listed.
+        assert_eq!(sweep(None), 1);
+        assert!(!out.join("b/.obsgen-tmp-x.yml").exists());
+        // A damaged record is no record.
+        fs::write(out.join("b/.obsgen-tmp-y.yml"), "half").unwrap();
+        fs::write(&seen, "not a record\n").unwrap();
+        assert_eq!(sweep(Some(&seen)), 1);
+    }
+
+    #[test]
     fn a_committed_journal_is_finished_and_uncommitted_staging_discarded() {
         let dir = crate::output::test_dir();
         write(
@@ -1393,7 +1515,7 @@ mod tests {
         assert_eq!(recovery.finished, Some(2));
         assert_eq!(recovery.discarded, 1);
         assert!(dir.join(".obsgen-tmp-a.yml").exists());
-        assert_eq!(remove_legacy_temporaries(&locked(&dir)).unwrap(), 1);
+        assert_eq!(remove_legacy_temporaries(&locked(&dir), None).unwrap(), 1);
         let names: BTreeSet<_> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

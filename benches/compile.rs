@@ -212,7 +212,8 @@ fn obsgen_timed(root: &Path, args: &[&str]) -> (Duration, u64) {
 /// Flushes every dirty page to disk (`sync`) before a timed write, so that
 /// neither the fresh build nor the copy pays for the other's writeback, or
 /// for the deletion of the previous tree (on a disk mounted with `discard`
-/// that took longer than the copy itself).
+/// that took longer than the copy itself); and before each later command,
+/// so that none pays for the deletion of the copy or the one before it.
 fn settle() {
     let status = std::process::Command::new("sync")
         .status()
@@ -290,20 +291,28 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
         assert!(status.success(), "cp -r failed");
         record(1, (started.elapsed(), 0));
         std::fs::remove_dir_all(&copy).expect("removing the copy");
+        // Every later command starts once the disk has caught up with the
+        // one before it (deleting the copy above, the render cache a build
+        // wrote), as the fresh build and the copy do.
+        settle();
         // The first build after the fresh one reads every file back (their
         // metadata is recorded once two seconds old: src/output/reuse.rs);
         // the next ones, as on a working copy, do not.
         std::thread::sleep(Duration::from_millis(2100));
         record(2, obsgen_timed(root, &build));
+        settle();
         record(3, obsgen_timed(root, &build));
+        settle();
         record(4, obsgen_timed(root, &check));
         std::fs::write(&changed, &edited).expect("editing a manifest");
+        settle();
         record(5, obsgen_timed(root, &build));
         std::fs::write(&changed, &original).expect("restoring the manifest");
         obsgen_timed(root, &build);
         // As on a fresh clone in CI: no render cache, every service rendered.
         let cache = root.join(".obsgen-cache");
         let _ = std::fs::remove_dir_all(&cache);
+        settle();
         record(6, obsgen_timed(root, &check));
         let _ = std::fs::remove_dir_all(&cache);
     }

@@ -27,6 +27,8 @@
 //! in `.obsgen-cache/` at the repository root, one file per output
 //! directory, and that folder holds a `.gitignore` of `*` so that it is
 //! never committed. Only `build` writes it; `check` and `diff` only read.
+//! Beside it, a build keeps the record of the output folders it looked
+//! through for older versions' temporaries ([`swept_path`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -334,7 +336,7 @@ pub fn write_cache_file(path: &Path, text: &str) -> std::io::Result<()> {
     if !ignore.exists() {
         std::fs::write(
             &ignore,
-            "# obsgen's render cache: machine-local, never committed.\n*\n",
+            "# obsgen's render cache and sweep record: machine-local, never committed.\n*\n",
         )?;
     }
     let temporary = path.with_extension(format!("tmp-{}", std::process::id()));

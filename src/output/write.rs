@@ -28,10 +28,11 @@
 //! 3. **Switch.** The journal is carried out (whole new folders renamed
 //!    into place, staged files renamed over their targets, deletions),
 //!    then removed with the staging folder. Every step is idempotent, so
-//!    when a run is killed here the next obsgen run ([`recover`], called by `build`, `check` and
-//!    `diff` before anything else) finishes the same switch: the tree ends
-//!    as the new one. Until then readers may see a mix of whole old and
-//!    whole new files, never a partial file or a temporary one.
+//!    when a run is killed here the next obsgen run ([`recover`], called
+//!    by `build`, `check` and `diff` before anything else) finishes the
+//!    same switch: the tree ends as the new one. Until then readers may
+//!    see a mix of whole old and whole new files, never a partial file or
+//!    a temporary one.
 //!
 //! Unchanged files are not rewritten (their mtime stays, so build systems
 //! and `make` see no change). Files are not `fsync`ed (see

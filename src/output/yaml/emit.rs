@@ -16,8 +16,11 @@
 //!   printable ASCII, no `": "`, `" #"` or trailing `:`, not a YAML keyword,
 //!   short enough never to be folded), for printable-ASCII scalars that are
 //!   certainly double-quoted (decimal numbers, text with `": "`), for
-//!   integers and booleans, and for block literals of printable ASCII;
-//! - everything else — quoting, escaping, folding, floats, non-ASCII text —
+//!   integers and booleans, for block literals of printable ASCII, and for
+//!   long lines of obviously plain text, folded (`>-`) as serde-saphyr's
+//!   `write_folded_block` folds them (alert annotations and URLs: handing
+//!   them to serde-saphyr was a twentieth of a fresh build's CPU);
+//! - everything else — quoting, escaping, other folding, floats, non-ASCII text —
 //!   is handed to serde-saphyr itself for that one scalar, and its output is
 //!   spliced in (a block scalar's body re-indented to its column). So
 //!   correctness never rests on re-deriving YAML's quoting rules here.
@@ -91,6 +94,59 @@ fn is_obviously_plain_value(s: &str) -> bool {
         && !s.contains(": ")
         && !s.contains(" #")
         && !is_keyword(s)
+}
+
+/// Whether serde-saphyr folds `s` (`>-`) and the native path below writes
+/// it as serde-saphyr does: one line of printable ASCII, longer than the
+/// folding width, that is [`is_obviously_plain_value`] but for its length.
+fn is_obviously_folded(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    bytes.len() > FOLD_WIDTH
+        && starts_unambiguously(s, *first)
+        && *last != b' '
+        && *last != b':'
+        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
+        && !s.contains(": ")
+        && !s.contains(" #")
+}
+
+/// The lines serde-saphyr's `write_folded_block` breaks `line` into (one
+/// line of printable ASCII, no leading space): a break replaces one space of
+/// the last run of spaces before the column passes [`FOLD_WIDTH`], the rest
+/// of the run stays at the end of the line before it. Its quirks are kept:
+/// the count restarts at zero with the character that caused the break, and
+/// a line that reaches the width with no space in it ends the folding.
+fn folded_lines(line: &str) -> Vec<&str> {
+    let bytes = line.as_bytes();
+    let mut lines = Vec::with_capacity(bytes.len() / FOLD_WIDTH + 1);
+    let mut start = 0;
+    let mut column = 0;
+    // Where the last whole run of spaces ends.
+    let mut last_run_end: Option<usize> = None;
+    let mut in_run = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b' ' {
+            in_run = true;
+        } else if in_run {
+            last_run_end = Some(i);
+            in_run = false;
+        }
+        column += 1;
+        if column > FOLD_WIDTH {
+            let Some(run_end) = last_run_end.take() else {
+                break;
+            };
+            // The run but its last space stays on the line.
+            lines.push(line.get(start..run_end - 1).unwrap_or_default());
+            start = run_end;
+            column = 0;
+        }
+    }
+    lines.push(line.get(start..).unwrap_or_default());
+    lines
 }
 
 /// Whether serde-saphyr certainly double-quotes `s` as a value, with no
@@ -311,6 +367,18 @@ impl<'o> Emitter<'o> {
         }
     }
 
+    /// A single-line scalar folded natively ([`is_obviously_folded`]).
+    fn native_folded(&mut self, v: &str) {
+        let lines = folded_lines(v);
+        self.block_scalar(
+            |out| out.push_str(">-"),
+            lines.into_iter().map(|text| BodyLine::Text {
+                extra_indent: 0,
+                text,
+            }),
+        );
+    }
+
     /// Writes what serde-saphyr wrote for this scalar alone (`rendered`, a
     /// whole document): one line goes where the scalar goes; a block scalar's
     /// header goes there and its body (at column 2 in `rendered`) moves to
@@ -356,6 +424,9 @@ impl<'o> Emitter<'o> {
             }
         } else if is_obviously_plain_value(v) {
             self.inline_scalar(v);
+            return Ok(());
+        } else if is_obviously_folded(v) {
+            self.native_folded(v);
             return Ok(());
         } else if is_certainly_double_quoted(v) {
             self.write_space_if_pending();

@@ -499,3 +499,34 @@ fn every_short_string_over_a_troublesome_alphabet() {
         same(&rule_file(s));
     }
 }
+
+#[test]
+fn long_lines_fold_where_serde_saphyr_folds_them() {
+    // Words of every length up to past the width, runs of one to three
+    // spaces, and lines that end the folding with a word longer than it.
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = move |below: u32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed % below
+    };
+    for _ in 0..3000 {
+        let mut s = String::from("a");
+        let target = 81 + next(260) as usize;
+        while s.len() < target {
+            let spaces = [1, 1, 1, 1, 2, 3][next(6) as usize];
+            s.push_str(&" ".repeat(spaces));
+            let word = if next(40) == 0 {
+                90
+            } else {
+                1 + next(14) as usize
+            };
+            for _ in 0..word {
+                s.push(char::from(b"abz{}$.=/%-_0"[next(13) as usize]));
+            }
+        }
+        same(&json_shapes(&s));
+        same(&rule_file(&s));
+    }
+}

@@ -109,6 +109,12 @@ pub fn render_all(model: &Model) -> Result<OutputSet, OutputError> {
 /// threads and in no fixed order; a sink must not depend on it.
 pub trait FileSink: Sync {
     fn accept(&self, files: &OutputSet) -> Result<(), OutputError>;
+    /// [`FileSink::accept`], given the hash ([`reuse::hash`]) of each file's
+    /// bytes in the set's order, so that a sink that hashes files need not
+    /// hash them again.
+    fn accept_hashed(&self, files: &OutputSet, _hashes: &[u64]) -> Result<(), OutputError> {
+        self.accept(files)
+    }
     /// Takes one service's files as they already are on disk, without
     /// rendering them, when every one of them still has the recorded hash
     /// (see [`crate::output::reuse`]), updating the metadata recorded for
@@ -206,11 +212,15 @@ pub fn render_reusing<'a>(
             for render in &renderers {
                 render(service, &mut files)?;
             }
-            let entry = fingerprint.filter(|_| record).map(|(_, fingerprint)| {
-                CacheLine::Owned(reuse::rendered_entry(&service.name, fingerprint, &files))
-            });
-            sink.accept(&files)?;
-            Ok(entry)
+            let Some((_, fingerprint)) = fingerprint.filter(|_| record) else {
+                sink.accept(&files)?;
+                return Ok(None);
+            };
+            // Each file is hashed once, for the cache and the sink.
+            let hashes: Vec<u64> = files.iter().map(|(_, bytes)| reuse::hash(bytes)).collect();
+            let entry = reuse::rendered_entry(&service.name, fingerprint, &files, &hashes);
+            sink.accept_hashed(&files, &hashes)?;
+            Ok(Some(CacheLine::Owned(entry)))
         };
     let services = &model.services;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

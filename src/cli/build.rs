@@ -136,6 +136,16 @@ impl crate::backend::FileSink for Counted<'_> {
         Ok(())
     }
 
+    fn accept_hashed(
+        &self,
+        files: &crate::output::OutputSet,
+        hashes: &[u64],
+    ) -> Result<(), crate::output::OutputError> {
+        self.update.accept_hashed(files, hashes)?;
+        self.counter.add_one();
+        Ok(())
+    }
+
     fn reuse(
         &self,
         files: &mut [crate::output::reuse::RecordedFile<'_>],

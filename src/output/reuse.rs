@@ -297,13 +297,23 @@ pub fn entry(service: &str, fingerprint: u64, files: &[RecordedFile<'_>]) -> Str
 }
 
 /// The line recorded for a service whose files were just rendered (their
-/// metadata is not known until the next run reads them).
-pub fn rendered_entry(service: &str, fingerprint: u64, files: &super::OutputSet) -> String {
+/// metadata is not known until the next run reads them); `hashes` are
+/// their [`hash`]es, in the set's order.
+pub fn rendered_entry(
+    service: &str,
+    fingerprint: u64,
+    files: &super::OutputSet,
+    hashes: &[u64],
+) -> String {
     let files: Vec<RecordedFile<'_>> = files
         .iter()
-        .map(|(path, contents)| RecordedFile {
+        .enumerate()
+        .map(|(at, (path, contents))| RecordedFile {
             path,
-            hash: fnv1a64_words(contents),
+            hash: hashes
+                .get(at)
+                .copied()
+                .unwrap_or_else(|| fnv1a64_words(contents)),
             header: super::ownership::has_header(contents),
             stat: None,
         })

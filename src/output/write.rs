@@ -459,8 +459,15 @@ impl<'a> TreeUpdate<'a> {
         Ok(())
     }
 
-    /// Compares (and, for a build, stages) one file.
-    fn file(&self, relative: &str, contents: &[u8]) -> Result<(), OutputError> {
+    /// Compares (and, for a build, stages) one file; `hashed` is the hash
+    /// of its bytes when the caller has it already.
+    fn file(
+        &self,
+        relative: &str,
+        contents: &[u8],
+        hashed: Option<u64>,
+    ) -> Result<(), OutputError> {
+        let hash_of = || hashed.unwrap_or_else(|| fnv1a64_words(contents));
         {
             let mut state = self.state()?;
             // The hash comes once the file is compared: an unchanged file
@@ -478,7 +485,7 @@ impl<'a> TreeUpdate<'a> {
         }
         if self.under_fresh_top(relative)? {
             // Nothing can be on disk under a folder that is not there.
-            let hash = (!has_header(contents)).then(|| fnv1a64_words(contents));
+            let hash = (!has_header(contents)).then(hash_of);
             self.state()?.index.add(relative, hash);
             return self.stage_in_tree(relative, contents);
         }
@@ -490,7 +497,7 @@ impl<'a> TreeUpdate<'a> {
         // one keeps the hash its index entry records.
         let hash = (!has_header(contents)).then(|| match recorded.and_then(current_hash_value) {
             Some(hash) if matches!(compared, Compared::Same) => hash,
-            _ => fnv1a64_words(contents),
+            _ => hash_of(),
         });
         self.state()?.index.add(relative, hash);
         // For a diff: the bytes on disk, if any (a build needs none).
@@ -714,7 +721,15 @@ impl<'a> TreeUpdate<'a> {
 impl FileSink for TreeUpdate<'_> {
     fn accept(&self, files: &OutputSet) -> Result<(), OutputError> {
         for (relative, contents) in files.iter() {
-            self.file(relative, contents)?;
+            self.file(relative, contents, None)?;
+        }
+        Ok(())
+    }
+
+    fn accept_hashed(&self, files: &OutputSet, hashes: &[u64]) -> Result<(), OutputError> {
+        let mut hashes = hashes.iter().copied();
+        for (relative, contents) in files.iter() {
+            self.file(relative, contents, hashes.next())?;
         }
         Ok(())
     }

@@ -120,14 +120,25 @@ fn main() {
             print!("{}", result.table());
             results.push(result);
         }
-        std::fs::remove_dir_all(&root).expect("removing the synthetic repository");
     }
     if results.len() > 1 {
         print!("{}", scaling_table(&results));
     }
 }
 
-/// A temporary folder, removed at the end (also after a panic).
+/// A temporary folder, removed at the end (also after a panic), and only
+/// then: every tree the benchmark writes stays until the end of the run.
+///
+/// Why: on ext4 without a journal (as on this project's benchmark machine),
+/// the kernel avoids reusing an inode freed less than a minute before (five
+/// minutes while its inode table block is dirty; `recently_deleted` in
+/// `fs/ext4/ialloc.c`), checking each freed inode in turn for every file it
+/// creates. Creating 120,000 files just after deleting as many took 8 to
+/// 21 s of system time instead of 2, for `cp -r` and for obsgen alike, and
+/// made the floor of a fresh build vary sevenfold within one run. The
+/// trees need the disk space of about three copies of each size's tree per
+/// timed fresh build (10 GB for 1,000 and 10,000 services, 30 GB with
+/// 100,000).
 struct Scratch(PathBuf);
 
 impl Scratch {
@@ -243,11 +254,6 @@ fn tree_size(dir: &Path) -> (usize, u64) {
 }
 
 fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> CliResult {
-    let out = scratch.join(format!("cli-out-{services}"));
-    let copy = scratch.join(format!("cli-copy-{services}"));
-    let out_arg = out.to_string_lossy().into_owned();
-    let build = ["--out", out_arg.as_str(), "build"];
-    let check = ["--out", out_arg.as_str(), "check"];
     let changed = root
         .join("services")
         .join(TEAMS[0])
@@ -273,27 +279,44 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
         samples[row].push(elapsed);
         peaks[row] = peaks[row].max(peak);
     };
-    let (mut files, mut bytes) = (0, 0);
-    for _ in 0..iterations {
-        let _ = std::fs::remove_dir_all(&out);
-        let _ = std::fs::remove_dir_all(&copy);
-        settle();
-        record(0, obsgen_timed(root, &build));
-        (files, bytes) = tree_size(&out);
+    let copy_timed = |from: &Path, to: &Path| {
         settle();
         let started = Instant::now();
         let status = std::process::Command::new("cp")
             .arg("-r")
-            .arg(&out)
-            .arg(&copy)
+            .arg(from)
+            .arg(to)
             .status()
             .expect("running cp");
         assert!(status.success(), "cp -r failed");
-        record(1, (started.elapsed(), 0));
-        std::fs::remove_dir_all(&copy).expect("removing the copy");
+        (started.elapsed(), 0)
+    };
+    let (mut files, mut bytes) = (0, 0);
+    let mut previous_out: Option<PathBuf> = None;
+    for iteration in 0..iterations {
+        // Every tree gets its own folder and stays until the scratch folder
+        // goes: see `Scratch` for why nothing is deleted between timings.
+        let out = scratch.join(format!("cli-out-{services}-{iteration}"));
+        let copy = scratch.join(format!("cli-copy-{services}-{iteration}"));
+        let out_arg = out.to_string_lossy().into_owned();
+        let build = ["--out", out_arg.as_str(), "build"];
+        let check = ["--out", out_arg.as_str(), "check"];
+        // The copy goes first every other iteration (copying the previous
+        // iteration's tree, the same bytes), so that neither side always
+        // runs on the file system the other has just filled.
+        let copy_first = previous_out.as_ref().filter(|_| iteration % 2 == 1);
+        if let Some(previous) = copy_first {
+            record(1, copy_timed(previous, &copy));
+        }
+        settle();
+        record(0, obsgen_timed(root, &build));
+        (files, bytes) = tree_size(&out);
+        if copy_first.is_none() {
+            record(1, copy_timed(&out, &copy));
+        }
         // Every later command starts once the disk has caught up with the
-        // one before it (deleting the copy above, the render cache a build
-        // wrote), as the fresh build and the copy do.
+        // one before it (the copy above, the render cache a build wrote),
+        // as the fresh build and the copy do.
         settle();
         // The first build after the fresh one reads every file back (their
         // metadata is recorded once two seconds old: src/output/reuse.rs);
@@ -315,8 +338,8 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
         settle();
         record(6, obsgen_timed(root, &check));
         let _ = std::fs::remove_dir_all(&cache);
+        previous_out = Some(out);
     }
-    let _ = std::fs::remove_dir_all(&out);
     CliResult {
         services,
         files,
@@ -513,7 +536,7 @@ fn run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> RunRe
         black_box((&loaded, &validated, &model, &set));
         // Dropping is not part of any stage; neither is cleaning up.
         drop((set, model, validated, loaded));
-        std::fs::remove_dir_all(&out).expect("removing the output tree");
+        // The tree stays until the scratch folder goes (see `Scratch`).
     }
     RunResult {
         services,

@@ -96,10 +96,10 @@ fn render_service_rules(
         }
         return Ok(());
     }
-    let shared = rules::service_rules(model, service, RuleScope::Shared);
+    let shared = rules::service_rule_file(model, service, RuleScope::Shared);
     output.add(
         rules::rule_path(&service.name),
-        yaml::document(&header, &shared.file)?,
+        yaml::document(&header, &shared)?,
     )?;
     for env in &service.environments {
         if let Some(own) = rules::environment_rules(model, service, env) {

@@ -103,6 +103,21 @@ pub struct Annotations {
     pub runbook_url: Option<String>,
 }
 
+/// The alert's value as a percentage, in an alert template.
+const VALUE_PERCENT: &str = "{{ $value | humanizePercentage }}";
+/// The environment's name in an alert template of a shared rule file.
+const EXTERNAL_ENV: &str = "{{ $externalLabels.env }}";
+
+/// [`template_literal`] of an owned string, which is returned as it is
+/// when it holds no `{{`.
+fn template_literal_owned(value: String) -> String {
+    if value.contains("{{") {
+        template_literal(&value)
+    } else {
+        value
+    }
+}
+
 /// A piece of an alert template.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -148,15 +163,36 @@ impl Template {
 
     /// The Prometheus template.
     pub fn source(&self) -> String {
+        let mut source = String::with_capacity(self.source_len());
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(text) if text.contains("{{") => {
+                    source.push_str(&template_literal(text));
+                }
+                Piece::Text(text) => source.push_str(text),
+                Piece::ValuePercent => source.push_str(VALUE_PERCENT),
+                Piece::Label(name) => {
+                    source.push_str("{{ $labels.");
+                    source.push_str(name);
+                    source.push_str(" }}");
+                }
+                Piece::ExternalEnv => source.push_str(EXTERNAL_ENV),
+            }
+        }
+        source
+    }
+
+    /// The length of [`Template::source`] when no text holds `{{`.
+    fn source_len(&self) -> usize {
         self.0
             .iter()
             .map(|piece| match piece {
-                Piece::Text(text) => template_literal(text),
-                Piece::ValuePercent => "{{ $value | humanizePercentage }}".to_string(),
-                Piece::Label(name) => format!("{{{{ $labels.{name} }}}}"),
-                Piece::ExternalEnv => "{{ $externalLabels.env }}".to_string(),
+                Piece::Text(text) => text.len(),
+                Piece::ValuePercent => VALUE_PERCENT.len(),
+                Piece::Label(name) => name.len() + 14,
+                Piece::ExternalEnv => EXTERNAL_ENV.len(),
             })
-            .collect()
+            .sum()
     }
 
     /// What Prometheus expands the template to, on the server of `env`.
@@ -244,22 +280,28 @@ pub struct EmittedAlert {
 impl EmittedAlert {
     /// The alerting rule.
     pub fn rule(&self) -> Rule {
+        self.clone().into_rule()
+    }
+
+    /// The alerting rule, made of the alert's own strings (a rule file
+    /// needs nothing else of it).
+    pub fn into_rule(self) -> Rule {
         Rule {
             record: None,
             alert: Some(self.name.to_string()),
-            expr: Expr(self.expr.clone()),
+            expr: Expr(self.expr),
             hold: Some(self.hold),
             labels: self
                 .labels
-                .iter()
-                .map(|(name, value)| (name.clone(), template_literal(value)))
+                .into_iter()
+                .map(|(name, value)| (name, template_literal_owned(value)))
                 .collect(),
             annotations: Some(Annotations {
                 summary: self.summary.source(),
                 description: self.description.source(),
                 dashboard_url: self.dashboard_url.source(),
                 traces_url: self.traces_url.as_ref().map(Template::source),
-                runbook_url: self.runbook_url.as_deref().map(template_literal),
+                runbook_url: self.runbook_url.map(template_literal_owned),
             }),
         }
     }
@@ -392,25 +434,54 @@ pub fn environment_rules(
     })
 }
 
-/// Builds the rules of `service` for `scope`. A shared file leaves out what
-/// [`environment_rules`] writes per environment.
+/// Builds the rules of `service` for `scope`, and the alerts they hold. A
+/// shared file leaves out what [`environment_rules`] writes per environment.
 pub fn service_rules(model: &Model, service: &Service, scope: RuleScope<'_>) -> ServiceRules {
+    build_rules(model, service, scope, true)
+}
+
+/// The rule file of [`service_rules`] alone, built without copying the
+/// alerts' strings into its rules.
+pub fn service_rule_file(model: &Model, service: &Service, scope: RuleScope<'_>) -> RuleFile {
+    build_rules(model, service, scope, false).file
+}
+
+/// The rules of `alerts`; the alerts are kept in `kept` when it is given
+/// (tests need them), and otherwise taken apart into their rules.
+fn alert_rules(alerts: Vec<EmittedAlert>, kept: Option<&mut Vec<EmittedAlert>>) -> Vec<Rule> {
+    match kept {
+        Some(kept) => {
+            let rules = alerts.iter().map(EmittedAlert::rule).collect();
+            kept.extend(alerts);
+            rules
+        }
+        None => alerts.into_iter().map(EmittedAlert::into_rule).collect(),
+    }
+}
+
+fn build_rules(
+    model: &Model,
+    service: &Service,
+    scope: RuleScope<'_>,
+    keep_alerts: bool,
+) -> ServiceRules {
+    let mut kept = keep_alerts.then(Vec::new);
     let request = metrics::for_framework(service.framework).server;
     let mut groups = Vec::new();
     let mut requests = request_recordings(service, scope, &request);
     requests.push(service_info(service, scope));
     push_group(&mut groups, format!("{}-requests", service.name), requests);
 
-    let mut emitted = vec![unavailable(model, service, scope)];
+    let mut first = vec![unavailable(model, service, scope)];
     if let Some(ingress) = &service.ingress
         && !(matches!(scope, RuleScope::Shared) && per_environment(ingress))
     {
-        emitted.push(proxy_errors(model, service, scope, ingress));
+        first.push(proxy_errors(model, service, scope, ingress));
     }
     push_group(
         &mut groups,
         format!("{}-alerts", service.name),
-        emitted.iter().map(EmittedAlert::rule).collect(),
+        alert_rules(first, kept.as_mut()),
     );
 
     for slo in &service.slos {
@@ -443,13 +514,12 @@ pub fn service_rules(model: &Model, service: &Service, scope: RuleScope<'_>) -> 
         push_group(
             &mut groups,
             format!("{prefix}-alerts"),
-            burns.iter().map(EmittedAlert::rule).collect(),
+            alert_rules(burns, kept.as_mut()),
         );
-        emitted.extend(burns);
     }
     ServiceRules {
         file: RuleFile { groups },
-        alerts: emitted,
+        alerts: kept.unwrap_or_default(),
     }
 }
 

@@ -82,30 +82,26 @@ pub fn to_string_into<T: ?Sized + Serialize>(out: &mut String, value: &T) -> Res
 /// conservative subset of serde-saphyr's `is_plain_value_safe` (block
 /// context, YAML 1.1 keywords) that also rules out its automatic block styles.
 fn is_obviously_plain_value(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
-        return false;
-    };
-    bytes.len() <= FOLD_WIDTH
-        && starts_unambiguously(s, *first)
-        && *last != b' '
-        && *last != b':'
-        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !is_keyword(s)
+    s.len() <= FOLD_WIDTH && has_plain_shape(s) && !is_keyword(s)
 }
 
 /// Whether serde-saphyr folds `s` (`>-`) and the native path below writes
 /// it as serde-saphyr does: one line of printable ASCII, longer than the
-/// folding width, that is [`is_obviously_plain_value`] but for its length.
+/// folding width, that is [`is_obviously_plain_value`] but for its length
+/// (serde-saphyr folds only what is plain-safe).
 fn is_obviously_folded(s: &str) -> bool {
+    s.len() > FOLD_WIDTH && has_plain_shape(s)
+}
+
+/// The conditions of [`is_obviously_plain_value`] but its length and the
+/// keywords: printable ASCII that starts unambiguously, does not end in a
+/// space or a colon, and holds no `": "` or `" #"`.
+fn has_plain_shape(s: &str) -> bool {
     let bytes = s.as_bytes();
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    bytes.len() > FOLD_WIDTH
-        && starts_unambiguously(s, *first)
+    starts_unambiguously(s, *first)
         && *last != b' '
         && *last != b':'
         && bytes.iter().all(|b| (b' '..=b'~').contains(b))
@@ -118,7 +114,8 @@ fn is_obviously_folded(s: &str) -> bool {
 /// the last run of spaces before the column passes [`FOLD_WIDTH`], the rest
 /// of the run stays at the end of the line before it. Its quirks are kept:
 /// the count restarts at zero with the character that caused the break, and
-/// a line that reaches the width with no space in it ends the folding.
+/// once the count passes the width with no run of spaces since the last
+/// break, the rest of the line stays whole.
 fn folded_lines(line: &str) -> Vec<&str> {
     let bytes = line.as_bytes();
     let mut lines = Vec::with_capacity(bytes.len() / FOLD_WIDTH + 1);

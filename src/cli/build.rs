@@ -98,12 +98,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             }
         }
         Format::Text | Format::Markdown => {
+            let prefix = cli.out_prefix();
+            let mut listing = crate::cli::print::Lines::stdout();
             for path in &summary.written {
-                outln!("wrote   {}{path}", cli.out_prefix())?;
+                listing.line(format_args!("wrote   {prefix}{path}"))?;
             }
             for path in &summary.removed {
-                outln!("removed {}{path}", cli.out_prefix())?;
+                listing.line(format_args!("removed {prefix}{path}"))?;
             }
+            listing.finish()?;
             for path in &summary.kept {
                 errln!(
                     "kept    {}{path}: no longer generated, but edited or not obsgen's, so not deleted",

@@ -29,6 +29,54 @@ pub fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
+/// Lines for stdout, written in blocks of about [`BLOCK`] bytes instead of
+/// one write per line: a fresh build of 10,000 services lists 122,122
+/// files, and Rust's stdout makes a system call for every line.
+/// [`Lines::finish`] writes what is left; lines not finished are lost.
+pub struct Lines<W: Write> {
+    out: W,
+    text: String,
+}
+
+/// How much [`Lines`] holds before it writes.
+const BLOCK: usize = 64 * 1024;
+
+impl Lines<io::Stdout> {
+    pub fn stdout() -> Self {
+        Self::to(io::stdout())
+    }
+}
+
+impl<W: Write> Lines<W> {
+    pub fn to(out: W) -> Self {
+        Self {
+            out,
+            text: String::new(),
+        }
+    }
+
+    /// Adds `line` and its line end; a closed pipe is not an error.
+    pub fn line(&mut self, line: std::fmt::Arguments<'_>) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let _ = writeln!(self.text, "{line}");
+        if self.text.len() >= BLOCK {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the lines not written yet.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.write()
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        let result = ignore_broken_pipe(write_all(&mut self.out, &self.text));
+        self.text.clear();
+        result
+    }
+}
+
 /// `print!` that returns an error instead of panicking (use with `?`).
 macro_rules! out {
     ($($arg:tt)*) => {
@@ -55,6 +103,47 @@ pub(crate) use {errln, out, outln};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the writes it takes.
+    struct Counting {
+        bytes: Vec<u8>,
+        writes: usize,
+    }
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.writes += 1;
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_written_whole_in_blocks() {
+        let mut counting = Counting {
+            bytes: Vec::new(),
+            writes: 0,
+        };
+        let mut lines = Lines::to(&mut counting);
+        let mut expected = String::new();
+        for n in 0..20_000 {
+            lines
+                .line(format_args!("wrote   generated/file-{n}.yml"))
+                .unwrap();
+            expected.push_str(&format!("wrote   generated/file-{n}.yml\n"));
+        }
+        lines.finish().unwrap();
+        assert_eq!(String::from_utf8(counting.bytes).unwrap(), expected);
+        // 20,000 lines of about 30 bytes: a dozen blocks, not 20,000 writes.
+        assert!(
+            counting.writes <= expected.len() / BLOCK + 1,
+            "{}",
+            counting.writes
+        );
+    }
 
     #[test]
     fn a_broken_pipe_is_a_normal_end() {

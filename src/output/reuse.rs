@@ -289,8 +289,8 @@ const FILE_FIELDS_MAX: usize = 4 + 16 + 1;
 const STAT_MAX: usize = 4 * 20 + 3;
 
 /// The most an [`entry`] line can take, so that it is never grown: growing
-/// doubles, and the first run after a fresh build of 100,000 services held
-/// 100 MB of spare capacity in its new lines.
+/// doubles, and the first build after a fresh one of 100,000 services
+/// peaked at 1,017 MiB with lines that grew, 864 MiB without.
 fn entry_capacity(service: &str, files: &[RecordedFile<'_>]) -> usize {
     let per_file: usize = files
         .iter()

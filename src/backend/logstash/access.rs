@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::{Model, Service, naming};
@@ -141,17 +142,18 @@ pub fn render_service(
     let space = naming::kibana_space(&service.team);
     for env in &service.environments {
         let id = naming::log_data_view(&service.name, &env.name);
+        let body = DataViewBody {
+            data_view: DataView {
+                name: format!("{} ({})", service.name, env.name),
+                title: model.platform.log_target(&service.name, &env.name),
+                time_field_name: "@timestamp",
+                id: &id,
+            },
+            overwrite: true,
+        };
         output.add(
             format!("kibana/data_views/{space}/{id}.json"),
-            to_json(&json!({
-                "data_view": {
-                    "id": id,
-                    "name": format!("{} ({})", service.name, env.name),
-                    "title": model.platform.log_target(&service.name, &env.name),
-                    "timeFieldName": "@timestamp",
-                },
-                "override": true,
-            }))?,
+            to_json(&body)?,
         )?;
     }
     if let Some(first) = service.environments.first() {
@@ -205,37 +207,105 @@ fn mappings() -> Value {
     })
 }
 
-fn data_stream_template(model: &Model, service: &Service) -> Value {
+/// The body of a Kibana data view (the saved objects API's `data_view`).
+#[derive(Serialize)]
+struct DataViewBody<'a> {
+    data_view: DataView<'a>,
+    #[serde(rename = "override")]
+    overwrite: bool,
+}
+
+#[derive(Serialize)]
+struct DataView<'a> {
+    id: &'a str,
+    name: String,
+    title: String,
+    #[serde(rename = "timeFieldName")]
+    time_field_name: &'static str,
+}
+
+/// An index template: per service with data streams, per rollover alias
+/// with indices. Typed rather than a `json!` tree: one is written per
+/// service, and the mappings are the same for all.
+#[derive(Serialize)]
+struct IndexTemplate<'a> {
+    index_patterns: Vec<String>,
+    /// `{}` with data streams; left out with indices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_stream: Option<Empty>,
+    priority: u32,
+    template: TemplateBody<'a>,
+    #[serde(rename = "_meta")]
+    meta: TemplateMeta<'a>,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct TemplateBody<'a> {
+    settings: TemplateSettings<'a>,
+    mappings: &'static Value,
+}
+
+#[derive(Serialize)]
+struct TemplateSettings<'a> {
+    #[serde(rename = "index.lifecycle.name")]
+    lifecycle_name: String,
+    #[serde(
+        rename = "index.lifecycle.rollover_alias",
+        skip_serializing_if = "Option::is_none"
+    )]
+    rollover_alias: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TemplateMeta<'a> {
+    generated_by: &'static str,
+    service: &'a str,
+    team: &'a str,
+}
+
+/// [`mappings`], built once.
+static MAPPINGS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(mappings);
+
+fn index_template_body<'a>(
+    service: &'a Service,
+    index_patterns: Vec<String>,
+    data_stream: bool,
+    rollover_alias: Option<&'a str>,
+) -> IndexTemplate<'a> {
+    IndexTemplate {
+        index_patterns,
+        data_stream: data_stream.then_some(Empty {}),
+        priority: 200,
+        template: TemplateBody {
+            settings: TemplateSettings {
+                lifecycle_name: ilm_policy(service),
+                rollover_alias,
+            },
+            mappings: &MAPPINGS,
+        },
+        meta: TemplateMeta {
+            generated_by: "obsgen",
+            service: &service.name,
+            team: &service.team,
+        },
+    }
+}
+
+fn data_stream_template<'a>(model: &Model, service: &'a Service) -> IndexTemplate<'a> {
     let streams: Vec<String> = service
         .environments
         .iter()
         .map(|env| model.platform.log_target(&service.name, &env.name))
         .collect();
-    json!({
-        "index_patterns": streams,
-        "data_stream": {},
-        "priority": 200,
-        "template": {
-            "settings": {"index.lifecycle.name": ilm_policy(service)},
-            "mappings": mappings(),
-        },
-        "_meta": {"generated_by": "obsgen", "service": service.name, "team": service.team},
-    })
+    index_template_body(service, streams, true, None)
 }
 
-fn rollover_template(service: &Service, alias: &str) -> Value {
-    json!({
-        "index_patterns": [format!("{alias}-*")],
-        "priority": 200,
-        "template": {
-            "settings": {
-                "index.lifecycle.name": ilm_policy(service),
-                "index.lifecycle.rollover_alias": alias,
-            },
-            "mappings": mappings(),
-        },
-        "_meta": {"generated_by": "obsgen", "service": service.name, "team": service.team},
-    })
+fn rollover_template<'a>(service: &'a Service, alias: &'a str) -> IndexTemplate<'a> {
+    index_template_body(service, vec![format!("{alias}-*")], false, Some(alias))
 }
 
 fn es_role_body(model: &Model, team: &str) -> Value {
@@ -275,6 +345,85 @@ fn saved_search(service: &Service, data_view: &str) -> Value {
     })
 }
 
-fn to_json(value: &Value) -> Result<Vec<u8>, OutputError> {
+fn to_json(value: &impl Serialize) -> Result<Vec<u8>, OutputError> {
     crate::output::json::pretty(value, 2048)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::prometheus::model_from;
+
+    fn platform(output: &str) -> String {
+        format!(
+            "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {{name: p}}\nspec:\n  environments: [{{name: staging}}, {{name: production, production: true}}]\n  teams: {{alpha: {{}}}}\n  logging:\n    elasticsearch: {{hosts: [\"https://es:9200\"], output: {output}}}\n"
+        )
+    }
+
+    const SERVICE: &str = "apiVersion: obsgen.dev/v1\nkind: Service\nmetadata: {name: a-svc, team: alpha}\nspec: {}\n";
+
+    /// The index templates as `json!` trees, as they were written before
+    /// they were typed.
+    fn tree(service: &Service, patterns: Vec<String>, alias: Option<&str>) -> Value {
+        let mut settings = json!({"index.lifecycle.name": ilm_policy(service)});
+        if let (Some(alias), Some(settings)) = (alias, settings.as_object_mut()) {
+            settings.insert("index.lifecycle.rollover_alias".into(), json!(alias));
+        }
+        let mut body = json!({"index_patterns": patterns});
+        let object = body.as_object_mut().unwrap();
+        if alias.is_none() {
+            object.insert("data_stream".into(), json!({}));
+        }
+        object.insert("priority".into(), json!(200));
+        object.insert(
+            "template".into(),
+            json!({"settings": settings, "mappings": mappings()}),
+        );
+        object.insert(
+            "_meta".into(),
+            json!({"generated_by": "obsgen", "service": service.name, "team": service.team}),
+        );
+        body
+    }
+
+    #[test]
+    fn typed_bodies_write_what_their_json_trees_wrote() {
+        let model = model_from(&platform("data_streams"), &[SERVICE]);
+        let service = &model.services[0];
+        let streams: Vec<String> = service
+            .environments
+            .iter()
+            .map(|env| model.platform.log_target(&service.name, &env.name))
+            .collect();
+        assert_eq!(
+            to_json(&data_stream_template(&model, service)).unwrap(),
+            to_json(&tree(service, streams, None)).unwrap()
+        );
+
+        let model = model_from(&platform("indices"), &[SERVICE]);
+        let service = &model.services[0];
+        let alias = model.platform.log_target(&service.name, "staging");
+        assert_eq!(
+            to_json(&rollover_template(service, &alias)).unwrap(),
+            to_json(&tree(service, vec![format!("{alias}-*")], Some(&alias))).unwrap()
+        );
+
+        let mut output = OutputSet::new();
+        render_service(&model, service, &mut output).unwrap();
+        let id = naming::log_data_view(&service.name, "staging");
+        let space = naming::kibana_space(&service.team);
+        let view = output
+            .get(&format!("kibana/data_views/{space}/{id}.json"))
+            .unwrap();
+        let expected = json!({
+            "data_view": {
+                "id": id,
+                "name": format!("{} (staging)", service.name),
+                "title": alias,
+                "timeFieldName": "@timestamp",
+            },
+            "override": true,
+        });
+        assert_eq!(view, to_json(&expected).unwrap());
+    }
 }

@@ -942,51 +942,82 @@ pub fn sli_record(window: Duration) -> String {
 /// NaN, so the window has no sample instead of one that would poison the
 /// period average (`sum_over_time` of anything with a NaN is NaN, for as
 /// long as the NaN stays in the SLO window).
-fn sli_expr(
-    service: &Service,
-    scope: RuleScope<'_>,
-    slo: &Slo,
-    metrics: &RequestMetrics,
-    window: Duration,
-) -> String {
-    format!("{}\n>= 0", sli_ratio(service, scope, slo, metrics, window))
+/// What an SLO's error ratio is made of but its window: the selectors and
+/// metric names, built once for all the windows it is recorded over.
+enum SliParts<'a> {
+    Availability {
+        requests: &'static str,
+        errors: String,
+        all: String,
+    },
+    Latency {
+        count: String,
+        bucket: String,
+        fast: String,
+        all: String,
+    },
+    Ratio {
+        errors: &'a str,
+        total: &'a str,
+    },
 }
 
-fn sli_ratio(
+fn sli_parts<'a>(
     service: &Service,
     scope: RuleScope<'_>,
-    slo: &Slo,
+    slo: &'a Slo,
     metrics: &RequestMetrics,
-    window: Duration,
-) -> String {
-    let all = service_selector(service, scope, &[]);
-    let sum =
-        |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");
+) -> SliParts<'a> {
     match &slo.indicator {
-        Indicator::Availability => {
-            let errors = service_selector(service, scope, &[error_matcher(metrics)]);
-            format!(
-                "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
-                sum(metrics.requests, &errors),
-                sum(metrics.requests, &all),
-                sum(metrics.requests, &all)
-            )
-        }
+        Indicator::Availability => SliParts::Availability {
+            requests: metrics.requests,
+            errors: service_selector(service, scope, &[error_matcher(metrics)]),
+            all: service_selector(service, scope, &[]),
+        },
         Indicator::Latency { threshold } => {
             let timed = latency_matchers(metrics);
             let mut fast_matchers = timed.clone();
             fast_matchers.push(le_matcher(*threshold));
-            let fast = service_selector(service, scope, &fast_matchers);
-            let all = service_selector(service, scope, &timed);
-            let count = metrics.duration_count();
-            format!(
-                "(\n  {}\n  -\n  {}\n)\n/\n{}",
-                sum(&count, &all),
-                sum(&metrics.duration_bucket(), &fast),
-                sum(&count, &all)
-            )
+            SliParts::Latency {
+                count: metrics.duration_count(),
+                bucket: metrics.duration_bucket(),
+                fast: service_selector(service, scope, &fast_matchers),
+                all: service_selector(service, scope, &timed),
+            }
         }
-        Indicator::Ratio { errors, total } => {
+        Indicator::Ratio { errors, total } => SliParts::Ratio { errors, total },
+    }
+}
+
+/// The error ratio over `window`. `>= 0` drops the NaN of a window with
+/// no requests (0 / 0), which would otherwise poison the SLO window's
+/// average.
+fn sli_expr(parts: &SliParts<'_>, window: Duration) -> String {
+    let sum =
+        |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");
+    let mut expr = match parts {
+        SliParts::Availability {
+            requests,
+            errors,
+            all,
+        } => format!(
+            "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
+            sum(requests, errors),
+            sum(requests, all),
+            sum(requests, all)
+        ),
+        SliParts::Latency {
+            count,
+            bucket,
+            fast,
+            all,
+        } => format!(
+            "(\n  {}\n  -\n  {}\n)\n/\n{}",
+            sum(count, all),
+            sum(bucket, fast),
+            sum(count, all)
+        ),
+        SliParts::Ratio { errors, total } => {
             let window = window.to_string();
             format!(
                 "(\n  {}\n)\n/\n(\n  {}\n)",
@@ -994,7 +1025,9 @@ fn sli_ratio(
                 render_window(total, &window)
             )
         }
-    }
+    };
+    expr.push_str("\n>= 0");
+    expr
 }
 
 fn sli_recordings(
@@ -1009,12 +1042,13 @@ fn sli_recordings(
         labels.insert("sloth_window".to_string(), window.to_string());
         labels
     };
+    let parts = sli_parts(service, scope, slo, metrics);
     let mut rules: Vec<Rule> = sli_windows(slo.window)
         .into_iter()
         .map(|window| {
             record(
                 sli_record(window),
-                sli_expr(service, scope, slo, metrics, window),
+                sli_expr(&parts, window),
                 with_window(window),
             )
         })

@@ -220,11 +220,10 @@ fn obsgen_timed(root: &Path, args: &[&str]) -> (Duration, u64) {
     (elapsed, peak)
 }
 
-/// Flushes every dirty page to disk (`sync`) before a timed write, so that
-/// neither the fresh build nor the copy pays for the other's writeback, or
-/// for the deletion of the previous tree (on a disk mounted with `discard`
-/// that took longer than the copy itself); and before each later command,
-/// so that none pays for the deletion of the copy or the one before it.
+/// Flushes every dirty page to disk (`sync`) before a timed command, so
+/// that none pays for the writeback of the one before it: neither the
+/// fresh build nor the copy for the other's, no up-to-date run for the
+/// render cache a build wrote.
 fn settle() {
     let status = std::process::Command::new("sync")
         .status()

@@ -270,15 +270,16 @@ struct TemplateMeta<'a> {
 /// [`mappings`], built once.
 static MAPPINGS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(mappings);
 
+/// An index template for data streams, or, with a rollover alias, for
+/// indices.
 fn index_template_body<'a>(
     service: &'a Service,
     index_patterns: Vec<String>,
-    data_stream: bool,
     rollover_alias: Option<&'a str>,
 ) -> IndexTemplate<'a> {
     IndexTemplate {
         index_patterns,
-        data_stream: data_stream.then_some(Empty {}),
+        data_stream: rollover_alias.is_none().then_some(Empty {}),
         priority: 200,
         template: TemplateBody {
             settings: TemplateSettings {
@@ -301,11 +302,11 @@ fn data_stream_template<'a>(model: &Model, service: &'a Service) -> IndexTemplat
         .iter()
         .map(|env| model.platform.log_target(&service.name, &env.name))
         .collect();
-    index_template_body(service, streams, true, None)
+    index_template_body(service, streams, None)
 }
 
 fn rollover_template<'a>(service: &'a Service, alias: &'a str) -> IndexTemplate<'a> {
-    index_template_body(service, vec![format!("{alias}-*")], false, Some(alias))
+    index_template_body(service, vec![format!("{alias}-*")], Some(alias))
 }
 
 fn es_role_body(model: &Model, team: &str) -> Value {

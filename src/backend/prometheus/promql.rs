@@ -42,6 +42,16 @@ pub fn template_literal(value: &str) -> String {
     value.replace("{{", "{{ \"{{\" }}")
 }
 
+/// [`template_literal`] of an owned string, returned as it is when it
+/// holds no `{{` (most label values and links).
+pub fn template_literal_owned(value: String) -> String {
+    if value.contains("{{") {
+        template_literal(&value)
+    } else {
+        value
+    }
+}
+
 /// Whether `expr` yields a value even when none of the series it reads
 /// exist (a scalar, `vector(...)`, `absent(...)`, `time()`, or such an
 /// operand of `or`): an "indicator missing" condition on it can never
@@ -128,6 +138,11 @@ mod tests {
     fn template_literals_cannot_start_actions() {
         assert_eq!(template_literal("a {{ .x }} b"), "a {{ \"{{\" }} .x }} b");
         assert_eq!(template_literal("plain"), "plain");
+        assert_eq!(
+            template_literal_owned("a {{ .x }} b".into()),
+            "a {{ \"{{\" }} .x }} b"
+        );
+        assert_eq!(template_literal_owned("plain".into()), "plain");
     }
 
     #[test]

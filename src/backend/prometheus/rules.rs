@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use super::promql::{quote, regex_literal, template_literal};
+use super::promql::{quote, regex_literal, template_literal, template_literal_owned};
 use crate::model::alerts;
 use crate::model::metrics::{self, RequestMetrics};
 use crate::model::slo::{BurnWindow, Tier, burn_windows, sli_windows};
@@ -103,21 +103,6 @@ pub struct Annotations {
     pub runbook_url: Option<String>,
 }
 
-/// The alert's value as a percentage, in an alert template.
-const VALUE_PERCENT: &str = "{{ $value | humanizePercentage }}";
-/// The environment's name in an alert template of a shared rule file.
-const EXTERNAL_ENV: &str = "{{ $externalLabels.env }}";
-
-/// [`template_literal`] of an owned string, which is returned as it is
-/// when it holds no `{{`.
-fn template_literal_owned(value: String) -> String {
-    if value.contains("{{") {
-        template_literal(&value)
-    } else {
-        value
-    }
-}
-
 /// A piece of an alert template.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -163,36 +148,15 @@ impl Template {
 
     /// The Prometheus template.
     pub fn source(&self) -> String {
-        let mut source = String::with_capacity(self.source_len());
-        for piece in &self.0 {
-            match piece {
-                Piece::Text(text) if text.contains("{{") => {
-                    source.push_str(&template_literal(text));
-                }
-                Piece::Text(text) => source.push_str(text),
-                Piece::ValuePercent => source.push_str(VALUE_PERCENT),
-                Piece::Label(name) => {
-                    source.push_str("{{ $labels.");
-                    source.push_str(name);
-                    source.push_str(" }}");
-                }
-                Piece::ExternalEnv => source.push_str(EXTERNAL_ENV),
-            }
-        }
-        source
-    }
-
-    /// The length of [`Template::source`] when no text holds `{{`.
-    fn source_len(&self) -> usize {
         self.0
             .iter()
             .map(|piece| match piece {
-                Piece::Text(text) => text.len(),
-                Piece::ValuePercent => VALUE_PERCENT.len(),
-                Piece::Label(name) => name.len() + 14,
-                Piece::ExternalEnv => EXTERNAL_ENV.len(),
+                Piece::Text(text) => template_literal(text),
+                Piece::ValuePercent => "{{ $value | humanizePercentage }}".to_string(),
+                Piece::Label(name) => format!("{{{{ $labels.{name} }}}}"),
+                Piece::ExternalEnv => "{{ $externalLabels.env }}".to_string(),
             })
-            .sum()
+            .collect()
     }
 
     /// What Prometheus expands the template to, on the server of `env`.
@@ -936,12 +900,6 @@ pub fn sli_record(window: Duration) -> String {
     format!("slo:sli_error:ratio_rate{window}")
 }
 
-/// The SLI error ratio over `window`, from the indicator.
-///
-/// A window without traffic divides 0 by 0: the trailing `>= 0` drops that
-/// NaN, so the window has no sample instead of one that would poison the
-/// period average (`sum_over_time` of anything with a NaN is NaN, for as
-/// long as the NaN stays in the SLO window).
 /// What an SLO's error ratio is made of but its window: the selectors and
 /// metric names, built once for all the windows it is recorded over.
 enum SliParts<'a> {
@@ -989,9 +947,12 @@ fn sli_parts<'a>(
     }
 }
 
-/// The error ratio over `window`. `>= 0` drops the NaN of a window with
-/// no requests (0 / 0), which would otherwise poison the SLO window's
-/// average.
+/// The SLI error ratio over `window`, from the indicator.
+///
+/// A window without traffic divides 0 by 0: the trailing `>= 0` drops that
+/// NaN, so the window has no sample instead of one that would poison the
+/// period average (`sum_over_time` of anything with a NaN is NaN, for as
+/// long as the NaN stays in the SLO window).
 fn sli_expr(parts: &SliParts<'_>, window: Duration) -> String {
     let sum =
         |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Model;
-use crate::output::ownership::fnv1a64_words;
+use crate::output::ownership::hash64;
 
 /// The fingerprints of a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct Fingerprints {
 pub fn fingerprints(model: &Model, salt: u64) -> Fingerprints {
     let mut buffer = String::new();
     let _ = write!(buffer, "{salt:x}\n{:?}", model.platform);
-    let platform = fnv1a64_words(buffer.as_bytes());
+    let platform = hash64(buffer.as_bytes());
     let services = service_fingerprints(model, platform);
     let mut words = vec![platform, services.len() as u64];
     words.extend_from_slice(&services);
@@ -49,7 +49,7 @@ pub fn fingerprints(model: &Model, salt: u64) -> Fingerprints {
 
 fn hash_words(words: &[u64]) -> u64 {
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    fnv1a64_words(&bytes)
+    hash64(&bytes)
 }
 
 /// Each service's fingerprint: the platform's hash, its own, its
@@ -107,7 +107,7 @@ fn own_hashes(model: &Model) -> Vec<u64> {
             .map(|service| {
                 buffer.clear();
                 let _ = write!(buffer, "{service:?}");
-                fnv1a64_words(buffer.as_bytes())
+                hash64(buffer.as_bytes())
             })
             .collect::<Vec<u64>>()
     })

@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(previous.get("a/one.yml"), Some(None));
         assert_eq!(
             previous.get("b/two.json"),
-            Some(Some("fnv1a64w:00000000000000ab"))
+            Some(Some("xxh3:00000000000000ab"))
         );
         assert_eq!(previous.get("c"), None);
         assert_eq!(previous.into_text(), Some(text.clone()));

@@ -33,7 +33,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::ownership::fnv1a64_words;
+use super::ownership::hash64;
 
 /// The cache line of the shared files rendered in parts (every
 /// environment's `prometheus.yml`, say), kept when nothing in the model
@@ -43,7 +43,7 @@ pub const SHARED_ENTRY: &str = "*shared";
 
 /// The hash the cache records for a file's bytes.
 pub fn hash(contents: &[u8]) -> u64 {
-    fnv1a64_words(contents)
+    hash64(contents)
 }
 
 pub use super::ownership::has_header;
@@ -120,7 +120,7 @@ impl FileStat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedFile<'a> {
     pub path: &'a str,
-    /// [`fnv1a64_words`] of its bytes.
+    /// [`hash64`] of its bytes.
     pub hash: u64,
     /// Whether it starts with obsgen's generated header.
     pub header: bool,
@@ -145,7 +145,7 @@ pub fn binary_salt() -> Option<u64> {
         meta.len(),
         modified.as_nanos()
     );
-    Some(fnv1a64_words(identity.as_bytes()))
+    Some(hash64(identity.as_bytes()))
 }
 
 /// The cache file of the output directory `out_dir`, under `root`.
@@ -164,9 +164,11 @@ fn cache_file(root: &Path, out_dir: &Path, kind: &str) -> PathBuf {
     let out = out_dir
         .canonicalize()
         .unwrap_or_else(|_| out_dir.to_path_buf());
+    // The folder's name hash is FNV-1a, as before XXH3: a cache file
+    // keeps its name across obsgen versions instead of leaving one behind.
     let name = format!(
         "{kind}-{:016x}",
-        fnv1a64_words(out.to_string_lossy().as_bytes())
+        super::ownership::fnv1a64_words(out.to_string_lossy().as_bytes())
     );
     root.join(CACHE_DIR).join(name)
 }
@@ -333,10 +335,7 @@ pub fn rendered_entry(
         .enumerate()
         .map(|(at, (path, contents))| RecordedFile {
             path,
-            hash: hashes
-                .get(at)
-                .copied()
-                .unwrap_or_else(|| fnv1a64_words(contents)),
+            hash: hashes.get(at).copied().unwrap_or_else(|| hash64(contents)),
             header: super::ownership::has_header(contents),
             stat: None,
         })

@@ -50,8 +50,8 @@ use super::diff::{Change, ChangeKind};
 use super::index::{FinishedIndex, NewIndex, PreviousIndex};
 use super::lock::{OutputLock, lock, timeout_from_env};
 use super::ownership::{
-    FIRST_LINE_MAX, WordsHasher, content_hash, current_hash_value, fnv1a64_words, has_header,
-    hash_matches, recognised,
+    FIRST_LINE_MAX, StreamHasher, content_hash, current_hash_value, has_header, hash_matches,
+    hash64, recognised,
 };
 use super::reuse::{FileStat, RecordedFile};
 use super::{OutputError, OutputSet, check_path};
@@ -223,14 +223,14 @@ fn compare_with_disk(
     Ok(Compared::Differs(bytes))
 }
 
-/// The hash ([`fnv1a64_words`]) of the `len` bytes of the file at `path`
+/// The hash ([`hash64`]) of the `len` bytes of the file at `path`
 /// and whether they start with the generated header, read in pieces (an
 /// environment's `prometheus.yml` is 90 MB at 100,000 services); `None`
 /// when the file is not `len` bytes long.
 fn hash_file(path: &Path, len: usize) -> Result<Option<(u64, bool)>, OutputError> {
     use std::io::Read;
     let mut file = fs::File::open(path).map_err(io("reading", path))?;
-    let mut hasher = WordsHasher::new(len);
+    let mut hasher = StreamHasher::new();
     let mut buffer = vec![0; len.min(COMPARE_PIECE)];
     let mut header = None;
     let mut left = len;
@@ -467,7 +467,7 @@ impl<'a> TreeUpdate<'a> {
         contents: &[u8],
         hashed: Option<u64>,
     ) -> Result<(), OutputError> {
-        let hash_of = || hashed.unwrap_or_else(|| fnv1a64_words(contents));
+        let hash_of = || hashed.unwrap_or_else(|| hash64(contents));
         {
             let mut state = self.state()?;
             // The hash comes once the file is compared: an unchanged file
@@ -1405,7 +1405,7 @@ mod tests {
         let dir = crate::output::test_dir();
         write(&dir, &set(&[("sd.json", "[1]"), ("other.json", "[2]")])).unwrap();
         let index = fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
-        assert!(index.contains("sd.json\tfnv1a64w:"), "{index}");
+        assert!(index.contains("sd.json\txxh3:"), "{index}");
         // Changing obsgen's own JSON file is fine…
         write(&dir, &set(&[("sd.json", "[3]"), ("other.json", "[2]")])).unwrap();
         // …but not once a user edited it.
@@ -1656,7 +1656,7 @@ mod tests {
             fs::write(&path, &contents).unwrap();
             assert_eq!(
                 hash_file(&path, contents.len()).unwrap(),
-                Some((fnv1a64_words(&contents), true)),
+                Some((hash64(&contents), true)),
                 "{len}"
             );
             assert_eq!(hash_file(&path, contents.len() + 1).unwrap(), None);
@@ -1664,7 +1664,7 @@ mod tests {
             fs::write(&path, &contents[1..]).unwrap();
             assert_eq!(
                 hash_file(&path, contents.len() - 1).unwrap(),
-                Some((fnv1a64_words(&contents[1..]), has_header(&contents[1..])))
+                Some((hash64(&contents[1..]), has_header(&contents[1..])))
             );
         }
         fs::remove_dir_all(&dir).unwrap();

@@ -22,7 +22,18 @@ use minijinja::{Error, ErrorKind, State};
 pub fn literal(value: &serde_json::Value) -> String {
     // Serializing a `Value` cannot fail; the compact form is a fallback.
     let json = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-    let mut out = String::with_capacity(json.len());
+    javascript_safe(json)
+}
+
+/// Pretty JSON made safe as JavaScript: `<` before `/` or `!`, U+2028 and
+/// U+2029 escaped (JSON escapes nothing else that matters here). Most
+/// scripts hold none of them, which one scan finds out.
+fn javascript_safe(json: String) -> String {
+    // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+    if !json.bytes().any(|b| b == b'<' || b == 0xE2) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
     let mut chars = json.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -36,15 +47,16 @@ pub fn literal(value: &serde_json::Value) -> String {
 }
 
 /// The `js` template filter: [`literal`] of any template value, marked
-/// safe so that the formatter lets it through.
+/// safe so that the formatter lets it through. The template value is
+/// written as JSON directly, without a `serde_json::Value` in between.
 pub fn filter(value: TemplateValue) -> Result<TemplateValue, Error> {
-    let json = serde_json::to_value(&value).map_err(|error| {
+    let json = serde_json::to_string_pretty(&value).map_err(|error| {
         Error::new(
             ErrorKind::BadSerialization,
             format!("a value cannot be written as JSON: {error}"),
         )
     })?;
-    Ok(TemplateValue::from_safe_string(literal(&json)))
+    Ok(TemplateValue::from_safe_string(javascript_safe(json)))
 }
 
 /// The template formatter: prints only what the `js` filter produced.
@@ -81,6 +93,19 @@ mod tests {
         for forbidden in ["\n", "\r", "\u{2028}", "\u{2029}", "</", "<!"] {
             assert!(!text.contains(forbidden), "{forbidden:?} in {text}");
         }
+    }
+
+    #[test]
+    fn the_filter_writes_what_literal_writes() {
+        let value = json!({
+            "zeta": {"b": [1, 2.5, -3, null, true], "a": {}},
+            "alpha": "</script><!--\u{2028}\u{2029}",
+            "empty": [],
+            "big": u64::MAX,
+        });
+        let through_template = filter(TemplateValue::from_serialize(&value)).unwrap();
+        assert!(through_template.is_safe());
+        assert_eq!(through_template.to_string(), literal(&value));
     }
 
     #[test]

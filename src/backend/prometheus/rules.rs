@@ -460,9 +460,10 @@ fn build_rules(
             format!("{prefix}-meta"),
             meta_recordings(service, scope, slo),
         );
+        let shared = BurnShared::new(model, service, scope, slo);
         let mut burns: Vec<EmittedAlert> = burn_windows(slo.window)
             .iter()
-            .map(|window| burn_alert(model, service, scope, slo, window))
+            .map(|window| burn_alert(service, scope, slo, window, &shared))
             .collect();
         // A custom `total` that yields a value with no series at all (`or
         // vector(1)`) is never missing: its alert could never fire.
@@ -1164,27 +1165,66 @@ fn budget_lasts(slo: &Slo, factor: f64) -> Duration {
     Duration::from_mins(minutes.round().max(1.0) as u64)
 }
 
+/// What every burn-rate alert of an SLO has in common, built once for
+/// all its windows.
+struct BurnShared {
+    /// The SLO's recordings' selector.
+    selector: String,
+    /// The labels the alert's expression yields.
+    output_labels: BTreeMap<String, String>,
+    /// The error budget as PromQL writes it.
+    budget: String,
+    /// The static labels of a paging alert and of one that does not page
+    /// (both with the SLO's name).
+    page_labels: BTreeMap<String, String>,
+    ticket_labels: BTreeMap<String, String>,
+    dashboard_url: Template,
+    traces_url: Option<Template>,
+}
+
+impl BurnShared {
+    fn new(model: &Model, service: &Service, scope: RuleScope<'_>, slo: &Slo) -> Self {
+        let labels = |pages| {
+            let mut labels = base_alert_labels(service, scope, pages);
+            labels.insert(alerts::SLO.to_string(), slo.name.clone());
+            labels
+        };
+        Self {
+            page_labels: labels(true),
+            ticket_labels: labels(false),
+            selector: slo_selector(service, scope, slo),
+            output_labels: slo_labels(service, scope, slo),
+            budget: number(slo.error_budget()),
+            dashboard_url: dashboard_url(model, service, scope),
+            traces_url: traces_url(model, service, scope),
+        }
+    }
+}
+
 fn burn_alert(
-    model: &Model,
     service: &Service,
     scope: RuleScope<'_>,
     slo: &Slo,
     window: &BurnWindow,
+    shared: &BurnShared,
 ) -> EmittedAlert {
     let budget = slo.error_budget();
     let threshold = tidy(window.factor * budget);
-    let selector = slo_selector(service, scope, slo);
+    let BurnShared { selector, .. } = shared;
+    let factor = number(window.factor);
     let condition = |range: Duration| {
         format!(
-            "max without (sloth_window) ({}{selector} > ({} * {}))",
+            "max without (sloth_window) ({}{selector} > ({factor} * {}))",
             sli_record(range),
-            number(window.factor),
-            number(budget)
+            shared.budget
         )
     };
     let pages = window.tier == Tier::Page && scope.pages(service);
-    let mut labels = base_alert_labels(service, scope, pages);
-    labels.insert(alerts::SLO.to_string(), slo.name.clone());
+    let mut labels = if pages {
+        shared.page_labels.clone()
+    } else {
+        shared.ticket_labels.clone()
+    };
     labels.insert(
         alerts::SLO_TIER.to_string(),
         window.tier.as_str().to_string(),
@@ -1193,7 +1233,6 @@ fn burn_alert(
         alerts::SLO_BURN.to_string(),
         window.speed.as_str().to_string(),
     );
-    let output_labels = slo_labels(service, scope, slo);
     let what = match &slo.indicator {
         Indicator::Availability => format!("of the requests to {} failed", service.name),
         Indicator::Latency { threshold } => format!(
@@ -1221,7 +1260,7 @@ fn burn_alert(
         ),
         hold: window.hold,
         labels,
-        output_labels,
+        output_labels: shared.output_labels.clone(),
         summary: Template::default()
             .text(format!(
                 "{} burns the error budget of its {} SLO too fast in ",
@@ -1240,11 +1279,11 @@ fn burn_alert(
             slo.name,
             number(slo.objective),
             slo.window,
-            number(window.factor),
+            factor,
             budget_lasts(slo, window.factor)
         )),
-        dashboard_url: dashboard_url(model, service, scope),
-        traces_url: traces_url(model, service, scope),
+        dashboard_url: shared.dashboard_url.clone(),
+        traces_url: shared.traces_url.clone(),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }

@@ -119,11 +119,12 @@ impl std::fmt::Display for Recovery {
     }
 }
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> OutputError {
-    let path = path.display().to_string();
+/// The error of `action` on `path`; the path is only spelt out when the
+/// error happens (this runs for every file a build touches).
+fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> OutputError + 'p {
     move |error| OutputError::Io {
         action,
-        path,
+        path: path.display().to_string(),
         error,
     }
 }

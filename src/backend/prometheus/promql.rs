@@ -39,13 +39,26 @@ pub use crate::backend::re2_literal as regex_literal;
 /// so a user's `{{` would otherwise start an action. Only `{{` needs care:
 /// it becomes an action printing `{{`.
 pub fn template_literal(value: &str) -> String {
-    value.replace("{{", "{{ \"{{\" }}")
+    if has_action_start(value) {
+        value.replace("{{", "{{ \"{{\" }}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// Whether `value` holds `{{`. Most texts hold no `{` at all, which a
+/// `memchr` finds out before any substring search.
+fn has_action_start(value: &str) -> bool {
+    value
+        .find('{')
+        .and_then(|at| value.get(at..))
+        .is_some_and(|rest| rest.contains("{{"))
 }
 
 /// [`template_literal`] of an owned string, returned as it is when it
 /// holds no `{{` (most label values and links).
 pub fn template_literal_owned(value: String) -> String {
-    if value.contains("{{") {
+    if has_action_start(&value) {
         template_literal(&value)
     } else {
         value
@@ -138,6 +151,8 @@ mod tests {
     fn template_literals_cannot_start_actions() {
         assert_eq!(template_literal("a {{ .x }} b"), "a {{ \"{{\" }} .x }} b");
         assert_eq!(template_literal("plain"), "plain");
+        assert_eq!(template_literal("{ {x} }{"), "{ {x} }{");
+        assert_eq!(template_literal("a{b{{c"), "a{b{{ \"{{\" }}c");
         assert_eq!(
             template_literal_owned("a {{ .x }} b".into()),
             "a {{ \"{{\" }} .x }} b"

@@ -1421,6 +1421,36 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn an_index_with_an_older_hash_still_proves_ownership() {
+        let dir = crate::output::test_dir();
+        write(&dir, &set(&[("sd.json", "[1]"), ("other.json", "[2]")])).unwrap();
+        // The index as obsgen wrote it before XXH3: word-wise FNV-1a.
+        let older = |bytes: &[u8]| {
+            format!(
+                "fnv1a64w:{:016x}",
+                crate::output::ownership::fnv1a64_words(bytes)
+            )
+        };
+        let index = format!(
+            "{}other.json\t{}\nsd.json\t{}\n",
+            crate::output::index::INDEX_HEADER,
+            older(b"[2]"),
+            older(b"[1]")
+        );
+        fs::write(dir.join(INDEX_FILE), &index).unwrap();
+        // obsgen's own file is replaced, a user's edit is kept, and the
+        // index is written with the current hash.
+        fs::write(dir.join("other.json"), "[\"edited\"]").unwrap();
+        let summary = write(&dir, &set(&[("sd.json", "[3]")])).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("sd.json")).unwrap(), "[3]");
+        assert_eq!(summary.kept, ["other.json"]);
+        let index = fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
+        assert!(index.contains("sd.json\txxh3:"), "{index}");
+        assert!(!index.contains("fnv1a64w:"), "{index}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlinked_directories_are_not_followed() {

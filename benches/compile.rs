@@ -322,6 +322,11 @@ fn cli_run(root: &Path, services: usize, iterations: usize, scratch: &Path) -> C
         // the next ones, as on a working copy, do not.
         std::thread::sleep(Duration::from_millis(2100));
         record(2, obsgen_timed(root, &build));
+        // Untimed: that read-back (9.9 GB at 100,000 services) pushes the
+        // inode cache out, and whichever command comes next pays for it
+        // (about a second per 10,000 services: docs/performance.md); the
+        // steady rows below time steady runs.
+        obsgen_timed(root, &check);
         settle();
         record(3, obsgen_timed(root, &build));
         settle();

@@ -1210,12 +1210,12 @@ fn burn_alert(
 ) -> EmittedAlert {
     let budget = slo.error_budget();
     let threshold = tidy(window.factor * budget);
-    let BurnShared { selector, .. } = shared;
     let factor = number(window.factor);
     let condition = |range: Duration| {
         format!(
-            "max without (sloth_window) ({}{selector} > ({factor} * {}))",
+            "max without (sloth_window) ({}{} > ({factor} * {}))",
             sli_record(range),
+            shared.selector,
             shared.budget
         )
     };

@@ -149,11 +149,45 @@ fn fraction_problem(text: &str) -> Option<String> {
     ))
 }
 
+/// Bytes of the longest displayed duration: `u64::MAX` milliseconds is
+/// 213503982334d 14h 25m 51s 615ms before the units' letters.
+const DISPLAY_CAPACITY: usize = 40;
+
+/// Appends `value` in decimal at `at` in `text`; returns the new length.
+fn push_decimal(text: &mut [u8; DISPLAY_CAPACITY], at: usize, value: u64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut count = 0;
+    let mut value = value;
+    loop {
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = b'0' + (value % 10) as u8;
+            count += 1;
+        }
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    let mut length = at;
+    for digit in digits.iter().take(count).rev() {
+        if let Some(slot) = text.get_mut(length) {
+            *slot = *digit;
+            length += 1;
+        }
+    }
+    length
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.millis == 0 {
             return f.write_str("0s");
         }
+        // Written into one buffer and handed over at once: durations are
+        // printed into every window of every rule, and the formatting
+        // machinery per part cost more than the digits.
+        let mut text = [0u8; DISPLAY_CAPACITY];
+        let mut length = 0;
         let mut rest = self.millis;
         // Weeks and years are not used on output: `30d` reads better than `4w2d`.
         for (unit, size) in DURATION_UNITS
@@ -161,11 +195,17 @@ impl fmt::Display for Duration {
             .filter(|(u, _)| *u != "w" && *u != "y")
         {
             if rest >= *size {
-                write!(f, "{}{unit}", rest / size)?;
+                length = push_decimal(&mut text, length, rest / size);
+                for byte in unit.bytes() {
+                    if let Some(slot) = text.get_mut(length) {
+                        *slot = byte;
+                        length += 1;
+                    }
+                }
                 rest %= size;
             }
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(text.get(..length).unwrap_or_default()).unwrap_or_default())
     }
 }
 
@@ -384,6 +424,51 @@ mod tests {
         assert_eq!(Duration::parse("1w").unwrap().to_string(), "7d");
         assert_eq!(Duration::parse("250ms").unwrap().to_string(), "250ms");
         assert_eq!(Duration::parse("0").unwrap().to_string(), "0s");
+    }
+
+    #[test]
+    fn every_size_of_duration_prints_whole() {
+        // The reference: each unit's count, formatted on its own.
+        let reference = |millis: u64| {
+            let mut rest = millis;
+            let mut text = String::new();
+            for (unit, size) in [
+                ("d", 86_400_000),
+                ("h", 3_600_000),
+                ("m", 60_000),
+                ("s", 1_000),
+                ("ms", 1),
+            ] {
+                if rest >= size {
+                    text.push_str(&format!("{}{unit}", rest / size));
+                    rest %= size;
+                }
+            }
+            text
+        };
+        for millis in [
+            1,
+            9,
+            10,
+            999,
+            1_000,
+            61_001,
+            86_400_000,
+            90_061_001,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(
+                Duration::from_millis(millis).to_string(),
+                reference(millis),
+                "{millis}"
+            );
+        }
+        assert_eq!(
+            Duration::from_millis(u64::MAX).to_string(),
+            "213503982334d14h25m51s615ms"
+        );
     }
 
     #[test]

@@ -46,6 +46,15 @@ pub fn template_literal(value: &str) -> String {
     }
 }
 
+/// Appends [`template_literal`] of `value` to `out`.
+pub fn push_template_literal(out: &mut String, value: &str) {
+    if has_action_start(value) {
+        out.push_str(&value.replace("{{", "{{ \"{{\" }}"));
+    } else {
+        out.push_str(value);
+    }
+}
+
 /// Whether `value` holds `{{`. Most texts hold no `{` at all, which a
 /// `memchr` finds out before any substring search.
 fn has_action_start(value: &str) -> bool {

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use super::promql::{quote, regex_literal, template_literal, template_literal_owned};
+use super::promql::{push_template_literal, quote, regex_literal, template_literal_owned};
 use crate::model::alerts;
 use crate::model::metrics::{self, RequestMetrics};
 use crate::model::slo::{BurnWindow, Tier, burn_windows, sli_windows};
@@ -103,6 +103,11 @@ pub struct Annotations {
     pub runbook_url: Option<String>,
 }
 
+/// The template action printing the alert's value as a percentage.
+const VALUE_PERCENT: &str = "{{ $value | humanizePercentage }}";
+/// The template action printing the server's environment.
+const EXTERNAL_ENV: &str = "{{ $externalLabels.env }}";
+
 /// A piece of an alert template.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -148,15 +153,33 @@ impl Template {
 
     /// The Prometheus template.
     pub fn source(&self) -> String {
+        let mut source = String::with_capacity(self.source_len());
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(text) => push_template_literal(&mut source, text),
+                Piece::ValuePercent => source.push_str(VALUE_PERCENT),
+                Piece::Label(name) => {
+                    source.push_str("{{ $labels.");
+                    source.push_str(name);
+                    source.push_str(" }}");
+                }
+                Piece::ExternalEnv => source.push_str(EXTERNAL_ENV),
+            }
+        }
+        source
+    }
+
+    /// The length of [`Template::source`] when no text holds `{{`.
+    fn source_len(&self) -> usize {
         self.0
             .iter()
             .map(|piece| match piece {
-                Piece::Text(text) => template_literal(text),
-                Piece::ValuePercent => "{{ $value | humanizePercentage }}".to_string(),
-                Piece::Label(name) => format!("{{{{ $labels.{name} }}}}"),
-                Piece::ExternalEnv => "{{ $externalLabels.env }}".to_string(),
+                Piece::Text(text) => text.len(),
+                Piece::ValuePercent => VALUE_PERCENT.len(),
+                Piece::Label(name) => name.len() + 15,
+                Piece::ExternalEnv => EXTERNAL_ENV.len(),
             })
-            .collect()
+            .sum()
     }
 
     /// What Prometheus expands the template to, on the server of `env`.
@@ -896,6 +919,10 @@ fn slo_selector(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> String {
     format!("{{{}}}", matchers.join(","))
 }
 
+/// Bytes reserved for an SLI expression: three selectors of a job and its
+/// matchers, which is most of them.
+const SLI_EXPR_CAPACITY: usize = 512;
+
 /// The name of the SLI error-ratio recording over `window`.
 pub fn sli_record(window: Duration) -> String {
     format!("slo:sli_error:ratio_rate{window}")
@@ -955,39 +982,47 @@ fn sli_parts<'a>(
 /// period average (`sum_over_time` of anything with a NaN is NaN, for as
 /// long as the NaN stays in the SLO window).
 fn sli_expr(parts: &SliParts<'_>, window: Duration) -> String {
-    let sum =
-        |metric: &str, selector: &str| format!("sum by (env) (rate({metric}{selector}[{window}]))");
-    let mut expr = match parts {
+    let window = window.to_string();
+    let mut expr = String::with_capacity(SLI_EXPR_CAPACITY);
+    let sum = |expr: &mut String, metric: &str, selector: &str| {
+        for piece in ["sum by (env) (rate(", metric, selector, "[", &window, "]))"] {
+            expr.push_str(piece);
+        }
+    };
+    match parts {
         SliParts::Availability {
             requests,
             errors,
             all,
-        } => format!(
-            "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
-            sum(requests, errors),
-            sum(requests, all),
-            sum(requests, all)
-        ),
+        } => {
+            expr.push_str("(\n  ");
+            sum(&mut expr, requests, errors);
+            expr.push_str("\n  or\n  0 * ");
+            sum(&mut expr, requests, all);
+            expr.push_str("\n)\n/\n");
+            sum(&mut expr, requests, all);
+        }
         SliParts::Latency {
             count,
             bucket,
             fast,
             all,
-        } => format!(
-            "(\n  {}\n  -\n  {}\n)\n/\n{}",
-            sum(count, all),
-            sum(bucket, fast),
-            sum(count, all)
-        ),
-        SliParts::Ratio { errors, total } => {
-            let window = window.to_string();
-            format!(
-                "(\n  {}\n)\n/\n(\n  {}\n)",
-                render_window(errors, &window),
-                render_window(total, &window)
-            )
+        } => {
+            expr.push_str("(\n  ");
+            sum(&mut expr, count, all);
+            expr.push_str("\n  -\n  ");
+            sum(&mut expr, bucket, fast);
+            expr.push_str("\n)\n/\n");
+            sum(&mut expr, count, all);
         }
-    };
+        SliParts::Ratio { errors, total } => {
+            expr.push_str("(\n  ");
+            expr.push_str(&render_window(errors, &window));
+            expr.push_str("\n)\n/\n(\n  ");
+            expr.push_str(&render_window(total, &window));
+            expr.push_str("\n)");
+        }
+    }
     expr.push_str("\n>= 0");
     expr
 }

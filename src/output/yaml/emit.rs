@@ -104,7 +104,7 @@ fn has_plain_shape(s: &str) -> bool {
     starts_unambiguously(s, *first)
         && *last != b' '
         && *last != b':'
-        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
+        && all_bytes(bytes, is_printable_ascii)
         && !s.contains(": ")
         && !s.contains(" #")
 }
@@ -152,7 +152,7 @@ fn folded_lines(line: &str) -> Vec<&str> {
 /// (which also rules out folding: a folded scalar must be plain-safe).
 fn is_certainly_double_quoted(s: &str) -> bool {
     let bytes = s.as_bytes();
-    if bytes.is_empty() || !bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+    if bytes.is_empty() || !all_bytes(bytes, is_printable_ascii) {
         return false;
     }
     let is_decimal = bytes.first().is_some_and(u8::is_ascii_digit)
@@ -211,8 +211,28 @@ fn is_keyword(s: &str) -> bool {
 /// Whether serde-saphyr writes `s` as a block literal exactly as the native
 /// path below does: printable ASCII, tabs and line feeds only.
 fn is_ascii_block_content(s: &str) -> bool {
-    s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) || b == b'\n' || b == b'\t')
+    all_bytes(s.as_bytes(), |b| {
+        is_printable_ascii(b) | (b == b'\n') | (b == b'\t')
+    })
+}
+
+/// A space to a tilde: printable ASCII.
+fn is_printable_ascii(b: u8) -> bool {
+    b.wrapping_sub(b' ') <= b'~' - b' '
+}
+
+/// Whether `test` holds for every byte. Every scalar of every generated
+/// file passes through these tests (a gigabyte at 10,000 services), so they
+/// look at 32 bytes at a time without stopping early, which the compiler
+/// turns into vector instructions; a plain `all` stops at every byte.
+fn all_bytes(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        if !chunk.iter().fold(true, |all, &b| all & test(b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| test(b))
 }
 
 /// Spaces before the first non-empty line (serde-saphyr's test for an

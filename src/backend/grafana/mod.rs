@@ -80,7 +80,7 @@ const LIBRARY_ROWS: u32 = 9000;
 
 /// A service's dashboard, extension panels included: the platform
 /// library's rows for the service, then the manifest's extra panels.
-pub fn service_dashboard(model: &Model, service: &Service, callers: &[&str]) -> Dashboard {
+pub fn service_dashboard(model: &Model, service: &Service, callers: &[&Service]) -> Dashboard {
     let mut dashboard = service_dashboard::dashboard(model, service, callers);
     let mut titles: BTreeSet<String> = lint::all_panels(&dashboard)
         .map(|p| p.title.to_string())
@@ -140,19 +140,19 @@ pub fn dashboard_file(service: &Service) -> String {
 }
 
 /// For each service, the services that declare it as a dependency, sorted.
-pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&str>> {
-    let mut callers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&Service>> {
+    let mut callers: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
     for service in &model.services {
         for dependency in service.dependencies.iter().filter(|d| d.internal) {
             callers
                 .entry(dependency.name.as_str())
                 .or_default()
-                .push(service.name.as_str());
+                .push(service);
         }
     }
     for list in callers.values_mut() {
-        list.sort_unstable();
-        list.dedup();
+        list.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        list.dedup_by(|a, b| a.name == b.name);
     }
     callers
 }

@@ -40,7 +40,7 @@ pub const EXTRA: RowId = RowId(8000);
 
 /// Builds the dashboard of `service`. `called_by` lists the services that
 /// declare it as a dependency, sorted.
-pub fn dashboard(model: &Model, service: &Service, called_by: &[&str]) -> Dashboard {
+pub fn dashboard(model: &Model, service: &Service, called_by: &[&Service]) -> Dashboard {
     let mut layout = Layout::new();
     overview_row(&mut layout, service);
     requests_row(&mut layout, service);
@@ -480,7 +480,7 @@ fn requests_row(layout: &mut Layout, service: &Service) {
     );
 }
 
-fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by: &[&str]) {
+fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by: &[&Service]) {
     if service.dependencies.is_empty() && called_by.is_empty() {
         return;
     }
@@ -527,7 +527,6 @@ fn clients_row(layout: &mut Layout, model: &Model, service: &Service, called_by:
         layout.finish_line();
         let list: Vec<String> = called_by
             .iter()
-            .filter_map(|name| model.service(name))
             .map(|caller| format!("- [{}]({})", caller.name, caller.dashboard_path("${env}")))
             .collect();
         layout.panel(

@@ -105,8 +105,21 @@ fn has_plain_shape(s: &str) -> bool {
         && *last != b' '
         && *last != b':'
         && all_bytes(bytes, is_printable_ascii)
-        && !s.contains(": ")
-        && !s.contains(" #")
+        && !holds_value_or_comment_mark(bytes)
+}
+
+/// Whether `bytes` hold `": "` (a mapping value follows) or `" #"` (a
+/// comment starts). One pass over neighbouring bytes with no early exit,
+/// which the compiler vectorizes; two substring searches cost more.
+fn holds_value_or_comment_mark(bytes: &[u8]) -> bool {
+    let (Some(firsts), Some(seconds)) =
+        (bytes.get(..bytes.len().saturating_sub(1)), bytes.get(1..))
+    else {
+        return false;
+    };
+    firsts.iter().zip(seconds).fold(false, |found, (&a, &b)| {
+        found | ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'))
+    })
 }
 
 /// The lines serde-saphyr's `write_folded_block` breaks `line` into (one
@@ -226,13 +239,11 @@ fn is_printable_ascii(b: u8) -> bool {
 /// look at 32 bytes at a time without stopping early, which the compiler
 /// turns into vector instructions; a plain `all` stops at every byte.
 fn all_bytes(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
-    let mut chunks = bytes.chunks_exact(32);
-    for chunk in &mut chunks {
-        if !chunk.iter().fold(true, |all, &b| all & test(b)) {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|&b| test(b))
+    let (chunks, rest) = bytes.as_chunks::<32>();
+    chunks
+        .iter()
+        .all(|chunk| chunk.iter().fold(true, |all, &b| all & test(b)))
+        && rest.iter().all(|&b| test(b))
 }
 
 /// Spaces before the first non-empty line (serde-saphyr's test for an
@@ -244,7 +255,13 @@ fn first_line_leading_spaces(s: &str) -> usize {
 }
 
 fn push_spaces(out: &mut String, count: usize) {
-    out.extend(std::iter::repeat_n(' ', count));
+    const SPACES: &str = "                                                                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(SPACES.get(..now).unwrap_or_default());
+        left -= now;
+    }
 }
 
 /// Layout state, named and updated as in serde-saphyr's `YamlSerializer`

@@ -19,11 +19,19 @@ pub fn refusal(value: &str) -> Option<&'static str> {
         Some("it ends with a backslash, which would escape the closing quote")
     } else if value.contains("${") {
         Some("it holds `${`, which Logstash replaces with an environment or keystore value")
-    } else if value.chars().any(|c| c.is_control() && c != '\t') {
+    } else if has_control_character(value) {
         Some("it holds a line break or another control character")
     } else {
         None
     }
+}
+
+/// Whether `value` holds a control character other than a tab. The bytes
+/// are tested first (every ASCII control is one byte); characters are
+/// decoded only in text that is not ASCII, for the C1 controls.
+fn has_control_character(value: &str) -> bool {
+    value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
+        || (!value.is_ascii() && value.chars().any(|c| c.is_control() && c != '\t'))
 }
 
 /// Why `value` cannot be a field *value* that Logstash formats (`add_field`,
@@ -54,7 +62,11 @@ pub fn quote(value: &str) -> Result<String, Unquotable> {
         });
     }
     let mark = if value.contains('"') { '\'' } else { '"' };
-    Ok(format!("{mark}{value}{mark}"))
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push(mark);
+    quoted.push_str(value);
+    quoted.push(mark);
+    Ok(quoted)
 }
 
 /// A reference to an environment variable, `"${NAME}"`: the only way a
@@ -71,6 +83,16 @@ pub fn env_reference(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_control_character_but_a_tab_is_refused() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let value = format!("a{c}b");
+            let refused =
+                refusal(&value) == Some("it holds a line break or another control character");
+            assert_eq!(refused, c.is_control() && c != '\t', "{:?}", c);
+        }
+    }
 
     #[test]
     fn quotes_with_the_kind_the_value_lacks() {

@@ -178,13 +178,15 @@ fn is_certainly_double_quoted(s: &str) -> bool {
 fn push_double_quoted_ascii(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
+    // Runs between the characters to escape are copied whole.
+    let mut rest = s;
+    while let Some(at) = rest.find(['\\', '"']) {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push('\\');
+        out.push_str(rest.get(at..=at).unwrap_or_default());
+        rest = rest.get(at + 1..).unwrap_or_default();
     }
+    out.push_str(rest);
     out.push('"');
 }
 

@@ -57,7 +57,7 @@ pub fn build(
         });
     services.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.source.cmp(&b.source)));
     services.dedup_by(|b, a| a.name == b.name);
-    Model { platform, services }
+    Model::new(platform, services)
 }
 
 /// Fewer services than this are built on one core: starting threads would
@@ -683,6 +683,24 @@ mod tests {
         format!(
             "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {{name: p}}\nspec:\n  environments: [{{name: prod-eu}}]\n  teams: {{t: {{}}}}\n{tracing}"
         )
+    }
+
+    #[test]
+    fn services_are_found_by_name_after_edits_too() {
+        let named = |name: &str| SERVICE.replace("checkout", name);
+        let mut model = model_from(&platform(""), &[&named("b"), &named("a"), &named("c")]);
+        for name in ["a", "b", "c"] {
+            assert_eq!(model.service(name).map(|s| s.name.as_str()), Some(name));
+        }
+        assert!(model.service("d").is_none());
+        // The index made by the lookups above no longer holds: a renamed
+        // service is found under its new name only.
+        if let Some(last) = model.services.last_mut() {
+            last.name = "d".to_string();
+        }
+        assert!(model.service("c").is_none());
+        assert_eq!(model.service("d").map(|s| s.name.as_str()), Some("d"));
+        assert_eq!(model.service("a").map(|s| s.name.as_str()), Some("a"));
     }
 
     #[test]

@@ -390,9 +390,9 @@ impl JsonSchema for Rate {
 /// humans all read well.
 pub fn format_number(value: f64) -> String {
     if value == value.trunc() && value.abs() < 1e15 {
-        format!("{}", value as i64)
+        (value as i64).to_string()
     } else {
-        format!("{value}")
+        value.to_string()
     }
 }
 

@@ -72,7 +72,18 @@ impl Selector {
 
     /// `metric{...}`.
     pub fn on(&self, metric: &str) -> String {
-        format!("{metric}{{{}}}", self.matchers.join(","))
+        let length: usize = self.matchers.iter().map(|m| m.len() + 1).sum();
+        let mut series = String::with_capacity(metric.len() + length + 2);
+        series.push_str(metric);
+        series.push('{');
+        for (index, matcher) in self.matchers.iter().enumerate() {
+            if index > 0 {
+                series.push(',');
+            }
+            series.push_str(matcher);
+        }
+        series.push('}');
+        series
     }
 }
 

@@ -989,32 +989,34 @@ fn sli_expr(parts: &SliParts<'_>, window: Duration) -> String {
             expr.push_str(piece);
         }
     };
+    // `(\n  bad\n  <joint>other\n)\n/\ntotal`, each a sum of the rate of a
+    // metric's selected series.
+    type Series<'s> = (&'s str, &'s str);
+    let mut share = |bad: Series<'_>, joint: &str, other: Series<'_>, total: Series<'_>| {
+        expr.push_str("(\n  ");
+        sum(&mut expr, bad.0, bad.1);
+        expr.push_str(joint);
+        sum(&mut expr, other.0, other.1);
+        expr.push_str("\n)\n/\n");
+        sum(&mut expr, total.0, total.1);
+    };
     match parts {
         SliParts::Availability {
             requests,
             errors,
             all,
-        } => {
-            expr.push_str("(\n  ");
-            sum(&mut expr, requests, errors);
-            expr.push_str("\n  or\n  0 * ");
-            sum(&mut expr, requests, all);
-            expr.push_str("\n)\n/\n");
-            sum(&mut expr, requests, all);
-        }
+        } => share(
+            (requests, errors),
+            "\n  or\n  0 * ",
+            (requests, all),
+            (requests, all),
+        ),
         SliParts::Latency {
             count,
             bucket,
             fast,
             all,
-        } => {
-            expr.push_str("(\n  ");
-            sum(&mut expr, count, all);
-            expr.push_str("\n  -\n  ");
-            sum(&mut expr, bucket, fast);
-            expr.push_str("\n)\n/\n");
-            sum(&mut expr, count, all);
-        }
+        } => share((count, all), "\n  -\n  ", (bucket, fast), (count, all)),
         SliParts::Ratio { errors, total } => {
             expr.push_str("(\n  ");
             expr.push_str(&render_window(errors, &window));

@@ -39,11 +39,9 @@ pub use crate::backend::re2_literal as regex_literal;
 /// so a user's `{{` would otherwise start an action. Only `{{` needs care:
 /// it becomes an action printing `{{`.
 pub fn template_literal(value: &str) -> String {
-    if has_action_start(value) {
-        value.replace("{{", "{{ \"{{\" }}")
-    } else {
-        value.to_string()
-    }
+    let mut literal = String::with_capacity(value.len());
+    push_template_literal(&mut literal, value);
+    literal
 }
 
 /// Appends [`template_literal`] of `value` to `out`.
@@ -113,6 +111,15 @@ fn may_yield_alone(expr: &str) -> bool {
                 None => return true,
             },
             b'"' | b'\'' | b'`' => return true,
+            // A comment, to the end of its line (inside braces too, where a
+            // quote in it must not start a string).
+            b'#' => match bytes
+                .get(at..)
+                .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+            {
+                Some(length) => at += length,
+                None => return false,
+            },
             b'{' => braces += 1,
             b'}' => match braces.checked_sub(1) {
                 Some(depth) => braces = depth,
@@ -132,14 +139,6 @@ fn may_yield_alone(expr: &str) -> bool {
                     at += length;
                 }
                 _ => return true,
-            },
-            // A comment, to the end of its line.
-            b'#' => match bytes
-                .get(at..)
-                .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
-            {
-                Some(length) => at += length,
-                None => return false,
             },
             b'0'..=b'9' | b'.' => return true,
             b'a'..=b'z' | b'A'..=b'Z' | b'_' | b':' => {
@@ -283,6 +282,8 @@ mod tests {
             "x{a=\"}\"} or vector(1)",
             "x{a='\\''} or vector(1)",
             "é or vector(1)",
+            "x{a=\"b\" # it's\n} or vector(1)",
+            "x{ # '\n} or vector(1) # '",
         ];
         for expr in could {
             assert!(may_yield_alone(expr), "{expr}");

@@ -107,6 +107,9 @@ pub struct Annotations {
 const VALUE_PERCENT: &str = "{{ $value | humanizePercentage }}";
 /// The template action printing the server's environment.
 const EXTERNAL_ENV: &str = "{{ $externalLabels.env }}";
+/// What goes around a label's name in the action printing its value.
+const LABEL_OPEN: &str = "{{ $labels.";
+const LABEL_CLOSE: &str = " }}";
 
 /// A piece of an alert template.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,9 +162,9 @@ impl Template {
                 Piece::Text(text) => push_template_literal(&mut source, text),
                 Piece::ValuePercent => source.push_str(VALUE_PERCENT),
                 Piece::Label(name) => {
-                    source.push_str("{{ $labels.");
+                    source.push_str(LABEL_OPEN);
                     source.push_str(name);
-                    source.push_str(" }}");
+                    source.push_str(LABEL_CLOSE);
                 }
                 Piece::ExternalEnv => source.push_str(EXTERNAL_ENV),
             }
@@ -176,7 +179,7 @@ impl Template {
             .map(|piece| match piece {
                 Piece::Text(text) => text.len(),
                 Piece::ValuePercent => VALUE_PERCENT.len(),
-                Piece::Label(name) => name.len() + 15,
+                Piece::Label(name) => LABEL_OPEN.len() + name.len() + LABEL_CLOSE.len(),
                 Piece::ExternalEnv => EXTERNAL_ENV.len(),
             })
             .sum()

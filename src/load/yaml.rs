@@ -96,7 +96,18 @@ pub struct SyntaxError {
 /// reads the same events either way (a test compares both on every
 /// manifest, bad case, hostile input and fuzz corpus entry of this
 /// repository); without spans it is a third faster.
+///
+/// Most manifests are read straight from the parser's events
+/// ([`super::yaml_subset`]); the rest, and every error, by serde-saphyr.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
+    match super::yaml_subset::read(text) {
+        Some(value) => Ok(value),
+        None => parse_with_serde_saphyr(text),
+    }
+}
+
+/// [`parse`] by serde-saphyr alone, for any document.
+pub(super) fn parse_with_serde_saphyr(text: &str) -> Result<Value, SyntaxError> {
     let PlainValue(value) = serde_saphyr::from_str(text).map_err(syntax_error)?;
     Ok(value)
 }

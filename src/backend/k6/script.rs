@@ -1,11 +1,12 @@
 //! One service's k6 script: its data as typed JSON, rendered through the
 //! embedded templates.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::js;
 use crate::model::{Indicator, Model, Scenario, Service};
@@ -78,7 +79,12 @@ pub fn render_script(
     let template = templates
         .get_template(template_name)
         .map_err(|e| fail(e.to_string()))?;
-    let context = context(service, overrides);
+    let scenarios: Vec<Scenario> = loadtest
+        .scenarios
+        .iter()
+        .map(|scenario| apply(scenario, overrides))
+        .collect();
+    let context = context(service, &scenarios);
     let body = template
         .render(minijinja::Value::from_serialize(&context))
         .map_err(|e| fail(format!("{e:#}")))?;
@@ -86,15 +92,141 @@ pub fn render_script(
     Ok(Some(format!("{}{body}", header::slash_comment(&sources))))
 }
 
-/// Everything the templates print, as JSON.
-fn context(service: &Service, overrides: &Overrides) -> Value {
+/// Everything the templates print. Typed, so that rendering builds no
+/// `serde_json::Value` tree on the way to the template's values (about 3 %
+/// of a fresh build's CPU: `docs/performance.md`); the fields and their
+/// order are the JSON the scripts print.
+#[derive(Debug, Serialize)]
+struct Context<'a> {
+    service: &'a str,
+    team: &'a str,
+    environments: Entries<EnvironmentContext>,
+    default_env: Option<&'a str>,
+    scenarios: Entries<ScriptScenario<'a>>,
+    options_scenarios: Entries<Executor>,
+    summary_trend_stats: Vec<String>,
+}
+
+/// A JSON object whose keys keep the order they were added in; adding a
+/// key again replaces its value in place.
+#[derive(Debug, PartialEq)]
+struct Entries<T>(Vec<(String, T)>);
+
+impl<T> Entries<T> {
+    fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    fn insert(&mut self, key: String, value: T) {
+        match self.0.iter_mut().find(|(existing, _)| *existing == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
+impl<T> Entries<Vec<T>> {
+    /// Adds `item` to the list under `key`.
+    fn push(&mut self, key: String, item: T) {
+        match self.0.iter_mut().find(|(existing, _)| *existing == key) {
+            Some((_, items)) => items.push(item),
+            None => self.0.push((key, vec![item])),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Entries<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct EnvironmentContext {
+    base_url: String,
+    production: bool,
+    thresholds: Entries<Vec<Threshold>>,
+}
+
+/// One threshold of a metric: its condition, or with `abortOnFail` for a
+/// paging service.
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+enum Threshold {
+    Condition(String),
+    Aborting {
+        threshold: String,
+        #[serde(rename = "abortOnFail")]
+        abort_on_fail: bool,
+        #[serde(rename = "delayAbortEval")]
+        delay_abort_eval: &'static str,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct ScriptScenario<'a> {
+    warmup: bool,
+    requests: Vec<RequestContext<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum RequestContext<'a> {
+    Http {
+        name: String,
+        method: String,
+        path: &'a str,
+        body: &'a Option<String>,
+        headers: &'a BTreeMap<String, String>,
+        expect_body: &'a Option<String>,
+    },
+    Grpc {
+        name: String,
+        method: &'a str,
+        message: Value,
+        metadata: &'a BTreeMap<String, String>,
+    },
+}
+
+/// A k6 scenario's executor (k6's own option names).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Executor {
+    #[serde(rename_all = "camelCase")]
+    Constant {
+        executor: &'static str,
+        rate: u64,
+        time_unit: String,
+        duration: String,
+        #[serde(rename = "preAllocatedVUs")]
+        pre_allocated_vus: u64,
+        #[serde(rename = "maxVUs")]
+        max_vus: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Ramping {
+        executor: &'static str,
+        start_rate: u64,
+        time_unit: String,
+        stages: Vec<ExecutorStage>,
+        #[serde(rename = "preAllocatedVUs")]
+        pre_allocated_vus: u64,
+        #[serde(rename = "maxVUs")]
+        max_vus: u64,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct ExecutorStage {
+    target: u64,
+    duration: String,
+}
+
+/// Everything the templates print, for `scenarios` (the service's, with
+/// the overrides applied).
+fn context<'a>(service: &'a Service, scenarios: &'a [Scenario]) -> Context<'a> {
     let loadtest = &service.loadtest;
     let protocol = loadtest.protocol;
-    let scenarios: Vec<Scenario> = loadtest
-        .scenarios
-        .iter()
-        .map(|scenario| apply(scenario, overrides))
-        .collect();
     let endpoints: BTreeSet<String> = scenarios
         .iter()
         .filter(|scenario| !scenario.warmup)
@@ -102,14 +234,14 @@ fn context(service: &Service, overrides: &Overrides) -> Value {
         .map(|request| endpoint_name(protocol, request))
         .collect();
 
-    let mut environments = Map::new();
-    let mut default_env = Value::Null;
+    let mut environments = Entries::new();
+    let mut default_env = None;
     for env in &service.environments {
         if !loadtest.environments.contains(&env.name) {
             continue;
         }
-        if default_env.is_null() && !env.production {
-            default_env = json!(env.name);
+        if default_env.is_none() && !env.production {
+            default_env = Some(env.name.as_str());
         }
         let base_url = match &loadtest.base_url {
             Some(template) => {
@@ -119,50 +251,53 @@ fn context(service: &Service, overrides: &Overrides) -> Value {
         };
         environments.insert(
             env.name.clone(),
-            json!({
-                "base_url": base_url,
-                "production": env.production,
-                "thresholds": thresholds(service, protocol, &endpoints, service.pages_in(env)),
-            }),
+            EnvironmentContext {
+                base_url,
+                production: env.production,
+                thresholds: thresholds(service, protocol, &endpoints, service.pages_in(env)),
+            },
         );
     }
 
     let latency = expected_latency(service);
-    let mut k6_scenarios = Map::new();
-    let mut script_scenarios = Map::new();
-    for scenario in &scenarios {
+    let mut k6_scenarios = Entries::new();
+    let mut script_scenarios = Entries::new();
+    for scenario in scenarios {
         k6_scenarios.insert(scenario.name.clone(), executor(scenario, latency));
-        let requests: Vec<Value> = scenario
+        let requests = scenario
             .requests
             .iter()
             .map(|request| {
                 let name = endpoint_name(protocol, request);
                 match protocol {
-                    Protocol::Http => json!({
-                        "name": name,
-                        "method": spelling(request.method),
-                        "path": request.path,
-                        "body": request.body,
-                        "headers": request.headers,
-                        "expect_body": request.expect_body,
-                    }),
-                    Protocol::Grpc => json!({
-                        "name": name,
-                        "method": request.path,
+                    Protocol::Http => RequestContext::Http {
+                        name,
+                        method: spelling(request.method),
+                        path: &request.path,
+                        body: &request.body,
+                        headers: &request.headers,
+                        expect_body: &request.expect_body,
+                    },
+                    Protocol::Grpc => RequestContext::Grpc {
+                        name,
+                        method: &request.path,
                         // Validation accepts only JSON objects.
-                        "message": request
+                        message: request
                             .body
                             .as_deref()
                             .and_then(|body| serde_json::from_str::<Value>(body).ok())
-                            .unwrap_or_else(|| json!({})),
-                        "metadata": request.headers,
-                    }),
+                            .unwrap_or_else(|| Value::Object(serde_json::Map::new())),
+                        metadata: &request.headers,
+                    },
                 }
             })
             .collect();
         script_scenarios.insert(
             scenario.name.clone(),
-            json!({"warmup": scenario.warmup, "requests": requests}),
+            ScriptScenario {
+                warmup: scenario.warmup,
+                requests,
+            },
         );
     }
 
@@ -176,15 +311,15 @@ fn context(service: &Service, overrides: &Overrides) -> Value {
         }
     }
 
-    json!({
-        "service": service.name,
-        "team": service.team,
-        "environments": environments,
-        "default_env": default_env,
-        "scenarios": script_scenarios,
-        "options_scenarios": k6_scenarios,
-        "summary_trend_stats": trend_stats,
-    })
+    Context {
+        service: &service.name,
+        team: &service.team,
+        environments,
+        default_env,
+        scenarios: script_scenarios,
+        options_scenarios: k6_scenarios,
+        summary_trend_stats: trend_stats,
+    }
 }
 
 /// A scenario with `obsgen loadtest`'s overrides applied.
@@ -227,7 +362,7 @@ fn thresholds(
     protocol: Protocol,
     endpoints: &BTreeSet<String>,
     pages: bool,
-) -> Value {
+) -> Entries<Vec<Threshold>> {
     let (failed, duration) = match protocol {
         Protocol::Http => ("http_req_failed", "http_req_duration"),
         Protocol::Grpc => ("grpc_req_failed", "grpc_req_duration"),
@@ -247,21 +382,18 @@ fn thresholds(
     }
     let threshold = |condition: &str| {
         if pages {
-            json!({
-                "threshold": condition,
-                "abortOnFail": true,
-                "delayAbortEval": DELAY_ABORT_EVAL,
-            })
+            Threshold::Aborting {
+                threshold: condition.to_string(),
+                abort_on_fail: true,
+                delay_abort_eval: DELAY_ABORT_EVAL,
+            }
         } else {
-            json!(condition)
+            Threshold::Condition(condition.to_string())
         }
     };
-    let mut out = Map::new();
+    let mut out = Entries::new();
     let mut add = |metric: String, condition: &str| {
-        let entry = out.entry(metric).or_insert_with(|| json!([]));
-        if let Value::Array(list) = entry {
-            list.push(threshold(condition));
-        }
+        out.push(metric, threshold(condition));
     };
     for (metric, condition) in &conditions {
         add(metric.to_string(), condition);
@@ -271,7 +403,7 @@ fn thresholds(
             add(format!("{metric}{{name:{endpoint}}}"), condition);
         }
     }
-    Value::Object(out)
+    out
 }
 
 /// The latency used to size VU pools: the service's largest latency SLO
@@ -299,7 +431,7 @@ fn vus(peak_per_second: f64, requests: usize, latency: Duration) -> (u64, u64) {
 
 /// The k6 scenario: `constant-arrival-rate`, or `ramping-arrival-rate`
 /// through the stages (then holding the last one for `duration`).
-fn executor(scenario: &Scenario, latency: Duration) -> Value {
+fn executor(scenario: &Scenario, latency: Duration) -> Executor {
     let per = scenario.rate.per;
     let peak = scenario
         .stages
@@ -308,35 +440,41 @@ fn executor(scenario: &Scenario, latency: Duration) -> Value {
         .fold(scenario.rate.per_second(), f64::max);
     let (pre, max) = vus(peak, scenario.requests.len(), latency);
     if scenario.stages.is_empty() {
-        return json!({
-            "executor": "constant-arrival-rate",
-            "rate": scenario.rate.count,
-            "timeUnit": go_duration(per),
-            "duration": go_duration(scenario.duration),
-            "preAllocatedVUs": pre,
-            "maxVUs": max,
-        });
+        return Executor::Constant {
+            executor: "constant-arrival-rate",
+            rate: scenario.rate.count,
+            time_unit: go_duration(per),
+            duration: go_duration(scenario.duration),
+            pre_allocated_vus: pre,
+            max_vus: max,
+        };
     }
     // Every stage's target in the scenario's time unit.
     let in_unit = |rate: Rate| (rate.per_second() * per.as_secs_f64()).round() as u64;
-    let mut stages: Vec<Value> = scenario
+    let mut stages: Vec<ExecutorStage> = scenario
         .stages
         .iter()
-        .map(|stage| json!({"target": in_unit(stage.target), "duration": go_duration(stage.duration)}))
+        .map(|stage| ExecutorStage {
+            target: in_unit(stage.target),
+            duration: go_duration(stage.duration),
+        })
         .collect();
     let last = scenario
         .stages
         .last()
         .map_or(scenario.rate, |stage| stage.target);
-    stages.push(json!({"target": in_unit(last), "duration": go_duration(scenario.duration)}));
-    json!({
-        "executor": "ramping-arrival-rate",
-        "startRate": scenario.rate.count,
-        "timeUnit": go_duration(per),
-        "stages": stages,
-        "preAllocatedVUs": pre,
-        "maxVUs": max,
-    })
+    stages.push(ExecutorStage {
+        target: in_unit(last),
+        duration: go_duration(scenario.duration),
+    });
+    Executor::Ramping {
+        executor: "ramping-arrival-rate",
+        start_rate: scenario.rate.count,
+        time_unit: go_duration(per),
+        stages,
+        pre_allocated_vus: pre,
+        max_vus: max,
+    }
 }
 
 /// A duration as k6 (Go's `time.ParseDuration`) reads it: no days.
@@ -372,6 +510,7 @@ fn spelling(value: impl serde::Serialize) -> String {
 mod tests {
     use super::*;
     use crate::backend::prometheus::model_from;
+    use serde_json::json;
 
     const PLATFORM: &str = "apiVersion: obsgen.dev/v1\nkind: Platform\nmetadata: {name: p}\nspec:\n  environments: [{name: dev}, {name: staging, service_url: 'http://{service}.stg:9000'}, {name: production, production: true}]\n  teams: {t: {}}\n";
 
@@ -424,7 +563,8 @@ mod tests {
         let model = model_from(PLATFORM, &[&service(spec)]);
         let svc = &model.services[0];
         let endpoints: BTreeSet<String> = ["GET /a", "POST /a,b"].map(String::from).into();
-        let staging = thresholds(svc, Protocol::Http, &endpoints, false);
+        let staging =
+            serde_json::to_value(thresholds(svc, Protocol::Http, &endpoints, false)).unwrap();
         assert_eq!(
             staging,
             json!({
@@ -436,7 +576,8 @@ mod tests {
                 "http_req_duration{name:GET /a}": ["p(99.9)<250"],
             })
         );
-        let production = thresholds(svc, Protocol::Http, &endpoints, true);
+        let production =
+            serde_json::to_value(thresholds(svc, Protocol::Http, &endpoints, true)).unwrap();
         assert_eq!(
             production["http_req_failed"],
             json!([{"threshold": "rate<0.0005", "abortOnFail": true, "delayAbortEval": "30s"}])
@@ -458,7 +599,9 @@ mod tests {
         let spec = "  loadtest:\n    scenarios:\n      - {name: s, rate: 1/s, duration: 90m, stages: [{target: 120/m, duration: 30s}], requests: [{path: /}]}\n";
         let model = model_from(PLATFORM, &[&service(spec)]);
         let svc = &model.services[0];
-        let ramp = executor(&svc.loadtest.scenarios[0], Duration::from_secs(1));
+        let ramp =
+            serde_json::to_value(executor(&svc.loadtest.scenarios[0], Duration::from_secs(1)))
+                .unwrap();
         assert_eq!(ramp["executor"], "ramping-arrival-rate");
         assert_eq!(
             ramp["stages"],
@@ -471,7 +614,7 @@ mod tests {
                 rate: Some(Rate::parse("7/s").unwrap()),
             },
         );
-        let constant = executor(&flat, Duration::from_secs(1));
+        let constant = serde_json::to_value(executor(&flat, Duration::from_secs(1))).unwrap();
         assert_eq!(constant["executor"], "constant-arrival-rate");
         assert_eq!(constant["rate"], 7);
         assert_eq!(constant["duration"], "3s");

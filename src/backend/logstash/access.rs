@@ -324,26 +324,62 @@ fn es_role_body(model: &Model, team: &str) -> Value {
     })
 }
 
-fn saved_search(service: &Service, data_view: &str) -> Value {
-    let source = json!({
-        "query": {"query": "", "language": "kuery"},
-        "filter": [],
-        "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
-    });
-    json!({
-        "attributes": {
-            "title": format!("Logs of {}", service.name),
-            "description": service.description.clone().unwrap_or_default(),
-            "columns": ["log.level", "message"],
-            "sort": [["@timestamp", "desc"]],
-            "kibanaSavedObjectMeta": {"searchSourceJSON": source.to_string()},
+/// A Kibana saved search (the saved objects API's `search`): the
+/// service's logs, newest first, level and message as columns.
+#[derive(Serialize)]
+struct SavedSearch<'a> {
+    attributes: SavedSearchAttributes<'a>,
+    references: [Reference<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedSearchAttributes<'a> {
+    title: String,
+    description: &'a str,
+    columns: [&'static str; 2],
+    sort: [[&'static str; 2]; 1],
+    kibana_saved_object_meta: SearchSourceMeta,
+}
+
+#[derive(Serialize)]
+struct SearchSourceMeta {
+    #[serde(rename = "searchSourceJSON")]
+    search_source_json: &'static str,
+}
+
+#[derive(Serialize)]
+struct Reference<'a> {
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+}
+
+/// Where a saved search's data view is referenced from.
+const SEARCH_SOURCE_INDEX: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
+
+/// The search source, JSON in a string as Kibana stores it: no query, no
+/// filter, the data view by reference. The same for every service.
+const SEARCH_SOURCE_JSON: &str = r#"{"query":{"query":"","language":"kuery"},"filter":[],"indexRefName":"kibanaSavedObjectMeta.searchSourceJSON.index"}"#;
+
+fn saved_search<'a>(service: &'a Service, data_view: &'a str) -> SavedSearch<'a> {
+    SavedSearch {
+        attributes: SavedSearchAttributes {
+            title: format!("Logs of {}", service.name),
+            description: service.description.as_deref().unwrap_or_default(),
+            columns: ["log.level", "message"],
+            sort: [["@timestamp", "desc"]],
+            kibana_saved_object_meta: SearchSourceMeta {
+                search_source_json: SEARCH_SOURCE_JSON,
+            },
         },
-        "references": [{
-            "name": "kibanaSavedObjectMeta.searchSourceJSON.index",
-            "type": "index-pattern",
-            "id": data_view,
+        references: [Reference {
+            name: SEARCH_SOURCE_INDEX,
+            kind: "index-pattern",
+            id: data_view,
         }],
-    })
+    }
 }
 
 fn to_json(value: &impl Serialize) -> Result<Vec<u8>, OutputError> {
@@ -426,5 +462,40 @@ mod tests {
             "override": true,
         });
         assert_eq!(view, to_json(&expected).unwrap());
+
+        // The saved search, as its `json!` tree wrote it.
+        let source = json!({
+            "query": {"query": "", "language": "kuery"},
+            "filter": [],
+            "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
+        });
+        let described = model_from(
+            &platform("indices"),
+            &[&SERVICE.replace(
+                "team: alpha}",
+                "team: alpha, description: \"Says \\\"hi\\\"\"}",
+            )],
+        );
+        for service in [service, &described.services[0]] {
+            let tree = json!({
+                "attributes": {
+                    "title": format!("Logs of {}", service.name),
+                    "description": service.description.clone().unwrap_or_default(),
+                    "columns": ["log.level", "message"],
+                    "sort": [["@timestamp", "desc"]],
+                    "kibanaSavedObjectMeta": {"searchSourceJSON": source.to_string()},
+                },
+                "references": [{
+                    "name": "kibanaSavedObjectMeta.searchSourceJSON.index",
+                    "type": "index-pattern",
+                    "id": id,
+                }],
+            });
+            assert_eq!(
+                to_json(&saved_search(service, &id)).unwrap(),
+                to_json(&tree).unwrap()
+            );
+        }
+        assert!(described.services[0].description.is_some());
     }
 }

@@ -185,6 +185,34 @@ const NASTY: &[&str] = &[
     ": leading",
     "a long line that ends in a colon and a space and is longer than eighty chars: ",
     "ascii exactly eighty-one characters long for the fast path boundary check right here",
+    // Paths and durations, written plain without serde-saphyr's help.
+    "/metrics",
+    "/-/metrics",
+    "/",
+    "//",
+    "/a: b",
+    "/a #b",
+    "/a:",
+    "/ a ",
+    "../rules/a.yml",
+    "./x",
+    "../",
+    "./",
+    ".../x",
+    "0s",
+    "1h",
+    "1h30m",
+    "500ms",
+    "30d",
+    "1w",
+    "1y",
+    "1d2",
+    "1e5",
+    "0x1",
+    "0o7",
+    "0b1",
+    "1_000h",
+    "99999999999999999999999999h",
 ];
 
 #[derive(Serialize)]
@@ -407,6 +435,9 @@ fn every_ascii_character_alone_and_in_company() {
             format!("a\n{c}"),
             format!("  {c}\nx"),
             format!("{c} "),
+            // Long enough to fold were it plain-safe, with what needs escaping.
+            format!("{c}{} \"q\" \\ end", "word ".repeat(20)),
+            format!("{c}{{{{ $value }}}} of {}  ", "the requests ".repeat(8)),
         ] {
             same(&json_shapes(&s));
             same(&rule_file(&s));

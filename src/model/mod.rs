@@ -478,7 +478,13 @@ impl Service {
     /// Alerts ([`Platform::dashboard_url`]), dashboard links and the landing
     /// page all link through here.
     pub fn dashboard_path(&self, env: &str) -> String {
-        format!("/d/{}/{}?var-env={env}", self.dashboard_uid(), self.name)
+        let uid = self.dashboard_uid();
+        let mut path =
+            String::with_capacity(uid.len() + self.name.len() + env.len() + "/d//?var-env=".len());
+        for part in ["/d/", &uid, "/", &self.name, "?var-env=", env] {
+            path.push_str(part);
+        }
+        path
     }
 
     /// The language as manifests spell it (`go`, `jvm`, ...).

@@ -8,20 +8,19 @@ pub const MAX_DASHBOARD_UID: usize = 40;
 /// truncated name plus a stable hash of the whole name, so two long names
 /// with a common prefix never collide.
 pub fn dashboard_uid(service: &str) -> String {
-    let clean: String = service
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let plain = format!("svc-{clean}");
+    let mut plain = String::with_capacity("svc-".len() + service.len());
+    plain.push_str("svc-");
+    plain.extend(service.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            c
+        } else {
+            '-'
+        }
+    }));
     if plain.len() <= MAX_DASHBOARD_UID {
         return plain;
     }
+    let clean = plain.split_off("svc-".len());
     let hash = format!("{:08x}", fnv1a32(service.as_bytes()));
     let keep = MAX_DASHBOARD_UID - "svc-".len() - 1 - hash.len();
     format!("svc-{}-{hash}", &clean[..keep])

@@ -5,7 +5,22 @@
 /// line breaks escaped as in a Go string literal (what PromQL parses).
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
+    push_quoted(&mut out, value);
+    out
+}
+
+/// [`quote`] onto the end of `out`. Names and most values are printable
+/// ASCII with no quote or backslash: they are copied whole.
+pub fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -18,16 +33,22 @@ pub fn quote(value: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// A label matcher list `{job="a",env="b"}`.
 pub fn selector(matchers: &[(&str, &str)]) -> String {
-    let parts: Vec<String> = matchers
-        .iter()
-        .map(|(name, value)| format!("{name}={}", quote(value)))
-        .collect();
-    format!("{{{}}}", parts.join(","))
+    let mut out = String::with_capacity(2 + matchers.len() * 24);
+    out.push('{');
+    for (index, (name, value)) in matchers.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push('=');
+        push_quoted(&mut out, value);
+    }
+    out.push('}');
+    out
 }
 
 /// Escapes a literal for a RE2 regex (relabel `regex:` fields are anchored

@@ -24,7 +24,9 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use super::promql::{push_template_literal, quote, regex_literal, template_literal_owned};
+use super::promql::{
+    push_quoted, push_template_literal, quote, regex_literal, template_literal_owned,
+};
 use crate::model::alerts;
 use crate::model::metrics::{self, RequestMetrics};
 use crate::model::slo::{BurnWindow, Tier, burn_windows, sli_windows};
@@ -347,14 +349,6 @@ pub enum RuleScope<'a> {
 }
 
 impl RuleScope<'_> {
-    /// The `env` matcher selectors carry, if any.
-    fn env_matcher(self) -> Option<String> {
-        match self {
-            RuleScope::Shared => None,
-            RuleScope::Environment(env) => Some(format!("env={}", quote(&env.name))),
-        }
-    }
-
     /// Whether the service's alerts page from this file.
     fn pages(self, service: &Service) -> bool {
         match self {
@@ -574,10 +568,20 @@ fn record(name: impl Into<String>, expr: String, labels: BTreeMap<String, String
 /// `{job="checkout"}` (and `env="production"` in one environment's file)
 /// plus extra matchers (already rendered).
 fn service_selector(service: &Service, scope: RuleScope<'_>, extra: &[String]) -> String {
-    let mut matchers = vec![format!("job={}", quote(&service.name))];
-    matchers.extend(scope.env_matcher());
-    matchers.extend(extra.iter().cloned());
-    format!("{{{}}}", matchers.join(","))
+    let extra_length: usize = extra.iter().map(|matcher| matcher.len() + 1).sum();
+    let mut selector = String::with_capacity(service.name.len() + extra_length + 32);
+    selector.push_str("{job=");
+    push_quoted(&mut selector, &service.name);
+    if let RuleScope::Environment(env) = scope {
+        selector.push_str(",env=");
+        push_quoted(&mut selector, &env.name);
+    }
+    for matcher in extra {
+        selector.push(',');
+        selector.push_str(matcher);
+    }
+    selector.push('}');
+    selector
 }
 
 /// The matchers latency reads (`grpc_type="unary"`: streams last as long
@@ -915,11 +919,12 @@ pub(crate) fn slo_labels(
 }
 
 fn slo_selector(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> String {
-    let matchers: Vec<String> = slo_labels(service, scope, slo)
+    let labels = slo_labels(service, scope, slo);
+    let pairs: Vec<(&str, &str)> = labels
         .iter()
-        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
-    format!("{{{}}}", matchers.join(","))
+    super::promql::selector(&pairs)
 }
 
 /// Bytes reserved for an SLI expression: three selectors of a job and its

@@ -43,11 +43,12 @@ pub fn data_stream_part(name: &str) -> String {
 /// environment: `logs-<service>-<env>`, each part through
 /// [`data_stream_part`].
 pub fn log_data_stream(service: &str, env: &str) -> String {
-    format!(
-        "logs-{}-{}",
-        data_stream_part(service),
-        data_stream_part(env)
-    )
+    let mut stream = String::with_capacity("logs--".len() + service.len() + env.len());
+    stream.push_str("logs-");
+    stream.extend(service.chars().map(|c| if c == '-' { '_' } else { c }));
+    stream.push('-');
+    stream.extend(env.chars().map(|c| if c == '-' { '_' } else { c }));
+    stream
 }
 
 /// The rollover alias of a service's logs in one environment when the

@@ -168,10 +168,18 @@ pub fn check_path(path: &str) -> Result<(), OutputError> {
     if path.is_empty() {
         return unsafe_path("it is empty");
     }
-    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+    // One pass over the bytes (every generated file's path comes here);
+    // the characters are decoded only for a path that is not ASCII.
+    let (mut separator, mut control, mut ascii) = (false, false, true);
+    for &byte in path.as_bytes() {
+        separator |= byte == b'\\' || byte == b':';
+        control |= byte < b' ' || byte == 0x7f;
+        ascii &= byte.is_ascii();
+    }
+    if path.starts_with('/') || separator {
         return unsafe_path("it must be relative, with `/` separators");
     }
-    if path.chars().any(|c| c.is_control()) {
+    if control || (!ascii && path.chars().any(|c| c.is_control())) {
         return unsafe_path("it contains a control character");
     }
     for component in path.split('/') {
@@ -245,8 +253,24 @@ mod tests {
             "./a",
             ".obsgen-index",
             "a\nb",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "é/\u{9f}",
         ] {
             assert!(set.add(bad, "x").is_err(), "{bad:?} should be refused");
+        }
+        // Each refusal says why, in the order the checks are made.
+        let reason = |path: &str| match check_path(path) {
+            Err(OutputError::UnsafePath { reason, .. }) => reason,
+            other => panic!("{path:?}: {other:?}"),
+        };
+        assert!(reason("/a\u{1}").contains("relative"));
+        assert!(reason("a:\u{1}").contains("relative"));
+        assert!(reason("a\u{1}/../b").contains("control"));
+        assert!(reason("é\u{80}").contains("control"));
+        assert!(reason("a/../b").contains("component"));
+        for good in ["grafana/dashboards/web/é-ü.json", "a/b.c/d-e_f.yml"] {
+            assert!(check_path(good).is_ok(), "{good:?}");
         }
         set.add("prometheus/production/prometheus.yml", "x")
             .unwrap();

@@ -89,7 +89,29 @@ impl Selector {
 
 /// `sum by (labels) (rate(series[$__rate_interval]))`, or `sum(...)`.
 pub fn sum_rate(by: &[&str], series: &str) -> String {
-    format!("{} (rate({series}[{RATE_INTERVAL}]))", sum_by(by))
+    let mut query = String::with_capacity(series.len() + 64);
+    push_sum_rate(&mut query, by, None, series);
+    query
+}
+
+/// [`sum_rate`] onto the end of `out`, by `by` and then `last`.
+fn push_sum_rate(out: &mut String, by: &[&str], last: Option<&str>, series: &str) {
+    let mut labels = by.iter().copied().chain(last);
+    match labels.next() {
+        None => out.push_str("sum"),
+        Some(first) => {
+            out.push_str("sum by (");
+            out.push_str(first);
+            for label in labels {
+                out.push_str(", ");
+                out.push_str(label);
+            }
+            out.push(')');
+        }
+    }
+    for part in [" (rate(", series, "[", RATE_INTERVAL, "]))"] {
+        out.push_str(part);
+    }
 }
 
 /// `sum by (a, b)` or plain `sum`.
@@ -103,9 +125,13 @@ pub fn sum_by(by: &[&str]) -> String {
 
 /// A quantile of a histogram's buckets, by `by` (plus `le`).
 pub fn quantile(q: f64, by: &[&str], buckets: &str) -> String {
-    let mut labels: Vec<&str> = by.to_vec();
-    labels.push("le");
-    format!("histogram_quantile({q}, {})", sum_rate(&labels, buckets))
+    use std::fmt::Write as _;
+    let mut query = String::with_capacity(buckets.len() + 96);
+    // Writing a number into a `String` cannot fail.
+    let _ = write!(query, "histogram_quantile({q}, ");
+    push_sum_rate(&mut query, by, Some("le"), buckets);
+    query.push(')');
+    query
 }
 
 /// A legend naming each series by its labels: `{{a}} {{b}}`.
@@ -132,5 +158,11 @@ mod tests {
             "histogram_quantile(0.99, sum by (le) (rate(h_bucket{}[$__rate_interval])))"
         );
         assert_eq!(legend(&["a", "b"]), "{{a}} {{b}}");
+        assert_eq!(sum_rate(&[], "x{}"), "sum (rate(x{}[$__rate_interval]))");
+        assert_eq!(
+            quantile(0.5, &["a", "b"], "h{}"),
+            "histogram_quantile(0.5, sum by (a, b, le) (rate(h{}[$__rate_interval])))"
+        );
+        assert_eq!(sum_by(&["a", "b"]), "sum by (a, b)");
     }
 }

@@ -315,35 +315,38 @@ pub fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// Every YAML file of the repository (examples, golden trees, bad cases,
+/// hostile inputs, the fuzz corpus) under `folders`, with its text.
+#[cfg(test)]
+pub(super) fn repository_yaml(folders: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack: Vec<std::path::PathBuf> = folders.iter().map(|dir| root.join(dir)).collect();
+    let mut files = Vec::new();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let is_yaml = path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        if is_yaml && let Ok(text) = std::fs::read_to_string(&path) {
+            files.push((path, text));
+        }
+    }
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every YAML file of the repository (examples, bad cases, hostile
-    /// inputs, the fuzz corpus) reads the same with and without spans:
-    /// the same value, or the same error at the same place.
+    /// Every YAML file of the repository reads the same with and without
+    /// spans: the same value, or the same error at the same place.
     #[test]
     fn reading_without_spans_equals_reading_with_them() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack: Vec<std::path::PathBuf> = ["examples", "tests", "templates", "golden"]
-            .iter()
-            .map(|dir| root.join(dir))
-            .collect();
         let mut compared = 0;
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            let is_yaml = path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml");
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if !is_yaml {
-                continue;
-            }
+        for (path, text) in repository_yaml(&["examples", "tests", "templates", "golden"]) {
             let spanned =
                 parse_spanned(&text).map(|root| flatten(root, &mut String::new(), &mut None));
             assert_eq!(parse(&text), spanned, "{}", path.display());

@@ -212,6 +212,7 @@ fn number_or_text(text: &str) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::yaml::repository_yaml;
     use super::*;
 
     /// What serde-saphyr reads, for comparison.
@@ -224,26 +225,8 @@ mod tests {
     /// trees, bad cases, hostile inputs, the fuzz corpus).
     #[test]
     fn the_subset_reads_every_repository_file_as_serde_saphyr_does() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack: Vec<std::path::PathBuf> = ["examples", "tests", "templates", "golden"]
-            .iter()
-            .map(|dir| root.join(dir))
-            .collect();
         let (mut read_here, mut compared) = (0, 0);
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            let is_yaml = path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml");
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if !is_yaml {
-                continue;
-            }
+        for (path, text) in repository_yaml(&["examples", "tests", "templates", "golden"]) {
             compared += 1;
             if let Some(value) = read(&text) {
                 read_here += 1;
@@ -258,18 +241,12 @@ mod tests {
     /// Every example manifest is inside the subset: the common case is fast.
     #[test]
     fn example_manifests_are_inside_the_subset() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-        let mut stack = vec![root];
         let mut manifests = 0;
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            } else if path.extension().is_some_and(|ext| ext == "yaml") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                if by_serde_saphyr(&text).is_some() && !text.contains('&') {
-                    assert!(read(&text).is_some(), "{}", path.display());
-                    manifests += 1;
-                }
+        for (path, text) in repository_yaml(&["examples"]) {
+            let manifest = path.extension().is_some_and(|ext| ext == "yaml");
+            if manifest && by_serde_saphyr(&text).is_some() && !text.contains('&') {
+                assert!(read(&text).is_some(), "{}", path.display());
+                manifests += 1;
             }
         }
         assert!(manifests > 5, "{manifests}");

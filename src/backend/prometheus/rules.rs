@@ -277,17 +277,17 @@ impl EmittedAlert {
 
     /// The alerting rule, made of the alert's own strings (a rule file
     /// needs nothing else of it).
-    pub fn into_rule(self) -> Rule {
+    pub fn into_rule(mut self) -> Rule {
+        // The values are escaped in place: the map keeps its nodes.
+        for value in self.labels.values_mut() {
+            *value = template_literal_owned(std::mem::take(value));
+        }
         Rule {
             record: None,
             alert: Some(self.name.to_string()),
             expr: Expr(self.expr),
             hold: Some(self.hold),
-            labels: self
-                .labels
-                .into_iter()
-                .map(|(name, value)| (name, template_literal_owned(value)))
-                .collect(),
+            labels: self.labels,
             annotations: Some(Annotations {
                 summary: self.summary.source(),
                 description: self.description.source(),

@@ -297,6 +297,17 @@ fn to_diagnostic(
                 None => expected,
             })
             .found(found);
+            // `country: no` reads as `false` (serde-saphyr's YAML 1.1
+            // booleans): say so where text was wanted.
+            let wants_text = match types {
+                TypeKind::Single(ty) => ty.to_string() == "string",
+                TypeKind::Multiple(types) => types.iter().any(|ty| ty.to_string() == "string"),
+            };
+            if wants_text && instance.is_boolean() {
+                return diagnostic.hint(
+                    "YAML reads an unquoted yes, no, on, off, y, n, true or false as a boolean: quote it to keep it text (`'no'`)",
+                );
+            }
             match described
                 .as_deref()
                 .and_then(first_example)

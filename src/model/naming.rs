@@ -39,27 +39,30 @@ pub fn data_stream_part(name: &str) -> String {
     name.replace('-', "_")
 }
 
+/// `<prefix>-<service>-<env>`, the parts through [`data_stream_part`],
+/// written into one string.
+fn data_stream_name(prefix: &str, service: &str, env: &str) -> String {
+    let mut name = String::with_capacity(prefix.len() + service.len() + env.len() + 2);
+    name.push_str(prefix);
+    for part in [service, env] {
+        name.push('-');
+        name.push_str(&data_stream_part(part));
+    }
+    name
+}
+
 /// The Elasticsearch data stream holding a service's logs in one
 /// environment: `logs-<service>-<env>`, each part through
 /// [`data_stream_part`].
 pub fn log_data_stream(service: &str, env: &str) -> String {
-    let mut stream = String::with_capacity("logs--".len() + service.len() + env.len());
-    stream.push_str("logs-");
-    stream.extend(service.chars().map(|c| if c == '-' { '_' } else { c }));
-    stream.push('-');
-    stream.extend(env.chars().map(|c| if c == '-' { '_' } else { c }));
-    stream
+    data_stream_name("logs", service, env)
 }
 
 /// The rollover alias of a service's logs in one environment when the
 /// platform writes classic indices: `<prefix>-<service>-<env>`, parts as in
 /// [`log_data_stream`]. Backing indices are `<alias>-000001`, ...
 pub fn log_rollover_alias(prefix: &str, service: &str, env: &str) -> String {
-    format!(
-        "{prefix}-{}-{}",
-        data_stream_part(service),
-        data_stream_part(env)
-    )
+    data_stream_name(prefix, service, env)
 }
 
 /// The id of the Kibana data view of a service's logs in one environment:

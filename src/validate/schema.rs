@@ -305,7 +305,7 @@ fn to_diagnostic(
             };
             if wants_text && instance.is_boolean() {
                 return diagnostic.hint(
-                    "YAML reads an unquoted yes, no, on, off, y, n, true or false as a boolean: quote it to keep it text (`'no'`)",
+                    "YAML reads an unquoted yes, no, on, off, y, n, true or false as a boolean: quote it to keep it text, e.g. `'no'`",
                 );
             }
             match described

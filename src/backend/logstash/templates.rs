@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
 use super::escape;
 
@@ -47,9 +47,14 @@ pub fn environment(overrides: &BTreeMap<String, String>) -> Result<Environment<'
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.add_filter("ls", |value: String| -> Result<String, Error> {
-        escape::quote(&value)
-            .map_err(|error| Error::new(ErrorKind::InvalidOperation, error.to_string()))
+    // Borrowed: a string value is quoted without being copied out first;
+    // any other value is quoted as it prints.
+    env.add_filter("ls", |value: &Value| -> Result<String, Error> {
+        let quoted = match value.as_str() {
+            Some(text) => escape::quote(text),
+            None => escape::quote(&value.to_string()),
+        };
+        quoted.map_err(|error| Error::new(ErrorKind::InvalidOperation, error.to_string()))
     });
     for (name, text) in BUILTIN {
         let text = overrides
@@ -96,6 +101,11 @@ mod tests {
             template
                 .render(minijinja::context! { v => "${X}" })
                 .is_err()
+        );
+        // A value that is not a string is quoted as it prints.
+        assert_eq!(
+            template.render(minijinja::context! { v => 5 }).unwrap(),
+            "\"5\""
         );
     }
 }

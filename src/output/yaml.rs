@@ -15,6 +15,7 @@
 
 mod emit;
 
+pub use emit::{EmitError, push_key, push_value};
 use serde::Serialize;
 
 use super::OutputError;
@@ -44,6 +45,28 @@ pub fn document_sized<T: Serialize>(
         out.truncate(header.len());
         serde_saphyr::to_fmt_writer(&mut out, value)
             .map_err(|error| OutputError::Serialize(error.to_string()))?;
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A document whose type writes its own layout (`write`, with
+/// [`push_key`] and [`push_value`] for every key and scalar, so each is
+/// written as the emitter writes it), preceded by `header`. `value` is the
+/// same document as a serializable value: should `write` give up, it is
+/// serialized as [`document_sized`] serializes it.
+pub fn document_written<T: Serialize>(
+    header: &str,
+    capacity: usize,
+    write: impl FnOnce(&mut String) -> Result<(), EmitError>,
+    value: &T,
+) -> Result<String, OutputError> {
+    let mut out = String::with_capacity(header.len() + capacity);
+    out.push_str(header);
+    if write(&mut out).is_err() {
+        return document_sized(header, value, capacity);
     }
     if !out.ends_with('\n') {
         out.push('\n');

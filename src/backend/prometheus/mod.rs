@@ -31,6 +31,7 @@
 pub mod operator;
 pub mod promql;
 pub mod promtool_cases;
+mod rule_file_yaml;
 pub mod rules;
 pub mod scrape;
 
@@ -97,15 +98,12 @@ fn render_service_rules(
         return Ok(());
     }
     let shared = rules::service_rule_file(model, service, RuleScope::Shared);
-    output.add(
-        rules::rule_path(&service.name),
-        yaml::document(&header, &shared)?,
-    )?;
+    output.add(rules::rule_path(&service.name), shared.to_yaml(&header)?)?;
     for env in &service.environments {
         if let Some(own) = rules::environment_rules(model, service, env) {
             output.add(
                 rules::environment_rule_path(&env.name, &service.name),
-                yaml::document(&header, &own.file)?,
+                own.file.to_yaml(&header)?,
             )?;
         }
     }

@@ -78,6 +78,32 @@ pub fn to_string_into<T: ?Sized + Serialize>(out: &mut String, value: &T) -> Res
     value.serialize(&mut emitter)
 }
 
+/// Writes `key` and its colon as serde-saphyr writes a block mapping's key
+/// (indentation is the caller's): for a document whose layout its type
+/// writes itself (see [`super::document_written`]).
+pub fn push_key(out: &mut String, key: &str) -> Result<()> {
+    if is_obviously_plain_key(key) {
+        out.push_str(key);
+    } else {
+        Emitter::new(out).write_key_text(key)?;
+    }
+    out.push(':');
+    Ok(())
+}
+
+/// Writes `value` (a block literal when `literal`) as serde-saphyr writes
+/// the value of a block mapping entry whose key, already written with its
+/// colon, starts at `key_column`: ` value` and a line break, or a block
+/// scalar whose lines are indented one step past the key.
+pub fn push_value(out: &mut String, key_column: usize, value: &str, literal: bool) -> Result<()> {
+    let mut emitter = Emitter::new(out);
+    emitter.at_line_start = false;
+    emitter.pending_space_after_colon = true;
+    emitter.current_map_depth = Some(key_column / INDENT_STEP);
+    emitter.current_map_key_column = Some(key_column);
+    emitter.emit_str(value, literal)
+}
+
 /// Whether `s` is written plain as a mapping value or sequence item: a
 /// conservative subset of serde-saphyr's `is_plain_value_safe` (block
 /// context, YAML 1.1 keywords) that also rules out its automatic block styles.

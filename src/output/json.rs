@@ -118,12 +118,24 @@ impl Formatter for Pretty {
 /// `value` as pretty JSON with a final newline, into a buffer of
 /// `capacity` bytes to start with.
 pub fn pretty(value: &impl Serialize, capacity: usize) -> Result<Vec<u8>, OutputError> {
+    let mut bytes = pretty_bytes(value, capacity)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// `value` as pretty JSON text without a final newline (what
+/// `serde_json::to_string_pretty` gives), for JSON inside another file.
+pub fn pretty_string(value: &impl Serialize) -> Result<String, OutputError> {
+    String::from_utf8(pretty_bytes(value, 256)?)
+        .map_err(|error| OutputError::Serialize(error.to_string()))
+}
+
+fn pretty_bytes(value: &impl Serialize, capacity: usize) -> Result<Vec<u8>, OutputError> {
     let mut bytes = Vec::with_capacity(capacity);
     let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Pretty::default());
     value
         .serialize(&mut serializer)
         .map_err(|error| OutputError::Serialize(error.to_string()))?;
-    bytes.push(b'\n');
     Ok(bytes)
 }
 
@@ -148,6 +160,10 @@ mod tests {
             assert_eq!(
                 String::from_utf8(pretty(&value, 0).unwrap()).unwrap(),
                 String::from_utf8(expected).unwrap()
+            );
+            assert_eq!(
+                pretty_string(&value).unwrap(),
+                serde_json::to_string_pretty(&value).unwrap()
             );
         }
     }

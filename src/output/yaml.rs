@@ -12,6 +12,13 @@
 //! not model, or on any error, the document is serialized by serde-saphyr
 //! itself, so the result and the error messages are serde-saphyr's in every
 //! case.
+//!
+//! One type writes its own layout: a Prometheus rule file, the largest YAML
+//! per service, whose walk through serde cost as much as its scalars
+//! ([`document_written`]). It writes only fixed keys, indentation and
+//! dashes; every user key and scalar still goes through [`push_key`] and
+//! [`push_value`], the emitter's own decisions, and its tests compare the
+//! result with [`document`] of the same value.
 
 mod emit;
 

@@ -21,7 +21,7 @@ use minijinja::{Error, ErrorKind, State};
 /// A JSON value as a JavaScript literal.
 pub fn literal(value: &serde_json::Value) -> String {
     // Serializing a `Value` cannot fail; the compact form is a fallback.
-    let json = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let json = crate::output::json::pretty_string(value).unwrap_or_else(|_| value.to_string());
     javascript_safe(json)
 }
 
@@ -50,7 +50,7 @@ fn javascript_safe(json: String) -> String {
 /// safe so that the formatter lets it through. The template value is
 /// written as JSON directly, without a `serde_json::Value` in between.
 pub fn filter(value: TemplateValue) -> Result<TemplateValue, Error> {
-    let json = serde_json::to_string_pretty(&value).map_err(|error| {
+    let json = crate::output::json::pretty_string(&value).map_err(|error| {
         Error::new(
             ErrorKind::BadSerialization,
             format!("a value cannot be written as JSON: {error}"),

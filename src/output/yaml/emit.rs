@@ -528,14 +528,17 @@ impl<'o> Emitter<'o> {
     }
 
     fn emit_str(&mut self, v: &str, literal_requested: bool) -> Result<()> {
+        // Most scalars are plain; a plain one holds no line break (only
+        // printable characters), so it is told apart before looking for one.
+        if !literal_requested && is_obviously_plain_value(v) {
+            self.inline_scalar(v);
+            return Ok(());
+        }
         if literal_requested || v.contains('\n') {
             if is_ascii_block_content(v) {
                 self.native_literal(v);
                 return Ok(());
             }
-        } else if is_obviously_plain_value(v) {
-            self.inline_scalar(v);
-            return Ok(());
         } else if is_obviously_folded(v) {
             self.native_folded(v);
             return Ok(());

@@ -931,9 +931,21 @@ fn slo_selector(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> String {
 /// matchers, which is most of them.
 const SLI_EXPR_CAPACITY: usize = 512;
 
+/// What every SLI error-ratio recording's name starts with.
+const SLI_RECORD_PREFIX: &str = "slo:sli_error:ratio_rate";
+
 /// The name of the SLI error-ratio recording over `window`.
 pub fn sli_record(window: Duration) -> String {
-    format!("slo:sli_error:ratio_rate{window}")
+    let mut name = String::with_capacity(SLI_RECORD_PREFIX.len() + 8);
+    push_sli_record(&mut name, window);
+    name
+}
+
+/// [`sli_record`] at the end of `out`.
+fn push_sli_record(out: &mut String, window: Duration) {
+    use std::fmt::Write as _;
+    out.push_str(SLI_RECORD_PREFIX);
+    let _ = write!(out, "{window}");
 }
 
 /// What an SLO's error ratio is made of but its window: the selectors and
@@ -1256,14 +1268,25 @@ fn burn_alert(
     let budget = slo.error_budget();
     let threshold = tidy(window.factor * budget);
     let factor = number(window.factor);
-    let condition = |range: Duration| {
-        format!(
-            "max without (sloth_window) ({}{} > ({factor} * {}))",
-            sli_record(range),
-            shared.selector,
-            shared.budget
-        )
-    };
+    // The long window first: the alert's value is its error ratio.
+    let mut expr = String::with_capacity(2 * (shared.selector.len() + 96));
+    for (index, range) in [window.long, window.short].into_iter().enumerate() {
+        if index > 0 {
+            expr.push_str("\nand\n");
+        }
+        expr.push_str("max without (sloth_window) (");
+        push_sli_record(&mut expr, range);
+        for piece in [
+            shared.selector.as_str(),
+            " > (",
+            &factor,
+            " * ",
+            &shared.budget,
+            "))",
+        ] {
+            expr.push_str(piece);
+        }
+    }
     let pages = window.tier == Tier::Page && scope.pages(service);
     let mut labels = if pages {
         shared.page_labels.clone()
@@ -1297,12 +1320,7 @@ fn burn_alert(
             window: *window,
             threshold,
         },
-        // The long window first: the alert's value is its error ratio.
-        expr: format!(
-            "{}\nand\n{}",
-            condition(window.long),
-            condition(window.short)
-        ),
+        expr,
         hold: window.hold,
         labels,
         output_labels: shared.output_labels.clone(),

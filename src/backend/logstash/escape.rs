@@ -13,25 +13,54 @@
 
 /// Why `value` cannot be a Logstash string, or `None` when it can.
 pub fn refusal(value: &str) -> Option<&'static str> {
-    if value.contains('"') && value.contains('\'') {
+    let shape = Shape::of(value);
+    if shape.double_quote && shape.single_quote {
         Some("it holds both kinds of quote (`\"` and `'`), which no Logstash string can hold")
     } else if value.ends_with('\\') {
         Some("it ends with a backslash, which would escape the closing quote")
-    } else if value.contains("${") {
+    } else if shape.reference {
         Some("it holds `${`, which Logstash replaces with an environment or keystore value")
-    } else if has_control_character(value) {
+    } else if shape.control {
         Some("it holds a line break or another control character")
     } else {
         None
     }
 }
 
-/// Whether `value` holds a control character other than a tab. The bytes
-/// are tested first (every ASCII control is one byte); characters are
-/// decoded only in text that is not ASCII, for the C1 controls.
-fn has_control_character(value: &str) -> bool {
-    value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
-        || (!value.is_ascii() && value.chars().any(|c| c.is_control() && c != '\t'))
+/// What decides how a value is quoted, found in one pass over its bytes:
+/// every user string of a pipeline is quoted (and validated) this way.
+struct Shape {
+    double_quote: bool,
+    single_quote: bool,
+    /// `${` somewhere.
+    reference: bool,
+    /// A control character other than a tab.
+    control: bool,
+}
+
+impl Shape {
+    fn of(value: &str) -> Self {
+        let mut shape = Shape {
+            double_quote: false,
+            single_quote: false,
+            reference: false,
+            control: false,
+        };
+        let mut previous = 0u8;
+        for &b in value.as_bytes() {
+            shape.double_quote |= b == b'"';
+            shape.single_quote |= b == b'\'';
+            shape.reference |= previous == b'$' && b == b'{';
+            shape.control |= (b < b' ' && b != b'\t') || b == 0x7f;
+            previous = b;
+        }
+        // Every ASCII control is one byte; the C1 controls are looked for
+        // only in text that is not ASCII.
+        if !shape.control && !value.is_ascii() {
+            shape.control = value.chars().any(|c| c.is_control() && c != '\t');
+        }
+        shape
+    }
 }
 
 /// Why `value` cannot be a field *value* that Logstash formats (`add_field`,
@@ -61,7 +90,11 @@ pub fn quote(value: &str) -> Result<String, Unquotable> {
             reason,
         });
     }
-    let mark = if value.contains('"') { '\'' } else { '"' };
+    let mark = if value.as_bytes().contains(&b'"') {
+        '\''
+    } else {
+        '"'
+    };
     let mut quoted = String::with_capacity(value.len() + 2);
     quoted.push(mark);
     quoted.push_str(value);
@@ -109,6 +142,20 @@ mod tests {
             assert!(quote(bad).is_err(), "{bad:?}");
         }
         assert!(quote("tab\tok").is_ok());
+        assert!(quote("$ {x} and {$} and $").is_ok());
+        // With several faults, the first in this order is the reason.
+        assert_eq!(
+            refusal("\"'${\n\\"),
+            Some("it holds both kinds of quote (`\"` and `'`), which no Logstash string can hold")
+        );
+        assert_eq!(
+            refusal("'${\n\\"),
+            Some("it ends with a backslash, which would escape the closing quote")
+        );
+        assert_eq!(
+            refusal("'${\n"),
+            Some("it holds `${`, which Logstash replaces with an environment or keystore value")
+        );
         assert!(sprintf_refusal("%{[secret]}").is_some());
         assert!(sprintf_refusal("100%").is_none());
     }

@@ -131,21 +131,22 @@ fn has_plain_shape(s: &str) -> bool {
     starts_plain_value(s, *first)
         && *last != b' '
         && *last != b':'
-        && all_bytes(bytes, is_printable_ascii)
-        && !holds_value_or_comment_mark(bytes)
+        && is_printable_ascii(*first)
+        && printable_without_value_or_comment_mark(bytes)
 }
 
-/// Whether `bytes` hold `": "` (a mapping value follows) or `" #"` (a
-/// comment starts). One pass over neighbouring bytes with no early exit,
-/// which the compiler vectorizes; two substring searches cost more.
-fn holds_value_or_comment_mark(bytes: &[u8]) -> bool {
+/// Whether every byte but the first is printable ASCII and no two
+/// neighbours are `": "` (a mapping value follows) or `" #"` (a comment
+/// starts). One pass over neighbouring bytes with no early exit, which the
+/// compiler vectorizes; a pass per test, or substring searches, cost more.
+fn printable_without_value_or_comment_mark(bytes: &[u8]) -> bool {
     let (Some(firsts), Some(seconds)) =
         (bytes.get(..bytes.len().saturating_sub(1)), bytes.get(1..))
     else {
-        return false;
+        return true;
     };
-    firsts.iter().zip(seconds).fold(false, |found, (&a, &b)| {
-        found | ((a == b':') & (b == b' ')) | ((a == b' ') & (b == b'#'))
+    firsts.iter().zip(seconds).fold(true, |plain, (&a, &b)| {
+        plain & is_printable_ascii(b) & !((a == b':') & (b == b' ')) & !((a == b' ') & (b == b'#'))
     })
 }
 

@@ -625,43 +625,74 @@ fn request_recordings(
         by.extend(metrics.route_labels.iter().copied());
         levels.push(("job_env_route", by));
     }
+    let window = RATE_WINDOW.to_string();
+    let bucket = metrics.duration_bucket();
     let mut rules = Vec::new();
     for (level, by) in levels {
         let by_list = by.join(", ");
         let rate = |selector: &str| {
-            format!(
-                "sum by ({by_list}) (rate({}{selector}[{RATE_WINDOW}]))",
-                metrics.requests
-            )
+            concat(&[
+                "sum by (",
+                &by_list,
+                ") (rate(",
+                metrics.requests,
+                selector,
+                "[",
+                &window,
+                "]))",
+            ])
         };
+        let all_rate = rate(&all);
+        // `or 0 * total`: no 5xx series yet means a ratio of 0, not no data.
+        let error_ratio = concat(&[
+            "(\n  ",
+            &rate(&errors),
+            "\n  or\n  0 * ",
+            &all_rate,
+            "\n)\n/\n",
+            &all_rate,
+        ]);
         rules.push(record(
-            format!("{level}:requests:rate{RATE_WINDOW}"),
-            rate(&all),
+            concat(&[level, ":requests:rate", &window]),
+            all_rate,
             BTreeMap::new(),
         ));
         rules.push(record(
-            format!("{level}:request_errors:ratio_rate{RATE_WINDOW}"),
-            // `or 0 * total`: no 5xx series yet means a ratio of 0, not no data.
-            format!(
-                "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
-                rate(&errors),
-                rate(&all),
-                rate(&all)
-            ),
+            concat(&[level, ":request_errors:ratio_rate", &window]),
+            error_ratio,
             BTreeMap::new(),
         ));
         for (name, quantile) in [("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99")] {
             rules.push(record(
-                format!("{level}:request_duration_seconds:{name}_rate{RATE_WINDOW}"),
-                format!(
-                    "histogram_quantile({quantile}, sum by ({by_list}, le) (rate({}{timed}[{RATE_WINDOW}])))",
-                    metrics.duration_bucket()
-                ),
+                concat(&[level, ":request_duration_seconds:", name, "_rate", &window]),
+                concat(&[
+                    "histogram_quantile(",
+                    quantile,
+                    ", sum by (",
+                    &by_list,
+                    ", le) (rate(",
+                    &bucket,
+                    &timed,
+                    "[",
+                    &window,
+                    "])))",
+                ]),
                 BTreeMap::new(),
             ));
         }
     }
     rules
+}
+
+/// `pieces` joined into one string sized once: what `format!` gives for
+/// plain text, without its machinery (names and expressions are built for
+/// every rule of every service).
+fn concat(pieces: &[&str]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+    for piece in pieces {
+        text.push_str(piece);
+    }
+    text
 }
 
 /// The static labels every alert of the service carries.
@@ -1076,12 +1107,22 @@ fn sli_recordings(
     // 30 days of raw series would be far too expensive.
     let short = sli_record(RATE_WINDOW);
     let selector = slo_selector(service, scope, slo);
+    let period = slo.window.to_string();
     rules.push(record(
         sli_record(slo.window),
-        format!(
-            "sum_over_time({short}{selector}[{w}])\n/ ignoring (sloth_window)\ncount_over_time({short}{selector}[{w}])",
-            w = slo.window
-        ),
+        concat(&[
+            "sum_over_time(",
+            &short,
+            &selector,
+            "[",
+            &period,
+            "])\n/ ignoring (sloth_window)\ncount_over_time(",
+            &short,
+            &selector,
+            "[",
+            &period,
+            "])",
+        ]),
         with_window(slo.window),
     ));
     rules
@@ -1095,41 +1136,42 @@ fn meta_recordings(service: &Service, scope: RuleScope<'_>, slo: &Slo) -> Vec<Ru
     let mut info_labels = labels.clone();
     info_labels.insert("sloth_mode".to_string(), SLOTH_MODE.to_string());
     info_labels.insert("sloth_objective".to_string(), number(slo.objective));
+    let vector = |value: f64| concat(&["vector(", &number(value), ")"]);
+    let burn_rate = |window: Duration| {
+        concat(&[
+            &sli_record(window),
+            &selector,
+            "\n/ ",
+            on,
+            "\nslo:error_budget:ratio",
+            &selector,
+        ])
+    };
     vec![
         record(
             "slo:objective:ratio",
-            format!("vector({})", number(slo.objective / 100.0)),
+            vector(slo.objective / 100.0),
             labels.clone(),
         ),
         record(
             "slo:error_budget:ratio",
-            format!("vector({})", number(slo.error_budget())),
+            vector(slo.error_budget()),
             labels.clone(),
         ),
-        record(
-            "slo:time_period:days",
-            format!("vector({})", number(days)),
-            labels.clone(),
-        ),
+        record("slo:time_period:days", vector(days), labels.clone()),
         record(
             "slo:current_burn_rate:ratio",
-            format!(
-                "{}{selector}\n/ {on}\nslo:error_budget:ratio{selector}",
-                sli_record(RATE_WINDOW)
-            ),
+            burn_rate(RATE_WINDOW),
             labels.clone(),
         ),
         record(
             "slo:period_burn_rate:ratio",
-            format!(
-                "{}{selector}\n/ {on}\nslo:error_budget:ratio{selector}",
-                sli_record(slo.window)
-            ),
+            burn_rate(slo.window),
             labels.clone(),
         ),
         record(
             "slo:period_error_budget_remaining:ratio",
-            format!("1 - slo:period_burn_rate:ratio{selector}"),
+            concat(&["1 - slo:period_burn_rate:ratio", &selector]),
             labels,
         ),
         record("sloth_slo_info", "vector(1)".to_string(), info_labels),

@@ -406,7 +406,13 @@ pub fn environment_rules(
     env: &ServiceEnvironment,
 ) -> Option<ServiceRules> {
     let ingress = service.ingress.as_ref().filter(|i| per_environment(i))?;
-    let alert = proxy_errors(model, service, RuleScope::Environment(env), ingress);
+    let scope = RuleScope::Environment(env);
+    let alert = proxy_errors(
+        &AlertLinks::new(model, service, scope),
+        service,
+        scope,
+        ingress,
+    );
     Some(ServiceRules {
         file: RuleFile {
             groups: vec![Group {
@@ -456,11 +462,12 @@ fn build_rules(
     requests.push(service_info(service, scope));
     push_group(&mut groups, format!("{}-requests", service.name), requests);
 
-    let mut first = vec![unavailable(model, service, scope)];
+    let links = AlertLinks::new(model, service, scope);
+    let mut first = vec![unavailable(&links, service, scope)];
     if let Some(ingress) = &service.ingress
         && !(matches!(scope, RuleScope::Shared) && per_environment(ingress))
     {
-        first.push(proxy_errors(model, service, scope, ingress));
+        first.push(proxy_errors(&links, service, scope, ingress));
     }
     push_group(
         &mut groups,
@@ -480,7 +487,7 @@ fn build_rules(
             format!("{prefix}-meta"),
             meta_recordings(service, scope, slo),
         );
-        let shared = BurnShared::new(model, service, scope, slo);
+        let shared = BurnShared::new(&links, service, scope, slo);
         let mut burns: Vec<EmittedAlert> = burn_windows(slo.window)
             .iter()
             .map(|window| burn_alert(service, scope, slo, window, &shared))
@@ -494,7 +501,7 @@ fn build_rules(
             _ => false,
         };
         if !never_missing {
-            burns.push(indicator_missing(model, service, scope, slo, &request));
+            burns.push(indicator_missing(&links, service, scope, slo, &request));
         }
         push_group(
             &mut groups,
@@ -761,7 +768,23 @@ fn traces_url(model: &Model, service: &Service, scope: RuleScope<'_>) -> Option<
     }
 }
 
-fn unavailable(model: &Model, service: &Service, scope: RuleScope<'_>) -> EmittedAlert {
+/// The links every alert of a service carries in one scope (its dashboard,
+/// its traces), made once per rule file.
+struct AlertLinks {
+    dashboard_url: Template,
+    traces_url: Option<Template>,
+}
+
+impl AlertLinks {
+    fn new(model: &Model, service: &Service, scope: RuleScope<'_>) -> Self {
+        Self {
+            dashboard_url: dashboard_url(model, service, scope),
+            traces_url: traces_url(model, service, scope),
+        }
+    }
+}
+
+fn unavailable(links: &AlertLinks, service: &Service, scope: RuleScope<'_>) -> EmittedAlert {
     let selector = service_selector(service, scope, &[]);
     let hold = service.alerts.unavailable_for;
     EmittedAlert {
@@ -783,8 +806,8 @@ fn unavailable(model: &Model, service: &Service, scope: RuleScope<'_>) -> Emitte
             .text(format!(
                 " has been down, or no target has been found, for {hold}."
             )),
-        dashboard_url: dashboard_url(model, service, scope),
-        traces_url: traces_url(model, service, scope),
+        dashboard_url: links.dashboard_url.clone(),
+        traces_url: links.traces_url.clone(),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -871,7 +894,7 @@ pub(crate) fn proxy_rate(
 }
 
 fn proxy_errors(
-    model: &Model,
+    links: &AlertLinks,
     service: &Service,
     scope: RuleScope<'_>,
     ingress: &Ingress,
@@ -923,8 +946,8 @@ fn proxy_errors(
                 " through {proxy} (`{}`) were answered with a 5xx status over the last {RATE_WINDOW}; the threshold is {percent} (with at least {} requests per second).",
                 ingress.name, number(min_rps)
             )),
-        dashboard_url: dashboard_url(model, service, scope),
-        traces_url: traces_url(model, service, scope),
+        dashboard_url: links.dashboard_url.clone(),
+        traces_url: links.traces_url.clone(),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -1208,7 +1231,7 @@ fn indicator_presence(
 }
 
 fn indicator_missing(
-    model: &Model,
+    links: &AlertLinks,
     service: &Service,
     scope: RuleScope<'_>,
     slo: &Slo,
@@ -1251,8 +1274,8 @@ fn indicator_missing(
                 " is up, but {what}, which the {} SLO is computed from, has had no series for {INDICATOR_MISSING_FOR}: its recordings are empty and its burn-rate alerts cannot fire. Check the metric names and the histogram's buckets against docs/metrics.md.",
                 slo.name
             )),
-        dashboard_url: dashboard_url(model, service, scope),
-        traces_url: traces_url(model, service, scope),
+        dashboard_url: links.dashboard_url.clone(),
+        traces_url: links.traces_url.clone(),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }
@@ -1266,7 +1289,7 @@ fn budget_lasts(slo: &Slo, factor: f64) -> Duration {
 
 /// What every burn-rate alert of an SLO has in common, built once for
 /// all its windows.
-struct BurnShared {
+struct BurnShared<'l> {
     /// The SLO's recordings' selector.
     selector: String,
     /// The labels the alert's expression yields.
@@ -1277,12 +1300,11 @@ struct BurnShared {
     /// (both with the SLO's name).
     page_labels: BTreeMap<String, String>,
     ticket_labels: BTreeMap<String, String>,
-    dashboard_url: Template,
-    traces_url: Option<Template>,
+    links: &'l AlertLinks,
 }
 
-impl BurnShared {
-    fn new(model: &Model, service: &Service, scope: RuleScope<'_>, slo: &Slo) -> Self {
+impl<'l> BurnShared<'l> {
+    fn new(links: &'l AlertLinks, service: &Service, scope: RuleScope<'_>, slo: &Slo) -> Self {
         let labels = |pages| {
             let mut labels = base_alert_labels(service, scope, pages);
             labels.insert(alerts::SLO.to_string(), slo.name.clone());
@@ -1294,8 +1316,7 @@ impl BurnShared {
             selector: slo_selector(service, scope, slo),
             output_labels: slo_labels(service, scope, slo),
             budget: number(slo.error_budget()),
-            dashboard_url: dashboard_url(model, service, scope),
-            traces_url: traces_url(model, service, scope),
+            links,
         }
     }
 }
@@ -1305,7 +1326,7 @@ fn burn_alert(
     scope: RuleScope<'_>,
     slo: &Slo,
     window: &BurnWindow,
-    shared: &BurnShared,
+    shared: &BurnShared<'_>,
 ) -> EmittedAlert {
     let budget = slo.error_budget();
     let threshold = tidy(window.factor * budget);
@@ -1387,8 +1408,8 @@ fn burn_alert(
             factor,
             budget_lasts(slo, window.factor)
         )),
-        dashboard_url: shared.dashboard_url.clone(),
-        traces_url: shared.traces_url.clone(),
+        dashboard_url: shared.links.dashboard_url.clone(),
+        traces_url: shared.links.traces_url.clone(),
         runbook_url: service.alerts.runbook_url.clone(),
         env: scope.env_name(),
     }

@@ -225,7 +225,13 @@ fn is_certainly_double_quoted(s: &str) -> bool {
                 | b'@'
                 | b'`'
         );
-    is_decimal || starts_with_indicator || s.trim_end_matches(' ').contains(": ")
+    // `": "` before any trailing spaces, looked for in the bytes (a
+    // substring search and a trim by characters cost more than the scan).
+    let trailing_spaces = bytes.iter().rev().take_while(|&&b| b == b' ').count();
+    let holds_value_mark = bytes
+        .get(..bytes.len() - trailing_spaces)
+        .is_some_and(|kept| kept.windows(2).any(|pair| pair == b": "));
+    is_decimal || starts_with_indicator || holds_value_mark
 }
 
 /// serde-saphyr's double-quoted style for printable ASCII.
@@ -327,9 +333,11 @@ fn all_bytes(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
 /// Spaces before the first non-empty line (serde-saphyr's test for an
 /// indentation indicator).
 fn first_line_leading_spaces(s: &str) -> usize {
-    s.split('\n')
-        .find(|line| !line.is_empty())
-        .map_or(0, |line| line.len() - line.trim_start_matches(' ').len())
+    let bytes = s.as_bytes();
+    let empty_lines = bytes.iter().take_while(|&&b| b == b'\n').count();
+    bytes
+        .get(empty_lines..)
+        .map_or(0, |rest| rest.iter().take_while(|&&b| b == b' ').count())
 }
 
 fn push_spaces(out: &mut String, count: usize) {

@@ -501,7 +501,7 @@ impl Demo {
         })
     }
 
-    /// A recording's value for `selector` in `env`, once it is a number
+    /// Waits until a recording's value for `selector` in `env` is a number
     /// that meets `expected` (described by `what`). Rule groups evaluate
     /// independently, so one recording may lag another by an evaluation:
     /// the first number seen can predate the traffic. A 5-minute rate that
@@ -514,15 +514,14 @@ impl Demo {
         selector: &str,
         what: &str,
         expected: impl Fn(f64) -> bool,
-    ) -> f64 {
+    ) {
         let query = format!("{rule}{{{selector},env=\"{env}\"}}");
-        let series = self.wait(&format!("{query} to be {what}"), WAIT, |demo| {
+        self.wait(&format!("{query} to be {what}"), WAIT, |demo| {
             demo.query(env, &query)?.into_iter().find(|s| {
                 let value = number(s);
                 value.is_finite() && expected(value)
             })
         });
-        number(&series)
     }
 }
 
@@ -601,38 +600,34 @@ fn the_helloworld_platform_pages_its_team_once_and_nobody_for_the_others() {
         ((value - 0.5).abs() < 0.05).then_some(value)
     });
     assert!((ratio - 0.5).abs() < 0.05, "{ratio}");
-    let availability = demo.recorded(
+    demo.recorded(
         PRODUCTION,
         "slo:sli_error:ratio_rate5m",
         "sloth_service=\"helloworld\",sloth_slo=\"availability\"",
         "above 0.4",
         |value| value > 0.4,
     );
-    assert!(availability > 0.4, "{availability}");
-    let latency = demo.recorded(
+    demo.recorded(
         PRODUCTION,
         "slo:sli_error:ratio_rate5m",
         "sloth_service=\"helloworld\",sloth_slo=\"latency\"",
         "0",
         |value| value == 0.0,
     );
-    assert_eq!(latency, 0.0);
-    let rate = demo.recorded(
+    demo.recorded(
         STAGING,
         "job_env:requests:rate5m",
         "job=\"helloworld\"",
         "above 0",
         |value| value > 0.0,
     );
-    assert!(rate > 0.0, "{rate}");
-    let staging_errors = demo.recorded(
+    demo.recorded(
         STAGING,
         "job_env:request_errors:ratio_rate5m",
         "job=\"helloworld\"",
         "0",
         |value| value == 0.0,
     );
-    assert_eq!(staging_errors, 0.0);
 
     // 4. The dashboard: every query runs in both environments; every panel
     // has data (staging has no 5xx to show by route).

@@ -12,6 +12,9 @@
 //! [`yaml::document`] of the same value (the tests below compare both on
 //! strings that hit every quoting and block rule), and should the emitter
 //! give up on a scalar, the file is serialized through serde instead.
+//! A field added to [`Rule`], [`Group`] or [`Annotations`] must be written
+//! here too: the test on the example platforms' rule files compares with
+//! the serde path and fails until it is.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,8 @@ use super::rules::{Annotations, Group, Rule, RuleFile};
 use crate::output::OutputError;
 use crate::output::yaml::{self, EmitError};
 
+/// Where a group's keys start: past `- `.
+const GROUP_KEY_COLUMN: usize = 2;
 /// Where the keys of a rule start: past `  - `.
 const RULE_KEY_COLUMN: usize = 4;
 /// Where the keys of a rule's labels and annotations start.
@@ -55,7 +60,7 @@ impl RuleFile {
 impl Group {
     fn write(&self, out: &mut String) -> Result<(), EmitError> {
         out.push_str("- name:");
-        yaml::push_value(out, 2, &self.name, false)?;
+        yaml::push_value(out, GROUP_KEY_COLUMN, &self.name, false)?;
         if self.rules.is_empty() {
             out.push_str("  rules: []\n");
             return Ok(());

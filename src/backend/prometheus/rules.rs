@@ -696,10 +696,15 @@ fn request_recordings(
 /// every rule of every service).
 fn concat(pieces: &[&str]) -> String {
     let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
-    for piece in pieces {
-        text.push_str(piece);
-    }
+    push_all(&mut text, pieces);
     text
+}
+
+/// [`concat`] at the end of `out`.
+fn push_all(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
+    }
 }
 
 /// The static labels every alert of the service carries.
@@ -1059,9 +1064,10 @@ fn sli_expr(parts: &SliParts<'_>, window: Duration) -> String {
     let window = window.to_string();
     let mut expr = String::with_capacity(SLI_EXPR_CAPACITY);
     let sum = |expr: &mut String, metric: &str, selector: &str| {
-        for piece in ["sum by (env) (rate(", metric, selector, "[", &window, "]))"] {
-            expr.push_str(piece);
-        }
+        push_all(
+            expr,
+            &["sum by (env) (rate(", metric, selector, "[", &window, "]))"],
+        );
     };
     // `(\n  bad\n  <joint>other\n)\n/\ntotal`, each a sum of the rate of a
     // metric's selected series.
@@ -1339,16 +1345,17 @@ fn burn_alert(
         }
         expr.push_str("max without (sloth_window) (");
         push_sli_record(&mut expr, range);
-        for piece in [
-            shared.selector.as_str(),
-            " > (",
-            &factor,
-            " * ",
-            &shared.budget,
-            "))",
-        ] {
-            expr.push_str(piece);
-        }
+        push_all(
+            &mut expr,
+            &[
+                &shared.selector,
+                " > (",
+                &factor,
+                " * ",
+                &shared.budget,
+                "))",
+            ],
+        );
     }
     let pages = window.tier == Tier::Page && scope.pages(service);
     let mut labels = if pages {

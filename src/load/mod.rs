@@ -8,6 +8,7 @@
 
 pub mod jsonnet;
 pub mod yaml;
+mod yaml_lines;
 mod yaml_subset;
 
 use std::collections::HashMap;

@@ -97,10 +97,12 @@ pub struct SyntaxError {
 /// manifest, bad case, hostile input and fuzz corpus entry of this
 /// repository); without spans it is a third faster.
 ///
-/// Most manifests are read straight from the parser's events
-/// ([`super::yaml_subset`]); the rest, and every error, by serde-saphyr.
+/// Most manifests are read line by line ([`super::yaml_lines`]); most of
+/// the rest straight from the parser's events ([`super::yaml_subset`]);
+/// the remainder, and every error, by serde-saphyr.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
-    match super::yaml_subset::read(text) {
+    let read = super::yaml_lines::read(text).or_else(|| super::yaml_subset::read(text));
+    match read {
         Some(value) => Ok(value),
         None => parse_with_serde_saphyr(text),
     }

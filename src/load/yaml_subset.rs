@@ -34,9 +34,9 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
 /// Deeper documents go to serde-saphyr, whose budget (64 levels) words the
 /// error; a manifest is a handful of levels deep.
-const MAX_DEPTH: usize = 32;
+pub(super) const MAX_DEPTH: usize = 32;
 /// Likewise for size: serde-saphyr's budget is 250,000 nodes.
-const MAX_NODES: usize = 20_000;
+pub(super) const MAX_NODES: usize = 20_000;
 
 /// The JSON value of `text` when it is one document inside the subset.
 pub fn read(text: &str) -> Option<Value> {
@@ -136,7 +136,7 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
 }
 
 /// A plain scalar's value, or `None` when serde-saphyr should decide.
-fn plain(text: &str) -> Option<Value> {
+pub(super) fn plain(text: &str) -> Option<Value> {
     let bytes = text.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return Some(Value::Null);
@@ -210,6 +210,141 @@ fn number_or_text(text: &str) -> Option<Value> {
     None
 }
 
+/// Scalar spellings at every edge of the plain-scalar rules, for the
+/// tests of both readers.
+#[cfg(test)]
+pub(super) fn scalar_spellings() -> Vec<String> {
+    let mut spellings: Vec<String> = [
+        "",
+        "~",
+        "null",
+        "Null",
+        "NULL",
+        "nULL",
+        "true",
+        "True",
+        "TRUE",
+        "tRUE",
+        "false",
+        "yes",
+        "Yes",
+        "YES",
+        "y",
+        "Y",
+        "no",
+        "No",
+        "n",
+        "N",
+        "on",
+        "ON",
+        "off",
+        "Off",
+        "0",
+        "-0",
+        "00",
+        "007",
+        "-007",
+        "1",
+        "-1",
+        "42",
+        "+42",
+        "8080",
+        "0.5",
+        "-0.5",
+        "00.5",
+        "1.",
+        ".5",
+        "1.0",
+        "99.95",
+        "1e3",
+        "1E3",
+        "1e-3",
+        "1.5e3",
+        "1_000",
+        "1__0",
+        "_1",
+        "0x1F",
+        "0X1f",
+        "0o17",
+        "0O17",
+        "0b101",
+        "0B1",
+        "0xZZ",
+        "30d",
+        "5m",
+        "1h30m",
+        "08:00",
+        "2024-01-01",
+        "1.2.3",
+        "1-2",
+        "1+2",
+        "1e",
+        "1e+",
+        "inf",
+        "Inf",
+        "infinity",
+        "nan",
+        "NaN",
+        ".inf",
+        "-.inf",
+        ".nan",
+        ".NaN",
+        "a",
+        "abc",
+        "cc-11",
+        "/metrics",
+        "/actuator/prometheus",
+        "http://x:80/y",
+        "a b",
+        "a: b",
+        "a #b",
+        "#",
+        "-",
+        "--",
+        "- a",
+        "-a",
+        "-1a",
+        "1a",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "99999999999999999999.5",
+        "1e999",
+        "-1e999",
+        "0.1e1",
+        "9.",
+        "@x",
+        "`x",
+        "%x",
+        "!x",
+        "&x",
+        "*x",
+        "|",
+        ">",
+        "'x'",
+        "\"x\"",
+        "x'",
+        "é",
+        "1é",
+        "ü1",
+        "1\u{2028}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Digit strings with every number-shaped character in between.
+    for a in ["1", "0", "12"] {
+        for b in ["", ".", "_", "e", "E", "+", "-", "x", "d", ":", "1"] {
+            for c in ["", "1", "0", "e1", "-1", "s"] {
+                spellings.push(format!("{a}{b}{c}"));
+                spellings.push(format!("-{a}{b}{c}"));
+            }
+        }
+    }
+    spellings
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::yaml::repository_yaml;
@@ -257,134 +392,7 @@ mod tests {
     /// serde-saphyr does.
     #[test]
     fn scalar_spellings_read_as_serde_saphyr_reads_them() {
-        let mut spellings: Vec<String> = [
-            "",
-            "~",
-            "null",
-            "Null",
-            "NULL",
-            "nULL",
-            "true",
-            "True",
-            "TRUE",
-            "tRUE",
-            "false",
-            "yes",
-            "Yes",
-            "YES",
-            "y",
-            "Y",
-            "no",
-            "No",
-            "n",
-            "N",
-            "on",
-            "ON",
-            "off",
-            "Off",
-            "0",
-            "-0",
-            "00",
-            "007",
-            "-007",
-            "1",
-            "-1",
-            "42",
-            "+42",
-            "8080",
-            "0.5",
-            "-0.5",
-            "00.5",
-            "1.",
-            ".5",
-            "1.0",
-            "99.95",
-            "1e3",
-            "1E3",
-            "1e-3",
-            "1.5e3",
-            "1_000",
-            "1__0",
-            "_1",
-            "0x1F",
-            "0X1f",
-            "0o17",
-            "0O17",
-            "0b101",
-            "0B1",
-            "0xZZ",
-            "30d",
-            "5m",
-            "1h30m",
-            "08:00",
-            "2024-01-01",
-            "1.2.3",
-            "1-2",
-            "1+2",
-            "1e",
-            "1e+",
-            "inf",
-            "Inf",
-            "infinity",
-            "nan",
-            "NaN",
-            ".inf",
-            "-.inf",
-            ".nan",
-            ".NaN",
-            "a",
-            "abc",
-            "cc-11",
-            "/metrics",
-            "/actuator/prometheus",
-            "http://x:80/y",
-            "a b",
-            "a: b",
-            "a #b",
-            "#",
-            "-",
-            "--",
-            "- a",
-            "-a",
-            "-1a",
-            "1a",
-            "18446744073709551615",
-            "18446744073709551616",
-            "-9223372036854775808",
-            "-9223372036854775809",
-            "99999999999999999999.5",
-            "1e999",
-            "-1e999",
-            "0.1e1",
-            "9.",
-            "@x",
-            "`x",
-            "%x",
-            "!x",
-            "&x",
-            "*x",
-            "|",
-            ">",
-            "'x'",
-            "\"x\"",
-            "x'",
-            "é",
-            "1é",
-            "ü1",
-            "1\u{2028}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // Digit strings with every number-shaped character in between.
-        for a in ["1", "0", "12"] {
-            for b in ["", ".", "_", "e", "E", "+", "-", "x", "d", ":", "1"] {
-                for c in ["", "1", "0", "e1", "-1", "s"] {
-                    spellings.push(format!("{a}{b}{c}"));
-                    spellings.push(format!("-{a}{b}{c}"));
-                }
-            }
-        }
+        let spellings = scalar_spellings();
         let mut answered = 0;
         for s in &spellings {
             for text in [

@@ -18,6 +18,7 @@
 //! alerts' `dashboard_url` annotations use.
 
 pub mod dashboard_json;
+pub mod dashboard_writer;
 pub mod landing;
 pub mod layout;
 pub mod lint;
@@ -159,7 +160,7 @@ pub fn callers(model: &Model) -> BTreeMap<&str, Vec<&Service>> {
 
 /// Two-space indented JSON with a final newline, keys in declaration order.
 pub fn to_json(dashboard: &Dashboard) -> Result<Vec<u8>, OutputError> {
-    crate::output::json::pretty(dashboard, 64 * 1024)
+    dashboard_writer::dashboard_json(dashboard, 64 * 1024)
 }
 
 #[cfg(test)]

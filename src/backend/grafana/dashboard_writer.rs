@@ -751,19 +751,9 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::backend::grafana::tests::example;
     use crate::backend::grafana::{callers, landing, service_dashboard};
-    use crate::model::Model;
     use crate::output::json::pretty;
-
-    fn example(name: &str) -> Model {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name);
-        crate::compile::check(&root)
-            .expect("loading the example")
-            .model
-            .expect("the example is valid")
-    }
 
     /// Every dashboard of the example platforms: the landing page and one
     /// per service.

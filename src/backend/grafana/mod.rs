@@ -169,7 +169,8 @@ mod tests {
     use super::*;
     use crate::backend::prometheus::rules;
 
-    fn example(name: &str) -> Model {
+    /// An example platform's model (also for the dashboard writer's tests).
+    pub(super) fn example(name: &str) -> Model {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples")
             .join(name);

@@ -11,7 +11,7 @@
 
 use super::dashboard_json::{
     Annotation, Annotations, CustomFieldConfig, Dashboard, DashlistOptions, DatasourceRef, Empty,
-    FieldColor, FieldConfig, FieldConfigSource, Legend, Link, LinkKind, Panel, PanelKind,
+    FieldColor, FieldConfig, FieldConfigSource, GridPos, Legend, Link, LinkKind, Panel, PanelKind,
     PanelOptions, PanelOrRow, QueryFormat, ReduceOptions, Row, RowKind, StatOptions,
     TableFieldConfig, TableFooter, TableOptions, TableSortBy, Target, Templating, TextOptions,
     Threshold, Thresholds, ThresholdsStyle, TimeRange, TimeseriesFieldConfig, TimeseriesOptions,
@@ -364,8 +364,8 @@ impl WriteJson for Row {
 }
 
 /// `gridPos`, written at once.
-fn grid(w: &mut JsonWriter, grid_pos: &super::dashboard_json::GridPos) -> Result<(), OutputError> {
-    let super::dashboard_json::GridPos { h, w: width, x, y } = grid_pos;
+fn grid(w: &mut JsonWriter, grid_pos: &GridPos) -> Result<(), OutputError> {
+    let GridPos { h, w: width, x, y } = grid_pos;
     w.key("gridPos");
     object(w, |w| {
         field(w, "h", h)?;
